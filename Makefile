@@ -1,0 +1,33 @@
+# Every target bootstraps .venv from the pinned requirements, so a fresh clone needs only Python 3.11 and make.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STACK ?= dev
+ARGS ?=
+
+.PHONY: preview test lint bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+## make preview: the credential-free preview of the dev stack (resources, policy verdicts); STACK=name for another
+preview: $(STAMP)
+	$(PY) -m offline preview --stack $(STACK) $(ARGS)
+
+## make test: the whole test suite
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+## make bench: benchmarks (ratios on this machine), not tests
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

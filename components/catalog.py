@@ -1,0 +1,40 @@
+"""The Webex/Entra data tables (offers, Webex attributes, default mappings), loaded from one JSON file.
+
+The file is data, not code, so the policy pack (which runs in its own process and virtualenv) reads the very
+same table without importing this package.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CATALOG_PATH = Path(__file__).with_name("webex_catalog.json")
+
+
+@cache
+def catalog() -> dict[str, Any]:
+    """The whole table, parsed once per process."""
+    return json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+
+
+def offers() -> dict[str, dict[str, Any]]:
+    return catalog()["offers"]
+
+
+def tenant_url_for(offer: str, org_id: str) -> str:
+    """The Webex SCIM base URL Entra's provisioning job talks to, for an offer and org ID."""
+    return offers()[offer]["tenantUrlTemplate"].format(orgId=org_id)
+
+
+def webex_user_attributes() -> list[str]:
+    return list(catalog()["webexUserAttributes"])
+
+
+def default_user_mappings() -> list[dict[str, Any]]:
+    return [dict(row) for row in catalog()["defaultUserMappings"]]
+
+
+DEFAULT_ACCESS_ROLE_ID: str = catalog()["defaultAccessRoleId"]

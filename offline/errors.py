@@ -1,0 +1,15 @@
+"""The two ways the offline engine stops early, mapped to the exit codes in shared/DESIGN.md."""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """Bad config or usage: exit 2 with this one message on stderr, no traceback."""
+
+    exit_code = 2
+
+
+class EngineError(Exception):
+    """The program or the policy pack failed: exit 1 with this message (the failing side's own words)."""
+
+    exit_code = 1

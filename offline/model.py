@@ -1,0 +1,42 @@
+"""What one offline run records: every resource registration as the engine would receive it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+
+@dataclass
+class RecordedResource:
+    """One RegisterResource call, kept as the SDK serialized it.
+
+    `inputs` is the protobuf Struct the SDK sent, so secret and unknown markers are exactly what the real engine
+    (and therefore the policy pack) would see; `options` holds the camelCase resource options.
+    """
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: struct_pb2.Struct
+    options: dict[str, Any] = field(default_factory=dict)
+    provider: str = ""
+
+
+@dataclass(frozen=True)
+class PolicyViolation:
+    policy: str
+    enforcement_level: str  # "advisory" | "mandatory"
+    urn: str | None
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "enforcementLevel": self.enforcement_level,
+            "urn": self.urn,
+            "message": self.message,
+        }
