@@ -1,0 +1,1 @@
+"""Pulumi components for Entra ID → Cisco Webex provisioning, their typed settings and data tables."""

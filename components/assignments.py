@@ -1,0 +1,99 @@
+"""Portal step 3: Users and groups > Add user/group, with a Webex app role (never Default Access)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_azuread as azuread
+
+from .catalog import DEFAULT_ACCESS_ROLE_ID
+from .settings import Assignment, DeployTimeError
+
+
+def pick_role_id(app_roles: Sequence[Mapping[str, Any]] | None, wanted: str | None) -> str:
+    """The app role id to assign: the configured role value, or the app's only role that is not Default Access.
+
+    Users assigned Default Access are not provisioned (Microsoft's Webex tutorial), so the all-zero id is never
+    returned; anything ambiguous fails the deployment with the role values the app actually has.
+    """
+    roles = [
+        {"value": r.get("value"), "id": r.get("id")}
+        for r in (app_roles or [])
+        if r.get("id") and r.get("id") != DEFAULT_ACCESS_ROLE_ID and r.get("value") and r.get("enabled", True)
+    ]
+    values = ", ".join(sorted(str(r["value"]) for r in roles)) or "(none besides Default Access)"
+    if wanted:
+        for role in roles:
+            if role["value"] == wanted:
+                return str(role["id"])
+        raise DeployTimeError(
+            f"webex-scim:assignmentRole: the app has no role {wanted!r}; its roles are: {values}. "
+            "Fix: pulumi config set assignmentRole <one of those>"
+        )
+    if len(roles) == 1:
+        return str(roles[0]["id"])
+    raise DeployTimeError(
+        f"webex-scim:assignmentRole: not set and the app has {len(roles)} assignable roles ({values}); "
+        "choose one: pulumi config set assignmentRole <role value>"
+    )
+
+
+def _principal_object_id(a: Assignment, parent: pulumi.Resource) -> pulumi.Input[str]:
+    """An object ID as given, or looked up: users by UPN, groups by display name (the tenant answers at deploy)."""
+    if a.is_object_id:
+        return a.ref
+    invoke_opts = pulumi.InvokeOutputOptions(parent=parent)
+    if a.kind == "user":
+        return azuread.get_user_output(user_principal_name=a.ref, opts=invoke_opts).object_id
+    return azuread.get_group_output(display_name=a.ref, opts=invoke_opts).object_id
+
+
+def resource_name(a: Assignment) -> str:
+    """Stable, readable logical name: the principal as written in config (case-folded)."""
+    return f"{a.kind}-{a.ref.lower()}"
+
+
+class Assignments(pulumi.ComponentResource):
+    """One AppRoleAssignment per configured user or group."""
+
+    principal_ids: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self,
+        name: str,
+        assignments: Sequence[Assignment],
+        *,
+        rollout: str,
+        default_role: str | None,
+        service_principal: azuread.ServicePrincipal,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        principals = [{"kind": a.kind, "ref": a.ref, "role": a.role or default_role} for a in assignments]
+        super().__init__("webex-scim:index:Assignments", name, {"rollout": rollout, "principals": principals}, opts)
+        self.principal_ids = {}
+        self.assignments: dict[str, azuread.AppRoleAssignment] = {}
+        for a in assignments:
+            wanted = a.role or default_role
+            role_id = service_principal.app_roles.apply(
+                lambda roles, wanted=wanted: pick_role_id([_role_dict(r) for r in roles or []], wanted)
+            )
+            principal_id = pulumi.Output.from_input(_principal_object_id(a, self))
+            key = resource_name(a)
+            self.principal_ids[key] = principal_id
+            self.assignments[key] = azuread.AppRoleAssignment(
+                key,
+                app_role_id=role_id,
+                principal_object_id=principal_id,
+                resource_object_id=service_principal.object_id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({"principals": [resource_name(a) for a in assignments]})
+
+
+def _role_dict(role: Any) -> dict[str, Any]:
+    """ServicePrincipalAppRole outputs arrive as typed objects or dicts depending on the engine; read either."""
+    if isinstance(role, Mapping):
+        return dict(role)
+    return {k: getattr(role, k, None) for k in ("id", "value", "enabled")}

@@ -1,0 +1,355 @@
+"""Typed stack settings: the `webex-scim:*` config keys, validated once, every problem named by its key.
+
+The program never reads `pulumi.Config` anywhere else. A bad stack file fails here, before any resource is
+registered, with one message that names each bad key and how to fix it (a `pulumi config` command where one helps).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import pulumi
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from . import catalog
+from .mapping_settings import MappingSettings
+
+PROJECT = "webex-scim"
+
+# Keys whose value is an object or a list in the stack YAML (Pulumi hands them to the program as JSON text).
+OBJECT_KEYS = ("app", "assignments", "provisioning", "mappings")
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+
+
+class SettingsError(pulumi.RunError):
+    """Bad stack config. A RunError, so the real CLI prints the message without a traceback too."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = [f"invalid stack config ({len(problems)} problem{'s' if len(problems) > 1 else ''}):"]
+        lines += [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+class DeployTimeError(pulumi.RunError):
+    """A value only the tenant knows turned out wrong (e.g. the app has no usable role)."""
+
+
+def _set(key: str, example: str = "<value>", secret: bool = False) -> str:
+    return f"pulumi config set {'--secret ' if secret else ''}{key} {example}"
+
+
+def _set_path(path: str, example: str) -> str:
+    return f"pulumi config set --path '{path}' {example}"
+
+
+def check_org_id(value: str) -> str:
+    """A Webex org ID is the UUID shown in Control Hub; the base64 API id and the article's sample are refused."""
+    text = str(value).strip()
+    if not _UUID_RE.match(text):
+        bad = sorted({c for c in text.replace("-", "") if c.lower() not in "0123456789abcdef"})
+        hint = f" ({', '.join(repr(c) for c in bad)} {'is' if len(bad) == 1 else 'are'} not hex)" if bad else ""
+        raise ValueError(
+            f"{text!r} is not a Webex org ID{hint}: it must be the UUID shown in Control Hub "
+            "(Management > Organization Settings > Organization ID), 8-4-4-4-12 hex digits, not the base64 API id"
+        )
+    return str(uuid.UUID(text))
+
+
+OrgId = Annotated[str, Field(description="Webex org ID (UUID)")]
+
+
+class _Model(BaseModel):
+    # camelCase keys as in the stack YAML; unknown keys (typos) are errors, not silently ignored.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+class AppSettings(_Model):
+    """Portal: Enterprise applications > New application > Cisco Webex, then Properties."""
+
+    display_name: str = "Cisco Webex"
+    template_id: str | None = None
+    existing_service_principal_object_id: str | None = None
+    hide_from_users: bool = True
+    assignment_required: bool = True
+    owners: list[str] = Field(default_factory=list)
+
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+    @field_validator("template_id", "existing_service_principal_object_id")
+    @classmethod
+    def _uuid(cls, v: str | None) -> str | None:
+        if v is not None and not _UUID_RE.match(v):
+            raise ValueError(f"{v!r} is not an object/template ID (a UUID)")
+        return v
+
+    @field_validator("owners")
+    @classmethod
+    def _owners(cls, v: list[str]) -> list[str]:
+        for owner in v:
+            if not _UUID_RE.match(owner):
+                raise ValueError(f"{owner!r} is not an object ID (a UUID): owners are given by object ID")
+        return v
+
+
+class Assignment(_Model):
+    """Portal: Users and groups > Add user/group. Exactly one of user (UPN or object ID) / group (name or ID)."""
+
+    user: str | None = None
+    group: str | None = None
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _one_principal(self) -> Assignment:
+        given = [k for k in ("user", "group") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "each assignment needs exactly one of `user: <UPN or object ID>` or `group: <name or object ID>`"
+                + (" (both were given)" if len(given) == 2 else "")
+            )
+        return self
+
+    @property
+    def kind(self) -> Literal["user", "group"]:
+        return "user" if self.user else "group"
+
+    @property
+    def ref(self) -> str:
+        return self.user or self.group or ""
+
+    @property
+    def is_object_id(self) -> bool:
+        return bool(_UUID_RE.match(self.ref))
+
+
+class ProvisioningSettings(_Model):
+    """Portal: Provisioning > Provisioning Mode = Automatic, Settings (scope, notification, delete threshold)."""
+
+    enabled: bool = True
+    scope: Literal["assigned", "all"] = "assigned"
+    delete_threshold: int = 500
+    template_id: str | None = None
+    restart_request: str | None = None
+
+    @field_validator("delete_threshold")
+    @classmethod
+    def _threshold(cls, v: int) -> int:
+        if v < 0:
+            raise ValueError(f"{v} is negative: use a positive number of deletions, or 0 to turn the guard off")
+        return v
+
+
+class Settings(_Model):
+    """Everything the stack declares, validated. The SCIM token is kept apart as a secret Output."""
+
+    org_id: str
+    offer: Literal["commercial", "government"] = "commercial"
+    tenant_url: str | None = None
+    token_expires_on: dt.date | None = None
+    notification_email: str
+    app: AppSettings = Field(default_factory=AppSettings)
+    assignments: list[Assignment] = Field(default_factory=list)
+    assignment_role: str | None = None
+    rollout: Literal["pilot", "full"] = "pilot"
+    provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
+    mappings: MappingSettings = Field(default_factory=MappingSettings)
+
+    @field_validator("org_id")
+    @classmethod
+    def _org_id(cls, v: str) -> str:
+        return check_org_id(v)
+
+    @field_validator("notification_email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if not _EMAIL_RE.match(v.strip()):
+            raise ValueError(f"{v!r} is not an email address (one address, like webex-admins@contoso.com)")
+        return v.strip()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        if self.tenant_url is not None:
+            parts = urlsplit(self.tenant_url)
+            if parts.scheme != "https" or not parts.netloc:
+                raise ValueError(f"tenantUrl: {self.tenant_url!r} is not an https URL")
+            if self.org_id.lower() not in self.tenant_url.lower():
+                raise ValueError(
+                    f"tenantUrl: {self.tenant_url!r} does not contain the org ID {self.org_id}; "
+                    f"the {self.offer} default is {catalog.tenant_url_for(self.offer, self.org_id)}"
+                )
+        seen: dict[tuple[str, str], int] = {}
+        for i, a in enumerate(self.assignments):
+            key = (a.kind, a.ref.lower())
+            if key in seen:
+                raise ValueError(f"assignments[{i}]: {a.kind} {a.ref!r} is already assigned by assignments[{seen[key]}]")
+            seen[key] = i
+        if self.rollout == "pilot":
+            users = [a for a in self.assignments if a.kind == "user"]
+            groups = [a for a in self.assignments if a.kind == "group"]
+            if groups or len(users) != 1:
+                found = f"{len(users)} user(s) and {len(groups)} group(s)"
+                raise ValueError(
+                    f"rollout: a pilot rollout assigns exactly one user (the Webex article's first step), found {found}; "
+                    "keep one `- user: <UPN>` in assignments, or go wide with `pulumi config set rollout full`"
+                )
+        return self
+
+    @property
+    def effective_tenant_url(self) -> str:
+        return self.tenant_url or catalog.tenant_url_for(self.offer, self.org_id)
+
+    @property
+    def pilot_user(self) -> Assignment | None:
+        return self.assignments[0] if self.rollout == "pilot" else None
+
+
+class StackSettings:
+    """Validated settings plus the SCIM token as a secret Output (never a plain string in this object)."""
+
+    def __init__(self, settings: Settings, scim_token: pulumi.Output[str]) -> None:
+        self.settings = settings
+        self.scim_token = scim_token
+
+    def __repr__(self) -> str:  # the token is an Output, but never let a repr tempt anyone
+        return f"StackSettings({self.settings!r}, scim_token=[secret])"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Loading from pulumi.Config
+
+
+_FIELD_HELP: dict[str, str] = {
+    "orgId": _set("orgId", "<org UUID from Control Hub>"),
+    "offer": _set("offer", "commercial") + "   (or government)",
+    "tenantUrl": "pulumi config rm tenantUrl   (to use the offer's default), or set an https URL containing the org ID",
+    "notificationEmail": _set("notificationEmail", "webex-admins@contoso.com"),
+    "tokenExpiresOn": _set("tokenExpiresOn", "2027-11-26") + "   (ISO date)",
+    "rollout": _set("rollout", "pilot") + "   (or full)",
+    "assignmentRole": _set("assignmentRole", "<app role value>"),
+}
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    """pydantic's error location → the config key path users type (`provisioning.deleteThreshold`, `assignments[1]`)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after", "function-before") or str(part).startswith("function-"):
+            continue
+        else:
+            name = to_camel(str(part)) if "_" in str(part) else str(part)
+            out += f".{name}" if out else name
+    return out
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = tuple(err.get("loc", ()))
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    kind = err.get("type", "")
+    # A model-level check names its own key at the start of the message ("tenantUrl: ...").
+    if not loc and ":" in msg and msg.split(":", 1)[0].replace(".", "").replace("[", "").replace("]", "").isalnum():
+        path, msg = msg.split(":", 1)
+        path, msg = path.strip(), msg.strip()
+    else:
+        path = _key_path(loc)
+    if kind == "extra_forbidden":
+        parent = path.rsplit(".", 1)[0] if "." in path else ""
+        where = f" under `{PROJECT}:{parent}`" if parent else ""
+        return f"{PROJECT}:{path}: unknown key{where} (a typo?); remove it with `pulumi config rm --path '{path}'`"
+    if kind == "missing":
+        fix = _FIELD_HELP.get(path, _set_path(path, "<value>"))
+        return f"{PROJECT}:{path}: required but not set; run `{fix}`"
+    if kind == "literal_error":
+        return f"{PROJECT}:{path}: {err.get('input')!r} is not allowed: {msg.replace('Input should be', 'use')}"
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        return f"{PROJECT}:{path}: {err.get('input')!r} is not an ISO date like 2027-11-26"
+    fix = _FIELD_HELP.get(path)
+    return f"{PROJECT}:{path}: {msg}" + (f"; fix: `{fix}`" if fix and kind == "value_error" else "")
+
+
+def _raw_config() -> dict[str, Any]:
+    """Every `webex-scim:*` key the engine handed to the program (CLI and mock engine alike), objects parsed."""
+    # pulumi.Config can only look up keys by name; to refuse typos we need the whole set of keys.
+    from pulumi.runtime import config as runtime_config
+
+    prefix = f"{PROJECT}:"
+    raw: dict[str, Any] = {}
+    # The CLI's language host passes config in PULUMI_CONFIG; the SDK copies it into CONFIG lazily, so read both.
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    for full_key, value in merged.items():
+        if not full_key.startswith(prefix):
+            continue
+        raw[full_key[len(prefix) :]] = value
+    return raw
+
+
+def _parse(key: str, value: Any) -> Any:
+    if key in OBJECT_KEYS and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise SettingsError([f"{PROJECT}:{key}: not valid YAML/JSON structure ({exc.msg})"]) from None
+    if isinstance(value, str) and key == "rollout":
+        return value.strip()
+    return value
+
+
+def validate(raw: dict[str, Any]) -> Settings:
+    """Validate plain config values (no token) into Settings, or raise one SettingsError naming every bad key."""
+    data = {k: _parse(k, v) for k, v in raw.items() if k != "scimToken"}
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(e) for e in exc.errors(include_url=False)]
+        raise SettingsError(problems) from None
+
+
+def load(config: pulumi.Config | None = None) -> StackSettings:
+    """Read and validate the stack's config; the token must be set and must be a secret."""
+    config = config or pulumi.Config(PROJECT)
+    raw = _raw_config()
+    problems: list[str] = []
+    try:
+        settings = validate(raw)
+    except SettingsError as exc:
+        problems += exc.problems
+        settings = None
+
+    from pulumi.runtime import config as runtime_config
+
+    token_key = f"{PROJECT}:scimToken"
+    token_fix = _set("scimToken", "<token from the Webex admin sign-in>", secret=True)
+    if "scimToken" not in raw:
+        problems.append(f"{token_key}: required but not set; run `{token_fix}`")
+    elif not runtime_config.is_config_secret(token_key):
+        # Never echo the value: it is a bearer token that was just committed in clear.
+        problems.append(
+            f"{token_key}: is stored in plain text in the stack file; make it a secret: "
+            f"`pulumi config rm scimToken` then `{token_fix}` (and revoke the exposed token in Webex)"
+        )
+    elif not str(raw["scimToken"]).strip():
+        problems.append(f"{token_key}: is empty; run `{token_fix}`")
+    if problems or settings is None:
+        raise SettingsError(problems)
+    return StackSettings(settings, config.require_secret("scimToken"))

@@ -1,0 +1,99 @@
+"""`python -m offline preview|diff`: the credential-free preview and policy check (exit codes in shared/DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import render, stackfile
+from .errors import EngineError, UsageError
+from .model import PolicyViolation
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PACK_DIR = PROJECT_DIR / "policies"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit 2, but with our one-line format
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stack", help="stack name: reads Pulumi.<NAME>.yaml beside Pulumi.yaml")
+    which.add_argument("--config-file", type=Path, help="a stack file anywhere (its name gives the stack name)")
+    p.add_argument("--json", dest="json_path", help="write the JSON document here (- for stdout)")
+    p.add_argument("--markdown", type=Path, help="write a Markdown report here (for a PR comment)")
+    p.add_argument("--policy-config", type=Path, help="the CLI's --policy-pack-config JSON")
+    p.add_argument("--no-policies", action="store_true", help="skip the policy pack (the CLI without --policy-pack)")
+    p.add_argument("--no-details", action="store_true", help="tree only, without each resource's inputs")
+    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m offline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    preview = sub.add_parser("preview", help="run the program and the policy pack, print a tree like `pulumi preview`")
+    _add_common(preview)
+    diff = sub.add_parser("diff", help="preview the base revision and the working tree, and report the difference")
+    _add_common(diff)
+    diff.add_argument("--base", required=True, help="git ref of the base revision (e.g. origin/main)")
+    return parser
+
+
+def preview(args: argparse.Namespace) -> int:
+    cfg = stackfile.load(args.project_dir, stack=args.stack, config_file=args.config_file)
+    policy_config = None
+    pack = None
+    if not args.no_policies:
+        from .policy import PolicyPack, load_policy_config
+
+        if args.policy_config is not None:
+            policy_config = load_policy_config(args.policy_config)
+        # Started before the program runs: the pack's start-up overlaps the program on the second core.
+        pack = PolicyPack(args.project_dir / "policies")
+    try:
+        from .engine import run_program
+
+        run = run_program(cfg)
+        violations: list[PolicyViolation] = []
+        if pack is not None:
+            violations = pack.analyze(run.resources, project=run.project, stack=run.stack, policy_config=policy_config)
+    finally:
+        if pack is not None:
+            pack.close()
+
+    doc = render.document(run, violations)
+    if args.json_path == "-":
+        sys.stdout.write(render.dumps(doc))
+    else:
+        render.print_tree(render.tree_lines(run, violations, details=not args.no_details))
+        if args.json_path:
+            Path(args.json_path).write_text(render.dumps(doc), encoding="utf-8")
+    if args.markdown:
+        from .markdown import preview_markdown
+
+        args.markdown.write_text(preview_markdown(doc), encoding="utf-8")
+    return 1 if any(v.enforcement_level == "mandatory" for v in violations) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "preview":
+            return preview(args)
+        from .diff import diff_command
+
+        return diff_command(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

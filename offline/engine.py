@@ -1,0 +1,207 @@
+"""Run the real `__main__.py` under the Pulumi SDK's mock monitor, with preview semantics, and record everything.
+
+Preview semantics, as `pulumi preview` shows a first deployment: every resource is a create, ids and computed
+outputs are unknown, lookups that only the tenant can answer (users, groups, the gallery template) are unknown,
+nothing is invented. Inputs are recorded exactly as the SDK serialized them for the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import runpy
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from .errors import EngineError, UsageError
+from .model import RecordedResource
+from .stackfile import UNDECRYPTED, StackConfig
+
+SECRET_SIG = rpc._special_secret_sig if hasattr(rpc, "_special_secret_sig") else "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+UNKNOWN = rpc.UNKNOWN
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class ProgramRun:
+    project: str
+    stack: str
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)
+    warnings: list[str] = field(default_factory=list)
+    stack_urn: str = ""
+
+
+class _PreviewMocks(Mocks):
+    """A first preview: providers echo inputs back, every id and computed output stays unknown."""
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        return "", dict(args.inputs)
+
+    def call(self, args: Any) -> tuple[dict[str, Any], None]:  # not reached: Invoke is answered below
+        return {}, None
+
+
+class _RecordingMonitor(MockMonitor):
+    def __init__(self, run: ProgramRun) -> None:
+        super().__init__(_PreviewMocks())
+        self.run = run
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            self.run.stack_urn = response.urn
+        inputs = struct_pb2.Struct()
+        inputs.CopyFrom(request.object)
+        _mark_undecrypted_unknown(inputs)
+        self.run.resources.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                inputs=inputs,
+                options=_options(request),
+                provider=request.provider,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if request.urn == self.run.stack_urn:
+            outputs = struct_pb2.Struct()
+            outputs.CopyFrom(request.outputs)
+            _mark_undecrypted_unknown(outputs)
+            self.run.outputs = outputs
+        return empty_pb2.Empty()
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802
+        # Lookups (get_user, get_group, get_application_template, ...) are the tenant's to answer: unknown.
+        return resource_pb2.ResourceInvokeResponse(unknown=True)
+
+
+def _options(request: Any) -> dict[str, Any]:
+    opts: dict[str, Any] = {
+        "protect": bool(request.protect) if request.HasField("protect") else False,
+        "retainOnDelete": bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False,
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        "dependencies": list(request.dependencies),
+        "ignoreChanges": list(request.ignoreChanges),
+        "replaceOnChanges": list(request.replaceOnChanges),
+        "additionalSecretOutputs": list(request.additionalSecretOutputs),
+    }
+    if request.deletedWith:
+        opts["deletedWith"] = request.deletedWith
+    if request.importId:
+        opts["importId"] = request.importId
+    return opts
+
+
+def _mark_undecrypted_unknown(struct: struct_pb2.Struct) -> None:
+    """A secret built from an undecrypted `secure:` value is a secret whose value is unknown."""
+
+    def walk(value: struct_pb2.Value) -> None:
+        kind = value.WhichOneof("kind")
+        if kind == "struct_value":
+            fields = value.struct_value.fields
+            if SIG_KEY in fields and fields[SIG_KEY].string_value == SECRET_SIG and "value" in fields:
+                if _contains_placeholder(fields["value"]):
+                    fields["value"].string_value = UNKNOWN
+                    return
+            for v in fields.values():
+                walk(v)
+        elif kind == "list_value":
+            for v in value.list_value.values:
+                walk(v)
+
+    for v in struct.fields.values():
+        walk(v)
+
+
+def _contains_placeholder(value: struct_pb2.Value) -> bool:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return UNDECRYPTED in value.string_value
+    if kind == "struct_value":
+        return any(_contains_placeholder(v) for v in value.struct_value.fields.values())
+    if kind == "list_value":
+        return any(_contains_placeholder(v) for v in value.list_value.values)
+    return False
+
+
+class _WarningCollector(logging.Handler):
+    """pulumi.log.warn/error from the program become preview warnings, as the CLI shows them."""
+
+    def __init__(self, run: ProgramRun) -> None:
+        super().__init__(level=logging.WARNING)
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.run.warnings.append(record.getMessage())
+
+
+@contextmanager
+def _project_on_path(cfg: StackConfig) -> Iterator[None]:
+    old_cwd, old_path = os.getcwd(), list(sys.path)
+    os.chdir(cfg.project_dir)
+    sys.path.insert(0, str(cfg.project_dir))
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+
+
+def run_program(cfg: StackConfig) -> ProgramRun:
+    """Run the project's program once for `cfg`; raise UsageError on bad config, EngineError on a failed program."""
+    from components.settings import SettingsError  # the project's own error type: bad config, exit 2
+
+    run = ProgramRun(project=cfg.project, stack=cfg.stack, warnings=list(cfg.warnings))
+    logger = logging.getLogger(f"webex-scim.offline.{id(run)}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(_WarningCollector(run))
+
+    monitor = _RecordingMonitor(run)
+    runtime_settings.ROOT.set(None)
+    runtime_settings.configure(
+        MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
+            engine=MockEngine(logger),
+            project=cfg.project,
+            stack=cfg.stack,
+            dry_run=True,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    runtime_config.set_all_config(dict(cfg.config), list(cfg.secret_keys))
+    try:
+        with _project_on_path(cfg):
+            _sync_await(run_in_stack(lambda: runpy.run_path(str(cfg.main), run_name="__main__")))
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    except pulumi.RunError as exc:
+        raise EngineError(f"the program failed: {exc}") from None
+    except Exception as exc:  # a bug in the program: say what and where, in one line, never its locals
+        raise EngineError(f"the program failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        runtime_settings.ROOT.set(None)
+        runtime_config.set_all_config({}, [])
+    return run

@@ -1,0 +1,192 @@
+"""Turn a recorded run into the JSON document of shared/DESIGN.md and a terminal tree like `pulumi preview`.
+
+Everything that leaves the process goes through `display_value`, which masks secrets as "[secret]" and unknowns
+as "[unknown]": a secret cannot reach JSON, Markdown or the terminal in clear by any other path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+from .engine import SECRET_SIG, SIG_KEY, UNKNOWN, ProgramRun
+from .model import PolicyViolation, RecordedResource
+
+SECRET = "[secret]"
+UNKNOWN_TEXT = "[unknown]"
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+HIDDEN_INPUTS = frozenset({"__provider"})  # a dynamic resource's pickled provider: machinery, not configuration
+
+
+def display_value(value: struct_pb2.Value | Any) -> Any:
+    """A protobuf Value (or plain Python from one) as JSON-safe data with secrets and unknowns masked."""
+    if isinstance(value, struct_pb2.Value):
+        kind = value.WhichOneof("kind")
+        if kind == "struct_value":
+            return _display_struct(value.struct_value)
+        if kind == "list_value":
+            return [display_value(v) for v in value.list_value.values]
+        if kind == "string_value":
+            return UNKNOWN_TEXT if value.string_value == UNKNOWN else value.string_value
+        if kind == "number_value":
+            n = value.number_value
+            return int(n) if n.is_integer() else n
+        if kind == "bool_value":
+            return value.bool_value
+        return None
+    return value
+
+
+def _display_struct(struct: struct_pb2.Struct) -> Any:
+    fields = struct.fields
+    if SIG_KEY in fields:
+        sig = fields[SIG_KEY].string_value
+        if sig == SECRET_SIG:
+            return SECRET
+        if sig == RESOURCE_SIG:
+            return fields["urn"].string_value if "urn" in fields else UNKNOWN_TEXT
+        if sig == OUTPUT_SIG:
+            if fields.get("secret") and fields["secret"].bool_value:
+                return SECRET
+            return display_value(fields["value"]) if "value" in fields else UNKNOWN_TEXT
+    return {k: display_value(v) for k, v in sorted(fields.items()) if k not in HIDDEN_INPUTS}
+
+
+def display_inputs(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return _display_struct(struct)
+
+
+def steps(run: ProgramRun) -> list[dict[str, Any]]:
+    return [
+        {
+            "op": "create",
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "parent": r.parent,
+            "inputs": display_inputs(r.inputs),
+            "protect": bool(r.options.get("protect")),
+            "retainOnDelete": bool(r.options.get("retainOnDelete")),
+        }
+        for r in run.resources
+    ]
+
+
+def document(run: ProgramRun, violations: Iterable[PolicyViolation]) -> dict[str, Any]:
+    """The `--json` document (shape borrowed from `pulumi preview --json`)."""
+    step_list = steps(run)
+    return {
+        "project": run.project,
+        "stack": run.stack,
+        "steps": step_list,
+        "outputs": display_inputs(run.outputs),
+        "policyViolations": [v.as_json() for v in violations],
+        "warnings": list(run.warnings),
+        "changeSummary": dict(Counter(s["op"] for s in step_list)),
+    }
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Terminal
+
+
+def _short(value: Any, limit: int = 110) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _children(resources: list[RecordedResource]) -> dict[str | None, list[RecordedResource]]:
+    by_parent: dict[str | None, list[RecordedResource]] = {}
+    for r in resources:
+        by_parent.setdefault(r.parent, []).append(r)
+    return by_parent
+
+
+def tree_lines(
+    run: ProgramRun, violations: list[PolicyViolation], *, details: bool = True, pack_label: str | None = None
+) -> list[tuple[str, str]]:
+    """(style, text) lines of the preview, in the order `pulumi preview` prints them."""
+    lines: list[tuple[str, str]] = [("bold", f"Previewing update ({run.stack}) offline: no Pulumi CLI, no cloud login"), ("", "")]
+    by_parent = _children(run.resources)
+    by_urn = {r.urn: r for r in run.resources}
+    for r in run.resources:  # resources whose parent was never registered still show, at the top level
+        if r.parent and r.parent not in by_urn and r not in by_parent.get(None, []):
+            by_parent.setdefault(None, []).append(r)
+    per_resource: dict[str | None, list[PolicyViolation]] = {}
+    for v in violations:
+        per_resource.setdefault(v.urn if v.urn in by_urn else None, []).append(v)
+
+    rows: list[tuple[str, RecordedResource]] = []
+
+    def walk(parent: str | None, prefix: str) -> None:
+        kids = by_parent.get(parent, [])
+        for i, r in enumerate(kids):
+            last = i == len(kids) - 1
+            branch = "" if parent is None else ("└─ " if last else "├─ ")
+            rows.append((prefix + branch, r))
+            walk(r.urn, prefix + ("" if parent is None else ("   " if last else "│  ")))
+
+    walk(None, "")
+    width = max((len(p) + len(r.type) for p, r in rows), default=40) + 2
+    lines.append(("bold", f"     {'Type':<{width}}{'Name':<34}Plan"))
+    for prefix, r in rows:
+        lines.append(("green", f" +   {prefix + r.type:<{width}}{r.name:<34}create"))
+        pad = " " * (5 + len(prefix) + 3)
+        if details and r.custom:
+            for key, value in display_inputs(r.inputs).items():
+                lines.append(("dim", f"{pad}{key}: {_short(value)}"))
+            if r.options.get("retainOnDelete"):
+                lines.append(("yellow", f"{pad}(retainOnDelete: destroy leaves it in the tenant)"))
+        for v in per_resource.get(r.urn, []):
+            style = "red" if v.enforcement_level == "mandatory" else "yellow"
+            lines.append((style, f"{pad}{v.enforcement_level}: [{v.policy}] {v.message}"))
+
+    if violations:
+        lines += [("", ""), ("bold", "Policies:")]
+        lines.append(("", f"    {pack_label or 'webex-scim-guard'}"))
+        for v in violations:
+            style = "red" if v.enforcement_level == "mandatory" else "yellow"
+            where = f"  ({by_urn[v.urn].type}: {by_urn[v.urn].name})" if v.urn in by_urn else ""
+            lines.append((style, f"      - [{v.enforcement_level}]  {v.policy}{where}"))
+            for part in v.message.splitlines():
+                lines.append(("", f"        {part}"))
+
+    outputs = display_inputs(run.outputs)
+    if outputs:
+        lines += [("", ""), ("bold", "Outputs:")]
+        key_width = max(len(k) for k in outputs) + 1
+        for key, value in outputs.items():
+            shown = "output<string>" if value == UNKNOWN_TEXT else _short(value)
+            lines.append(("", f"    {key:<{key_width}}: {shown}"))
+
+    if run.warnings:
+        lines += [("", ""), ("bold yellow", "Warnings:")]
+        lines += [("yellow", f"    warning: {w}") for w in run.warnings]
+
+    counts = Counter("create" for r in run.resources)
+    lines += [("", ""), ("bold", "Resources:"), ("green", f"    + {counts['create']} to create")]
+    mandatory = sum(1 for v in violations if v.enforcement_level == "mandatory")
+    if mandatory:
+        lines.append(("bold red", f"\n{mandatory} mandatory policy violation(s): `pulumi up` would be blocked."))
+    return lines
+
+
+def print_tree(lines: list[tuple[str, str]], *, color: bool | None = None) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=True, no_color=color is False)
+    text = Text()
+    for style, line in lines:
+        text.append(line + "\n", style=style or None)
+    console.print(text, end="")
+

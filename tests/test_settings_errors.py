@@ -1,0 +1,119 @@
+"""Bad input: exit 2, one message on stderr naming the key and the fix, no traceback, no partial output."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from offline.cli import main
+from tests.support import BASE, ORG, ROOT, config
+
+ARTICLE_SAMPLE_ORG = "a35bfbc6-ccbd-4a17-a488-72gf46c5420c"
+
+
+def write_stack(tmp_path: Path, values: dict | str, name: str = "Pulumi.case.yaml") -> Path:
+    path = tmp_path / name
+    if isinstance(values, str):
+        path.write_text(values)
+    else:
+        path.write_text(yaml.safe_dump({"config": {f"webex-scim:{k}": v for k, v in values.items()}}))
+    return path
+
+
+# (case id, stack config, text every message must contain)
+CASES = [
+    ("missing orgId", config(orgId=None), ["webex-scim:orgId", "required", "pulumi config set orgId"]),
+    ("article sample orgId", config(orgId=ARTICLE_SAMPLE_ORG), ["webex-scim:orgId", "'g' is not hex", "Control Hub"]),
+    ("base64 api id", config(orgId="Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi8x"), ["webex-scim:orgId", "not a Webex org ID"]),
+    ("unknown offer", config(offer="enterprise"), ["webex-scim:offer", "'enterprise'", "commercial", "government"]),
+    ("tenantUrl without org", config(tenantUrl="https://webexapis.com/identity/scim/other/v2"),
+     ["webex-scim:tenantUrl", "does not contain the org ID", ORG]),
+    ("tenantUrl not https", config(tenantUrl=f"http://webexapis.com/identity/scim/{ORG}/v2"),
+     ["webex-scim:tenantUrl", "not an https URL"]),
+    ("bad notification email", config(notificationEmail="webex-admins"), ["webex-scim:notificationEmail", "not an email"]),
+    ("missing notification email", config(notificationEmail=None),
+     ["webex-scim:notificationEmail", "pulumi config set notificationEmail"]),
+    ("unknown top-level key", config(orgID=ORG), ["webex-scim:orgID", "unknown key", "pulumi config rm"]),
+    ("unknown nested key", config(app={"hideFromUser": True}), ["webex-scim:app.hideFromUser", "unknown key"]),
+    ("pilot with zero users", config(assignments=[]), ["webex-scim:rollout", "exactly one user", "found 0 user(s)"]),
+    ("pilot with two users", config(assignments=[{"user": "a@contoso.com"}, {"user": "b@contoso.com"}]),
+     ["webex-scim:rollout", "found 2 user(s)", "pulumi config set rollout full"]),
+    ("pilot with a group", config(assignments=[{"group": "Webex Users"}]),
+     ["webex-scim:rollout", "0 user(s) and 1 group(s)"]),
+    ("duplicate assignment", config(rollout="full", assignments=[{"user": "a@contoso.com"}, {"user": "A@contoso.com"}]),
+     ["webex-scim:assignments[1]", "already assigned by assignments[0]"]),
+    ("assignment with neither", config(rollout="full", assignments=[{"role": "User"}]),
+     ["webex-scim:assignments[0]", "exactly one of `user:"]),
+    ("assignment with both", config(rollout="full", assignments=[{"user": "a@contoso.com", "group": "G"}]),
+     ["webex-scim:assignments[0]", "both were given"]),
+    ("negative delete threshold", config(provisioning={"deleteThreshold": -1}),
+     ["webex-scim:provisioning.deleteThreshold", "negative", "0 to turn the guard off"]),
+    ("unknown scope", config(provisioning={"scope": "everyone"}), ["webex-scim:provisioning.scope", "'everyone'"]),
+    ("bad expiry date", config(tokenExpiresOn="next year"), ["webex-scim:tokenExpiresOn", "ISO date"]),
+    ("unknown rollout", config(rollout="canary"), ["webex-scim:rollout", "'canary'"]),
+    ("owner not an object id", config(app={"owners": ["alice@contoso.com"]}), ["webex-scim:app.owners", "object ID"]),
+]
+
+
+@pytest.mark.parametrize(("values", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_config_exits_2_naming_the_key(tmp_path, capsys, values, expected):
+    path = write_stack(tmp_path, values)
+    code = main(["preview", "--config-file", str(path), "--no-policies"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""  # nothing half-printed
+    assert err.startswith("error: ")
+    for text in expected:
+        assert text in err
+    assert "Traceback" not in err
+
+
+def test_plain_text_token_is_refused_without_echoing_it(tmp_path, capsys, canary):
+    path = write_stack(tmp_path, {**BASE, "scimToken": canary})
+    assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
+    out, err = capsys.readouterr()
+    assert "webex-scim:scimToken" in err and "plain text" in err
+    assert "pulumi config set --secret scimToken" in err
+    assert canary not in out + err
+
+
+def test_stack_file_that_is_not_yaml(tmp_path, capsys):
+    path = write_stack(tmp_path, "config:\n  webex-scim:orgId: [unclosed\n")
+    assert main(["preview", "--config-file", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "not valid YAML" in err and "line" in err
+
+
+def test_stack_name_with_no_file(capsys):
+    assert main(["preview", "--stack", "nosuchstack"]) == 2
+    err = capsys.readouterr().err
+    assert "Pulumi.nosuchstack.yaml" in err and "known stacks: dev" in err and "pulumi stack init nosuchstack" in err
+
+
+def test_several_problems_are_one_message(tmp_path, capsys):
+    path = write_stack(tmp_path, config(orgId="nope", offer="enterprise"))
+    assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error: ") == 1
+    assert "2 problems" in err and "webex-scim:orgId" in err and "webex-scim:offer" in err
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main(["preview"]) == 2
+    assert "--stack" in capsys.readouterr().err
+
+
+def test_real_process_exit_code_and_no_traceback(tmp_path):
+    """The same through `python -m offline`, as make preview runs it."""
+    path = write_stack(tmp_path, config(orgId=ARTICLE_SAMPLE_ORG))
+    proc = subprocess.run(
+        [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-policies"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "webex-scim:orgId" in proc.stderr and "Traceback" not in proc.stderr
