@@ -70,8 +70,12 @@ class Assignments(pulumi.ComponentResource):
         service_principal: azuread.ServicePrincipal,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        principals = [{"kind": a.kind, "ref": a.ref, "role": a.role or default_role} for a in assignments]
-        super().__init__("webex-scim:index:Assignments", name, {"rollout": rollout, "principals": principals}, opts)
+        # Inputs for the CLI's Analyze, and the same as outputs for its AnalyzeStack (policy: pilot, duplicates).
+        facts = {
+            "rollout": rollout,
+            "principals": [{"kind": a.kind, "ref": a.ref, "role": a.role or default_role} for a in assignments],
+        }
+        super().__init__("webex-scim:index:Assignments", name, facts, opts)
         self.principal_ids = {}
         self.assignments: dict[str, azuread.AppRoleAssignment] = {}
         for a in assignments:
@@ -89,7 +93,7 @@ class Assignments(pulumi.ComponentResource):
                 resource_object_id=service_principal.object_id,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        self.register_outputs({"principals": [resource_name(a) for a in assignments]})
+        self.register_outputs(facts)
 
 
 def _role_dict(role: Any) -> dict[str, Any]:

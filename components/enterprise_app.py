@@ -26,12 +26,8 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, app: AppSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         adopted = app.existing_service_principal_object_id
-        super().__init__(
-            "webex-scim:index:WebexEnterpriseApp",
-            name,
-            {"displayName": app.display_name, "adopted": adopted is not None, "templateId": app.template_id},
-            opts,
-        )
+        facts = {"displayName": app.display_name, "adopted": adopted is not None, "templateId": app.template_id}
+        super().__init__("webex-scim:index:WebexEnterpriseApp", name, facts, opts)
         # Replace the whole tag set the way the portal does: keep the "enterprise app" and "gallery" tags a gallery
         # instance carries (dropping them hides the app from the Enterprise applications list), add HideApp if asked.
         feature_tags = [azuread.ServicePrincipalFeatureTagArgs(enterprise=True, gallery=True, hide=app.hide_from_users)]
@@ -50,9 +46,12 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
             }
             sp_opts = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         else:
-            template_id = app.template_id or azuread.get_application_template_output(
-                display_name=catalog.catalog()["galleryAppName"], opts=pulumi.InvokeOutputOptions(parent=self)
-            ).template_id
+            template_id = (
+                app.template_id
+                or azuread.get_application_template_output(
+                    display_name=catalog.catalog()["galleryAppName"], opts=pulumi.InvokeOutputOptions(parent=self)
+                ).template_id
+            )
             self.application = azuread.ApplicationFromTemplate(
                 "gallery-app",
                 display_name=app.display_name,
@@ -75,4 +74,4 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
         )
         self.object_id = self.service_principal.object_id
         self.client_id = self.service_principal.client_id
-        self.register_outputs({"objectId": self.object_id, "clientId": self.client_id})
+        self.register_outputs({**facts, "objectId": self.object_id, "clientId": self.client_id})

@@ -12,6 +12,7 @@ import json
 import pulumi
 import pulumi_azuread as azuread
 
+from .graph.resources import AttributeMappings, CredentialCheck, JobRestart, SynchronizationTemplate
 from .settings import Settings
 
 
@@ -29,7 +30,9 @@ def notification_settings(settings: Settings) -> str:
     )
 
 
-def secret_credentials(settings: Settings, token: pulumi.Output[str]) -> list[azuread.SynchronizationSecretCredentialArgs]:
+def secret_credentials(
+    settings: Settings, token: pulumi.Output[str]
+) -> list[azuread.SynchronizationSecretCredentialArgs]:
     """Every synchronization secret key, in one list (a PUT replaces the whole set)."""
     cred = azuread.SynchronizationSecretCredentialArgs
     return [
@@ -42,10 +45,15 @@ def secret_credentials(settings: Settings, token: pulumi.Output[str]) -> list[az
 
 
 class ProvisioningJob(pulumi.ComponentResource):
-    """The provisioning job, its credentials and settings, and the pilot user's provision-on-demand."""
+    """The provisioning job, its credentials and settings, its mappings, and the pilot user's provision-on-demand.
+
+    Order follows Microsoft's Graph walk-through: create the job, validate the tenant URL + token, save the
+    credentials, write the mappings, then provision the pilot user on demand.
+    """
 
     job: azuread.SynchronizationJob
     secret: azuread.SynchronizationSecret
+    mappings: AttributeMappings
 
     def __init__(
         self,
@@ -58,39 +66,98 @@ class ProvisioningJob(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         prov = settings.provisioning
-        super().__init__(
-            "webex-scim:index:ProvisioningJob",
-            name,
-            {
-                "orgId": settings.org_id,
-                "offer": settings.offer,
-                "tenantUrl": settings.effective_tenant_url,
-                "scope": prov.scope,
-                "deleteThreshold": prov.delete_threshold,
-                "notificationEmail": settings.notification_email,
-                "tokenExpiresOn": settings.token_expires_on.isoformat() if settings.token_expires_on else None,
-                "rollout": settings.rollout,
-                "enabled": prov.enabled,
-            },
-            opts,
-        )
-        child = pulumi.ResourceOptions(parent=self)
+        # The same facts are the component's inputs (what the CLI's Analyze sees) and its outputs (what its
+        # AnalyzeStack sees), so the policy pack can check the tenant URL against the org ID in both.
+        self.facts = {
+            "orgId": settings.org_id,
+            "offer": settings.offer,
+            "tenantUrl": settings.effective_tenant_url,
+            "scope": prov.scope,
+            "deleteThreshold": prov.delete_threshold,
+            "notificationEmail": settings.notification_email,
+            "tokenExpiresOn": settings.token_expires_on.isoformat() if settings.token_expires_on else None,
+            "rollout": settings.rollout,
+            "enabled": prov.enabled,
+        }
+        super().__init__("webex-scim:index:ProvisioningJob", name, self.facts, opts)
         sp_id = service_principal.id
+        graph = settings.graph_base_url
 
+        def child(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+
+        # The Webex synchronization template id is not published: ask the service principal (or take the override).
+        template_id: pulumi.Input[str]
+        if prov.template_id:
+            template_id = prov.template_id
+        else:
+            self.template = SynchronizationTemplate(
+                "sync-template", service_principal_id=sp_id, graph_base_url=graph, opts=child()
+            )
+            template_id = self.template.templateId
+
+        # Provisioning Status On/Off. Graph creates jobs disabled; the provider starts it when enabled.
+        self.job = azuread.SynchronizationJob(
+            "job", service_principal_id=sp_id, template_id=template_id, enabled=prov.enabled, opts=child()
+        )
+        self.job_id = self.job.id
+
+        # "Test Connection": a bad token fails `pulumi up` here with Webex's answer, before it is saved.
+        self.credential_check = CredentialCheck(
+            "credential-check",
+            service_principal_id=sp_id,
+            job_id=self.job.id,
+            tenant_url=settings.effective_tenant_url,
+            token=token,
+            graph_base_url=graph,
+            opts=child(),
+        )
         self.secret = azuread.SynchronizationSecret(
             "credentials",
             service_principal_id=sp_id,
             credentials=secret_credentials(settings, token),
-            opts=child,
+            opts=child(self.credential_check),
         )
-        # Graph creates jobs disabled; `enabled` is the portal's Provisioning Status On/Off. Created after the
-        # credentials so the first cycle never starts without a token.
-        self.job = azuread.SynchronizationJob(
-            "job",
+
+        # Mappings > Provision Azure Active Directory Users: read-modify-write of the job's schema.
+        self.mappings = AttributeMappings.from_settings(
+            "attribute-mappings",
+            settings.mappings,
             service_principal_id=sp_id,
-            template_id=prov.template_id,
-            enabled=prov.enabled,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret]),
+            job_id=self.job.id,
+            graph_base_url=graph,
+            opts=child(self.secret),
         )
-        self.job_id = self.job.id
-        self.register_outputs({"jobId": self.job.id})
+
+        if prov.restart_request:
+            # Restart (clear state, leave quarantine) only when the user bumps this value, never on every run.
+            self.restart = JobRestart(
+                "restart",
+                service_principal_id=sp_id,
+                job_id=self.job.id,
+                request_id=prov.restart_request,
+                graph_base_url=graph,
+                opts=child(self.secret, self.mappings),
+            )
+
+        if pilot_user_object_id is not None:
+            # Provision on demand: the article's first check, one user, before the whole scope follows.
+            self.provision_pilot = azuread.SynchronizationJobProvisionOnDemand(
+                "provision-pilot-user",
+                service_principal_id=sp_id,
+                synchronization_job_id=self.job.id,
+                parameters=[
+                    azuread.SynchronizationJobProvisionOnDemandParameterArgs(
+                        rule_id=self.mappings.ruleId,
+                        subjects=[
+                            azuread.SynchronizationJobProvisionOnDemandParameterSubjectArgs(
+                                object_id=pilot_user_object_id, object_type_name="User"
+                            )
+                        ],
+                    )
+                ],
+                # Provision again when the pilot user or the mappings change.
+                triggers={"user": pilot_user_object_id, "mappings": settings.mappings.model_dump_json(by_alias=True)},
+                opts=child(self.secret, self.mappings),
+            )
+        self.register_outputs({**self.facts, "jobId": self.job.id, "ruleId": self.mappings.ruleId})

@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from . import catalog
+from .graph.client import DEFAULT_GRAPH_BASE_URL
 from .mapping_settings import MappingSettings
 
 PROJECT = "webex-scim"
@@ -173,11 +174,21 @@ class Settings(_Model):
     rollout: Literal["pilot", "full"] = "pilot"
     provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
     mappings: MappingSettings = Field(default_factory=MappingSettings)
+    graph_base_url: str = DEFAULT_GRAPH_BASE_URL
 
     @field_validator("org_id")
     @classmethod
     def _org_id(cls, v: str) -> str:
         return check_org_id(v)
+
+    @field_validator("graph_base_url")
+    @classmethod
+    def _graph_url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")  # a local test double of Graph
+        if not parts.netloc or not (parts.scheme == "https" or (loopback and parts.scheme == "http")):
+            raise ValueError(f"{v!r} is not an https URL (national clouds: https://graph.microsoft.us/v1.0, ...)")
+        return v.rstrip("/")
 
     @field_validator("notification_email")
     @classmethod
@@ -201,7 +212,9 @@ class Settings(_Model):
         for i, a in enumerate(self.assignments):
             key = (a.kind, a.ref.lower())
             if key in seen:
-                raise ValueError(f"assignments[{i}]: {a.kind} {a.ref!r} is already assigned by assignments[{seen[key]}]")
+                raise ValueError(
+                    f"assignments[{i}]: {a.kind} {a.ref!r} is already assigned by assignments[{seen[key]}]"
+                )
             seen[key] = i
         if self.rollout == "pilot":
             users = [a for a in self.assignments if a.kind == "user"]
@@ -209,7 +222,8 @@ class Settings(_Model):
             if groups or len(users) != 1:
                 found = f"{len(users)} user(s) and {len(groups)} group(s)"
                 raise ValueError(
-                    f"rollout: a pilot rollout assigns exactly one user (the Webex article's first step), found {found}; "
+                    "rollout: a pilot rollout assigns exactly one user (the Webex article's first step), "
+                    f"found {found}; "
                     "keep one `- user: <UPN>` in assignments, or go wide with `pulumi config set rollout full`"
                 )
         return self

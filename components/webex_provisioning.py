@@ -9,9 +9,7 @@ from .enterprise_app import WebexEnterpriseApp
 from .provisioning_job import ProvisioningJob
 from .settings import StackSettings
 
-PORTAL_PROVISIONING_URL = (
-    "https://portal.azure.com/#view/Microsoft_AAD_IAM/ManagedAppMenuBlade/~/Provisioning/objectId/{object_id}/appId/{client_id}"
-)
+PORTAL_PROVISIONING_URL = "https://portal.azure.com/#view/Microsoft_AAD_IAM/ManagedAppMenuBlade/~/Provisioning/objectId/{object_id}/appId/{client_id}"
 
 
 class WebexProvisioning(pulumi.ComponentResource):
@@ -19,12 +17,8 @@ class WebexProvisioning(pulumi.ComponentResource):
 
     def __init__(self, name: str, stack: StackSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         s = stack.settings
-        super().__init__(
-            "webex-scim:index:WebexProvisioning",
-            name,
-            {"orgId": s.org_id, "offer": s.offer, "rollout": s.rollout},
-            opts,
-        )
+        facts = {"orgId": s.org_id, "offer": s.offer, "rollout": s.rollout}
+        super().__init__("webex-scim:index:WebexProvisioning", name, facts, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         # 1-2. Add the Cisco Webex gallery app (or adopt it), hide it, require assignment.
@@ -56,4 +50,4 @@ class WebexProvisioning(pulumi.ComponentResource):
             lambda ids: PORTAL_PROVISIONING_URL.format(object_id=ids[0], client_id=ids[1])
         )
         self.assigned_principals = [f"{a.kind}:{a.ref}" for a in s.assignments]
-        self.register_outputs({"jobId": self.provisioning.job_id, "portalUrl": self.portal_url})
+        self.register_outputs({**facts, "jobId": self.provisioning.job_id, "portalUrl": self.portal_url})

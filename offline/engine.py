@@ -61,7 +61,7 @@ class _RecordingMonitor(MockMonitor):
         super().__init__(_PreviewMocks())
         self.run = run
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
             self.run.stack_urn = response.urn
@@ -82,7 +82,7 @@ class _RecordingMonitor(MockMonitor):
         )
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.run.stack_urn:
             outputs = struct_pb2.Struct()
             outputs.CopyFrom(request.outputs)
@@ -90,7 +90,7 @@ class _RecordingMonitor(MockMonitor):
             self.run.outputs = outputs
         return empty_pb2.Empty()
 
-    def Invoke(self, request: Any) -> Any:  # noqa: N802
+    def Invoke(self, request: Any) -> Any:
         # Lookups (get_user, get_group, get_application_template, ...) are the tenant's to answer: unknown.
         return resource_pb2.ResourceInvokeResponse(unknown=True)
 

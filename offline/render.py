@@ -115,7 +115,10 @@ def tree_lines(
     run: ProgramRun, violations: list[PolicyViolation], *, details: bool = True, pack_label: str | None = None
 ) -> list[tuple[str, str]]:
     """(style, text) lines of the preview, in the order `pulumi preview` prints them."""
-    lines: list[tuple[str, str]] = [("bold", f"Previewing update ({run.stack}) offline: no Pulumi CLI, no cloud login"), ("", "")]
+    lines: list[tuple[str, str]] = [
+        ("bold", f"Previewing update ({run.stack}) offline: no Pulumi CLI, no cloud login"),
+        ("", ""),
+    ]
     by_parent = _children(run.resources)
     by_urn = {r.urn: r for r in run.resources}
     for r in run.resources:  # resources whose parent was never registered still show, at the top level
@@ -189,4 +192,3 @@ def print_tree(lines: list[tuple[str, str]], *, color: bool | None = None) -> No
     for style, line in lines:
         text.append(line + "\n", style=style or None)
     console.print(text, end="")
-

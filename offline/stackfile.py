@@ -102,8 +102,7 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
         warnings.append(
             f"{token} is not set in {config_file.name}: the offline preview treats it as a secret with an unknown "
             f"value, but a real `pulumi preview`/`up` will fail until you run "
-            f"`pulumi config set --secret {TOKEN_KEY} <token>`"
-            + ("" if stack is None else f" (on stack {stack})")
+            f"`pulumi config set --secret {TOKEN_KEY} <token>`" + ("" if stack is None else f" (on stack {stack})")
         )
         config[token] = UNDECRYPTED
         secret_keys.append(token)

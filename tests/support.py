@@ -34,7 +34,9 @@ def config(**changes: Any) -> dict[str, Any]:
     return cfg
 
 
-def stack_config(values: dict[str, Any], *, token: str | None = "token-value", token_secret: bool = True) -> stackfile.StackConfig:
+def stack_config(
+    values: dict[str, Any], *, token: str | None = "token-value", token_secret: bool = True
+) -> stackfile.StackConfig:
     """The flat config map the CLI hands a program: `webex-scim:` keys, objects as JSON text."""
     flat: dict[str, str] = {}
     for key, value in values.items():

@@ -9,6 +9,7 @@ from offline.render import SECRET, UNKNOWN_TEXT
 from tests.support import ORG, by_name, config, inputs, parent_name, run
 
 SP = "azuread:index/servicePrincipal:ServicePrincipal"
+ON_DEMAND = "azuread:index/synchronizationJobProvisionOnDemand:SynchronizationJobProvisionOnDemand"
 GROUP_ID = "0b0c8a45-7f3e-4c51-9d7b-2a6f1e3c4d5e"
 USER_ID = "5d3f2a10-1b2c-4d5e-8f90-a1b2c3d4e5f6"
 
@@ -19,18 +20,23 @@ def types_and_names(result) -> list[tuple[str, str, str | None]]:
 
 def test_new_app_pilot_resources_and_parents():
     result = run(config())
-    assert sorted(types_and_names(result)) == sorted([
-        ("pulumi:pulumi:Stack", "webex-scim-test", None),
-        ("webex-scim:index:WebexProvisioning", "webex", "webex-scim-test"),
-        ("webex-scim:index:WebexEnterpriseApp", "app", "webex"),
-        ("azuread:index/applicationFromTemplate:ApplicationFromTemplate", "gallery-app", "app"),
-        (SP, "service-principal", "app"),
-        ("webex-scim:index:Assignments", "assignments", "webex"),
-        ("azuread:index/appRoleAssignment:AppRoleAssignment", "user-pilot.user@contoso.com", "assignments"),
-        ("webex-scim:index:ProvisioningJob", "provisioning", "webex"),
-        ("azuread:index/synchronizationSecret:SynchronizationSecret", "credentials", "provisioning"),
-        ("azuread:index/synchronizationJob:SynchronizationJob", "job", "provisioning"),
-    ])
+    assert sorted(types_and_names(result)) == sorted(
+        [
+            ("pulumi:pulumi:Stack", "webex-scim-test", None),
+            ("webex-scim:index:WebexProvisioning", "webex", "webex-scim-test"),
+            ("webex-scim:index:WebexEnterpriseApp", "app", "webex"),
+            ("azuread:index/applicationFromTemplate:ApplicationFromTemplate", "gallery-app", "app"),
+            (SP, "service-principal", "app"),
+            ("webex-scim:index:Assignments", "assignments", "webex"),
+            ("azuread:index/appRoleAssignment:AppRoleAssignment", "user-pilot.user@contoso.com", "assignments"),
+            ("webex-scim:index:ProvisioningJob", "provisioning", "webex"),
+            ("azuread:index/synchronizationSecret:SynchronizationSecret", "credentials", "provisioning"),
+            ("azuread:index/synchronizationJob:SynchronizationJob", "job", "provisioning"),
+            ("pulumi-python:dynamic/webex:CredentialCheck", "credential-check", "provisioning"),
+            ("pulumi-python:dynamic/webex:AttributeMappings", "attribute-mappings", "provisioning"),
+            (ON_DEMAND, "provision-pilot-user", "provisioning"),
+        ]
+    )
 
 
 def test_new_app_inputs():
@@ -96,7 +102,9 @@ def test_full_rollout_with_users_and_groups():
     result = run(config(rollout="full", assignments=assignments))
     kinds = [r.name for r in result.resources if r.type.endswith("AppRoleAssignment")]
     # Registration order follows the lookups, not the config order.
-    assert sorted(kinds) == sorted(["user-alice@contoso.com", f"user-{USER_ID}", "group-webex users", f"group-{GROUP_ID}"])
+    assert sorted(kinds) == sorted(
+        ["user-alice@contoso.com", f"user-{USER_ID}", "group-webex users", f"group-{GROUP_ID}"]
+    )
     assert all(parent_name(result, n) == "assignments" for n in kinds)
     # Object IDs given in config are used as they are; UPNs and group names are the tenant's to resolve.
     assert inputs(result, f"user-{USER_ID}")["principalObjectId"] == USER_ID
@@ -138,13 +146,64 @@ def test_tenant_url_override_and_scope_all_and_threshold_off():
     assert '"DeleteThresholdEnabled":false' in creds["SyncNotificationSettings"]
 
 
-def test_job_is_automatic_and_follows_the_secret():
+def test_job_is_automatic_and_created_first():
     result = run(config())
-    job = by_name(result)["job"]
     assert inputs(result, "job") == {"enabled": True, "servicePrincipalId": UNKNOWN_TEXT, "templateId": "ciscowebex"}
-    assert by_name(result)["credentials"].urn in job.options["dependencies"]
     off = run(config(provisioning={"templateId": "ciscowebex", "enabled": False}))
     assert inputs(off, "job")["enabled"] is False
+
+
+def test_sync_template_is_looked_up_when_not_overridden():
+    result = run(config(provisioning={}))
+    names = by_name(result)
+    assert names["sync-template"].type == "pulumi-python:dynamic/webex:SynchronizationTemplate"
+    assert inputs(result, "sync-template") == {
+        "graphBaseUrl": "https://graph.microsoft.com/v1.0",
+        "servicePrincipalId": UNKNOWN_TEXT,
+    }
+    assert inputs(result, "job")["templateId"] == UNKNOWN_TEXT  # the tenant answers at deploy time
+    assert "sync-template" not in by_name(run(config()))  # the override skips the lookup
+
+
+def test_credentials_are_validated_before_they_are_saved():
+    result = run(config())
+    names = by_name(result)
+    check = inputs(result, "credential-check")
+    assert check["token"] == SECRET
+    assert check["tenantUrl"] == f"https://webexapis.com/identity/scim/{ORG}/v2"
+    assert names["credential-check"].urn in names["credentials"].options["dependencies"]
+
+
+def test_mappings_follow_the_secret_and_carry_the_webex_defaults():
+    result = run(config())
+    names = by_name(result)
+    assert names["credentials"].urn in names["attribute-mappings"].options["dependencies"]
+    m = inputs(result, "attribute-mappings")
+    rows = {r["target"]: r for r in m["userMappings"]}
+    assert rows["userName"]["source"] == "userPrincipalName" and rows["userName"]["matchingPriority"] == 1
+    assert rows["externalId"]["source"] == "objectId"
+    assert m["groupObjects"] is False and m["scopingFilter"] == [] and m["removedTargets"] == []
+
+
+def test_pilot_user_is_provisioned_on_demand_with_the_rule_id():
+    result = run(config())
+    names = by_name(result)
+    on_demand = inputs(result, "provision-pilot-user")
+    assert on_demand["parameters"] == [
+        {"ruleId": UNKNOWN_TEXT, "subjects": [{"objectId": UNKNOWN_TEXT, "objectTypeName": "User"}]}
+    ]
+    deps = names["provision-pilot-user"].options["dependencies"]
+    assert names["credentials"].urn in deps and names["attribute-mappings"].urn in deps
+    # A pilot given by object ID is used as written.
+    by_id = run(config(assignments=[{"user": USER_ID}]))
+    subject = inputs(by_id, "provision-pilot-user")["parameters"][0]["subjects"][0]
+    assert subject == {"objectId": USER_ID, "objectTypeName": "User"}
+
+
+def test_restart_only_when_requested():
+    assert "restart" not in by_name(run(config()))
+    result = run(config(provisioning={"templateId": "ciscowebex", "restartRequest": "2026-11-26-quarantine"}))
+    assert inputs(result, "restart")["requestId"] == "2026-11-26-quarantine"
 
 
 def display_outputs(result):

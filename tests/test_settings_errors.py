@@ -28,30 +28,65 @@ def write_stack(tmp_path: Path, values: dict | str, name: str = "Pulumi.case.yam
 CASES = [
     ("missing orgId", config(orgId=None), ["webex-scim:orgId", "required", "pulumi config set orgId"]),
     ("article sample orgId", config(orgId=ARTICLE_SAMPLE_ORG), ["webex-scim:orgId", "'g' is not hex", "Control Hub"]),
-    ("base64 api id", config(orgId="Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi8x"), ["webex-scim:orgId", "not a Webex org ID"]),
+    (
+        "base64 api id",
+        config(orgId="Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi8x"),
+        ["webex-scim:orgId", "not a Webex org ID"],
+    ),
     ("unknown offer", config(offer="enterprise"), ["webex-scim:offer", "'enterprise'", "commercial", "government"]),
-    ("tenantUrl without org", config(tenantUrl="https://webexapis.com/identity/scim/other/v2"),
-     ["webex-scim:tenantUrl", "does not contain the org ID", ORG]),
-    ("tenantUrl not https", config(tenantUrl=f"http://webexapis.com/identity/scim/{ORG}/v2"),
-     ["webex-scim:tenantUrl", "not an https URL"]),
-    ("bad notification email", config(notificationEmail="webex-admins"), ["webex-scim:notificationEmail", "not an email"]),
-    ("missing notification email", config(notificationEmail=None),
-     ["webex-scim:notificationEmail", "pulumi config set notificationEmail"]),
+    (
+        "tenantUrl without org",
+        config(tenantUrl="https://webexapis.com/identity/scim/other/v2"),
+        ["webex-scim:tenantUrl", "does not contain the org ID", ORG],
+    ),
+    (
+        "tenantUrl not https",
+        config(tenantUrl=f"http://webexapis.com/identity/scim/{ORG}/v2"),
+        ["webex-scim:tenantUrl", "not an https URL"],
+    ),
+    (
+        "bad notification email",
+        config(notificationEmail="webex-admins"),
+        ["webex-scim:notificationEmail", "not an email"],
+    ),
+    (
+        "missing notification email",
+        config(notificationEmail=None),
+        ["webex-scim:notificationEmail", "pulumi config set notificationEmail"],
+    ),
     ("unknown top-level key", config(orgID=ORG), ["webex-scim:orgID", "unknown key", "pulumi config rm"]),
     ("unknown nested key", config(app={"hideFromUser": True}), ["webex-scim:app.hideFromUser", "unknown key"]),
     ("pilot with zero users", config(assignments=[]), ["webex-scim:rollout", "exactly one user", "found 0 user(s)"]),
-    ("pilot with two users", config(assignments=[{"user": "a@contoso.com"}, {"user": "b@contoso.com"}]),
-     ["webex-scim:rollout", "found 2 user(s)", "pulumi config set rollout full"]),
-    ("pilot with a group", config(assignments=[{"group": "Webex Users"}]),
-     ["webex-scim:rollout", "0 user(s) and 1 group(s)"]),
-    ("duplicate assignment", config(rollout="full", assignments=[{"user": "a@contoso.com"}, {"user": "A@contoso.com"}]),
-     ["webex-scim:assignments[1]", "already assigned by assignments[0]"]),
-    ("assignment with neither", config(rollout="full", assignments=[{"role": "User"}]),
-     ["webex-scim:assignments[0]", "exactly one of `user:"]),
-    ("assignment with both", config(rollout="full", assignments=[{"user": "a@contoso.com", "group": "G"}]),
-     ["webex-scim:assignments[0]", "both were given"]),
-    ("negative delete threshold", config(provisioning={"deleteThreshold": -1}),
-     ["webex-scim:provisioning.deleteThreshold", "negative", "0 to turn the guard off"]),
+    (
+        "pilot with two users",
+        config(assignments=[{"user": "a@contoso.com"}, {"user": "b@contoso.com"}]),
+        ["webex-scim:rollout", "found 2 user(s)", "pulumi config set rollout full"],
+    ),
+    (
+        "pilot with a group",
+        config(assignments=[{"group": "Webex Users"}]),
+        ["webex-scim:rollout", "0 user(s) and 1 group(s)"],
+    ),
+    (
+        "duplicate assignment",
+        config(rollout="full", assignments=[{"user": "a@contoso.com"}, {"user": "A@contoso.com"}]),
+        ["webex-scim:assignments[1]", "already assigned by assignments[0]"],
+    ),
+    (
+        "assignment with neither",
+        config(rollout="full", assignments=[{"role": "User"}]),
+        ["webex-scim:assignments[0]", "exactly one of `user:"],
+    ),
+    (
+        "assignment with both",
+        config(rollout="full", assignments=[{"user": "a@contoso.com", "group": "G"}]),
+        ["webex-scim:assignments[0]", "both were given"],
+    ),
+    (
+        "negative delete threshold",
+        config(provisioning={"deleteThreshold": -1}),
+        ["webex-scim:provisioning.deleteThreshold", "negative", "0 to turn the guard off"],
+    ),
     ("unknown scope", config(provisioning={"scope": "everyone"}), ["webex-scim:provisioning.scope", "'everyone'"]),
     ("bad expiry date", config(tokenExpiresOn="next year"), ["webex-scim:tokenExpiresOn", "ISO date"]),
     ("unknown rollout", config(rollout="canary"), ["webex-scim:rollout", "'canary'"]),
@@ -112,7 +147,10 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
     path = write_stack(tmp_path, config(orgId=ARTICLE_SAMPLE_ORG))
     proc = subprocess.run(
         [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-policies"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""

@@ -1,0 +1,559 @@
+"""Pulumi dynamic resources for the Graph synchronization calls the azuread provider lacks.
+
+Type tokens: `pulumi-python:dynamic/webex:SynchronizationTemplate`, `…:AttributeMappings`, `…:CredentialCheck`,
+`…:JobRestart`.
+
+Pulumi pickles each provider object (dill) into the state and unpickles it in its dynamic-provider host. The provider
+classes live here, in an importable module, so dill stores them *by reference* (module + class name) and the host
+imports this module (it runs with the project directory as its working directory). Provider objects hold nothing at
+all: each method builds its Graph client from its inputs (`graphBaseUrl`) and the environment (see auth.py), so no
+token, secret or client can end up in a pickle.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+import secrets as _secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi.dynamic as dyn
+from pulumi.runtime import rpc
+
+from components.graph import schema as schema_ops
+from components.graph.client import DEFAULT_GRAPH_BASE_URL, GraphClient, GraphError
+from components.mapping_settings import MappingSettings, attribute_mappings_inputs
+
+# Job status codes (synchronizationStatus.code) in which a job does not run until started.
+STOPPED_STATUS_CODES: frozenset[str] = frozenset({"Paused", "Quarantine"})
+
+
+# -- helpers shared by the providers ---------------------------------------------------------------------------
+
+
+def _has_unknowns(value: Any) -> bool:
+    """True when a preview input is not known yet (the engine's unknown sentinel, anywhere inside)."""
+    if isinstance(value, str):
+        return value == rpc.UNKNOWN
+    if isinstance(value, Mapping):
+        return any(_has_unknowns(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_unknowns(v) for v in value)
+    return False
+
+
+def _plain(value: Any) -> Any:
+    """Secret-wrapped values, should an engine send them, unwrapped (this provider does not accept secrets)."""
+    return rpc.unwrap_rpc_secret(value) if rpc.is_rpc_secret(value) else value
+
+
+def _base_url(props: Mapping[str, Any]) -> str:
+    return str(props.get("graphBaseUrl") or DEFAULT_GRAPH_BASE_URL)
+
+
+def _client(props: Mapping[str, Any], *, fresh: bool = False) -> GraphClient:
+    return GraphClient.from_environment(_base_url(props), fresh_principal=fresh)
+
+
+def _inputs_unknown(news: Mapping[str, Any]) -> bool:
+    # The serialized provider itself (`__provider`) may be unknown in a preview; it says nothing about our inputs.
+    return any(_has_unknowns(v) for k, v in news.items() if k != "__provider")
+
+
+def _changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: Sequence[str]) -> list[str]:
+    return [k for k in keys if _has_unknowns(news.get(k)) or olds.get(k) != news.get(k)]
+
+
+def _missing(props: Mapping[str, Any], keys: Sequence[str]) -> list[dyn.CheckFailure]:
+    return [dyn.CheckFailure(k, f"{k} is required") for k in keys if not props.get(k)]
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+
+
+# -- SynchronizationTemplate -------------------------------------------------------------------------------------
+
+
+def pick_template(templates: Sequence[Mapping[str, Any]], match: str | None) -> Mapping[str, Any]:
+    """The Webex template: the one whose id or factoryTag equals `match`, else the only one there is."""
+
+    def label(t: Mapping[str, Any]) -> str:
+        tag = t.get("factoryTag")
+        return f"{t.get('id')} (factoryTag {tag})" if tag else str(t.get("id"))
+
+    available = ", ".join(label(t) for t in templates) or "none"
+    if match:
+        wanted = match.strip().lower()
+        hits = [
+            t for t in templates if wanted in {str(t.get("id") or "").lower(), str(t.get("factoryTag") or "").lower()}
+        ]
+        if len(hits) == 1:
+            return hits[0]
+        raise ValueError(
+            f"synchronization template {match!r} {'is ambiguous' if hits else 'not found'} on this service "
+            f"principal; available: {available}"
+        )
+    if len(templates) == 1:
+        return templates[0]
+    if not templates:
+        raise ValueError(
+            "the service principal has no synchronization templates: is it the Cisco Webex gallery app, and does "
+            "the caller have Synchronization.ReadWrite.All or own it (Application.ReadWrite.OwnedBy)?"
+        )
+    raise ValueError(
+        f"the service principal has {len(templates)} synchronization templates ({available}); "
+        "say which one to use with the template id override"
+    )
+
+
+class SynchronizationTemplateProvider(dyn.ResourceProvider):
+    """Looks up the synchronization template id with one GET …/synchronization/templates."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        return dyn.CheckResult(news, _missing(news, ["servicePrincipalId"]))
+
+    def _lookup(self, props: Mapping[str, Any], *, fresh: bool) -> dict[str, Any]:
+        with _client(props, fresh=fresh) as client:
+            templates = client.list_templates(str(props["servicePrincipalId"]))
+        chosen = pick_template(templates, props.get("templateMatch"))
+        return {
+            "servicePrincipalId": props["servicePrincipalId"],
+            "graphBaseUrl": _base_url(props),
+            "templateMatch": props.get("templateMatch"),
+            "templateId": chosen.get("id"),
+            "factoryTag": chosen.get("factoryTag"),
+            "availableTemplateIds": sorted(str(t.get("id")) for t in templates),
+        }
+
+    def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        outs = self._lookup(props, fresh=True)
+        return dyn.CreateResult(f"{outs['servicePrincipalId']}/{outs['templateId']}", outs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        changed = _changed(olds, news, ["servicePrincipalId", "graphBaseUrl", "templateMatch"])
+        replaces = [k for k in changed if k == "servicePrincipalId"]
+        return dyn.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        return dyn.UpdateResult(self._lookup(news, fresh=False))
+
+    def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
+        try:
+            outs = self._lookup(props, fresh=False)
+        except GraphError as error:
+            if error.status == 404:
+                return dyn.ReadResult("", {})
+            raise
+        return dyn.ReadResult(id_, outs)
+
+
+class SynchronizationTemplate(dyn.Resource, module="webex", name="SynchronizationTemplate"):
+    """The Cisco Webex synchronization template id of a service principal (a lookup; deleting it does nothing)."""
+
+    templateId: pulumi.Output[str]
+    factoryTag: pulumi.Output[str | None]
+    availableTemplateIds: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        service_principal_id: pulumi.Input[str],
+        template_match: pulumi.Input[str] | None = None,
+        graph_base_url: pulumi.Input[str] = DEFAULT_GRAPH_BASE_URL,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """SynchronizationTemplate(resource_name, *, service_principal_id, template_match=None,
+        graph_base_url="https://graph.microsoft.com/v1.0", opts=None)
+
+        Inputs (camelCase in state): servicePrincipalId, templateMatch (a template id or factoryTag: the config
+        override; without it the service principal must have exactly one template), graphBaseUrl.
+        Outputs: templateId, factoryTag, availableTemplateIds.
+        """
+        props = {
+            "servicePrincipalId": service_principal_id,
+            "templateMatch": template_match,
+            "graphBaseUrl": graph_base_url,
+            "templateId": None,
+            "factoryTag": None,
+            "availableTemplateIds": None,
+        }
+        super().__init__(SynchronizationTemplateProvider(), resource_name, props, opts)
+
+
+# -- AttributeMappings -------------------------------------------------------------------------------------------
+
+_MAPPING_INPUTS = ("userMappings", "removedTargets", "scopingFilter", "groupObjects", "userNameSource")
+
+
+def _mapping_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
+    desired = schema_ops.Desired.from_props(props)
+    return {
+        "servicePrincipalId": props.get("servicePrincipalId"),
+        "jobId": props.get("jobId"),
+        "graphBaseUrl": _base_url(props),
+        "userMappings": desired.user_mappings,
+        "removedTargets": desired.removed_targets,
+        "scopingFilter": desired.scoping_filter,
+        "groupObjects": desired.group_objects,
+        "userNameSource": props.get("userNameSource"),
+    }
+
+
+class AttributeMappingsProvider(dyn.ResourceProvider):
+    """GET the job schema, change only what we manage, PUT the complete document back (only when it differs)."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        failures = _missing(news, ["servicePrincipalId", "jobId"])
+        rows = news.get("userMappings")
+        if not _has_unknowns(rows):
+            targets: set[str] = set()
+            for index, row in enumerate(rows or []):
+                given = [k for k in ("source", "expression", "constant") if (row or {}).get(k) is not None]
+                target = (row or {}).get("target")
+                if not target:
+                    failures.append(dyn.CheckFailure("userMappings", f"userMappings[{index}] has no target"))
+                elif target in targets:
+                    failures.append(dyn.CheckFailure("userMappings", f"target {target!r} appears more than once"))
+                elif len(given) != 1:
+                    failures.append(
+                        dyn.CheckFailure(
+                            "userMappings",
+                            f"userMappings[{index}] ({target}) needs exactly one of source, expression, constant",
+                        )
+                    )
+                targets.add(str(target))
+        return dyn.CheckResult(news, failures)
+
+    def _apply(self, props: Mapping[str, Any], *, fresh: bool) -> dict[str, Any]:
+        sp_id, job_id = str(props["servicePrincipalId"]), str(props["jobId"])
+        desired = schema_ops.Desired.from_props(props)
+        with _client(props, fresh=fresh) as client:
+            live = client.get_schema(sp_id, job_id)
+            # Everything (including Graph's parse of changed expressions) is computed before the one write, so a
+            # failure before the PUT leaves the live schema as it was, and the PUT itself is all-or-nothing.
+            result = schema_ops.plan(live, desired, parse=lambda e: client.parse_expression(sp_id, job_id, e))
+            if result.changed:
+                pulumi.log.info(f"AttributeMappings {job_id}: " + "; ".join(result.changes))
+                client.put_schema(sp_id, job_id, result.document)
+        return {**_mapping_inputs(props), "ruleId": result.rule_id, "appliedMappings": result.applied}
+
+    def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        outs = self._apply(props, fresh=True)
+        return dyn.CreateResult(f"{outs['servicePrincipalId']}/{outs['jobId']}", outs)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        return dyn.UpdateResult(self._apply(news, fresh=False))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        replaces = _changed(olds, news, ["servicePrincipalId", "jobId"])
+        if replaces:
+            return dyn.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
+        if _inputs_unknown(news) or _changed(olds, news, ["graphBaseUrl"]):
+            return dyn.DiffResult(changes=True, replaces=[], delete_before_replace=False)
+        # Compare with the live schema, not the state: a portal edit since the last run shows up as a change.
+        desired = schema_ops.Desired.from_props(news)
+        try:
+            with _client(news) as client:
+                live = client.get_schema(str(news["servicePrincipalId"]), str(news["jobId"]))
+        except GraphError as error:
+            pulumi.log.warn(f"AttributeMappings: could not read the live schema, comparing with the state: {error}")
+            wanted = _mapping_inputs(news)
+            return dyn.DiffResult(changes=any(olds.get(k) != wanted.get(k) for k in _MAPPING_INPUTS), replaces=[])
+        return dyn.DiffResult(changes=schema_ops.plan(live, desired).changed, replaces=[], delete_before_replace=False)
+
+    def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
+        desired = schema_ops.Desired.from_props(props)
+        try:
+            with _client(props) as client:
+                live = client.get_schema(str(props["servicePrincipalId"]), str(props["jobId"]))
+        except GraphError as error:
+            if error.status == 404:
+                return dyn.ReadResult("", {})
+            raise
+        observed = schema_ops.observe(live, desired)
+        return dyn.ReadResult(id_, {**_mapping_inputs(props), **observed})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        # DELETE resets the job's schema to the template default; a job already gone is fine.
+        with _client(props) as client:
+            client.delete_schema(str(props["servicePrincipalId"]), str(props["jobId"]))
+
+
+class AttributeMappings(dyn.Resource, module="webex", name="AttributeMappings"):
+    """The Webex attribute mappings, user scoping filter and group-object switch of a provisioning job."""
+
+    ruleId: pulumi.Output[str]
+    appliedMappings: pulumi.Output[list[dict[str, Any]]]
+    userMappings: pulumi.Output[list[dict[str, Any]]]
+    scopingFilter: pulumi.Output[list[dict[str, Any]]]
+    groupObjects: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        service_principal_id: pulumi.Input[str],
+        job_id: pulumi.Input[str],
+        user_mappings: pulumi.Input[Sequence[pulumi.Input[Mapping[str, Any]]]],
+        removed_targets: pulumi.Input[Sequence[str]] = (),
+        scoping_filter: pulumi.Input[Sequence[Mapping[str, Any]]] = (),
+        group_objects: pulumi.Input[bool] = False,
+        user_name_source: pulumi.Input[str] | None = None,
+        graph_base_url: pulumi.Input[str] = DEFAULT_GRAPH_BASE_URL,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """AttributeMappings(resource_name, *, service_principal_id, job_id, user_mappings, removed_targets=(),
+        scoping_filter=(), group_objects=False, user_name_source=None,
+        graph_base_url="https://graph.microsoft.com/v1.0", opts=None)
+
+        Inputs (camelCase in state): servicePrincipalId, jobId, graphBaseUrl, userMappings (rows
+        {target, source, expression, constant, flowType, matchingPriority, defaultValue}, from
+        `desired_user_mappings`), removedTargets [str], scopingFilter [{clauses: [{attribute, operator, values}]}],
+        groupObjects (bool), userNameSource (str, informational: the userName row carries it).
+        Outputs: the inputs, plus ruleId (the synchronizationRule id provisionOnDemand needs) and appliedMappings
+        (the job's whole user mapping table after the change, as rows). `AttributeMappings.from_settings` builds
+        the mapping inputs from a `MappingSettings`.
+        """
+        props = {
+            "servicePrincipalId": service_principal_id,
+            "jobId": job_id,
+            "graphBaseUrl": graph_base_url,
+            "userMappings": user_mappings,
+            "removedTargets": list(removed_targets) if isinstance(removed_targets, (list, tuple)) else removed_targets,
+            "scopingFilter": list(scoping_filter) if isinstance(scoping_filter, (list, tuple)) else scoping_filter,
+            "groupObjects": group_objects,
+            "userNameSource": user_name_source,
+            "ruleId": None,
+            "appliedMappings": None,
+        }
+        super().__init__(AttributeMappingsProvider(), resource_name, props, opts)
+
+    @classmethod
+    def from_settings(
+        cls,
+        resource_name: str,
+        mappings: MappingSettings,
+        *,
+        service_principal_id: pulumi.Input[str],
+        job_id: pulumi.Input[str],
+        graph_base_url: pulumi.Input[str] = DEFAULT_GRAPH_BASE_URL,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> AttributeMappings:
+        """The resource for a validated `webex-scim:mappings` value."""
+        inputs = attribute_mappings_inputs(mappings)
+        return cls(
+            resource_name,
+            service_principal_id=service_principal_id,
+            job_id=job_id,
+            user_mappings=inputs["userMappings"],
+            removed_targets=inputs["removedTargets"],
+            scoping_filter=inputs["scopingFilter"],
+            group_objects=inputs["groupObjects"],
+            user_name_source=inputs["userNameSource"],
+            graph_base_url=graph_base_url,
+            opts=opts,
+        )
+
+
+# -- CredentialCheck ---------------------------------------------------------------------------------------------
+
+
+def token_fingerprint(token: str, salt_hex: str) -> str:
+    """HMAC-SHA256 of the token under a random per-resource salt: lets a later run tell "token changed" without
+    keeping the token. A Webex bearer token is long and random, so this reveals nothing usable."""
+    return hmac.new(bytes.fromhex(salt_hex), token.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class CredentialCheckProvider(dyn.ResourceProvider):
+    """POST …/validateCredentials with the tenant URL and Webex token, on create and when either changes."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        # Failure texts name the property only: the token must never appear in one.
+        return dyn.CheckResult(news, _missing(news, ["servicePrincipalId", "jobId", "tenantUrl", "token"]))
+
+    def _validate(self, props: Mapping[str, Any], *, fresh: bool) -> dict[str, Any]:
+        token = str(_plain(props["token"]))
+        tenant_url = str(props["tenantUrl"])
+        with _client(props, fresh=fresh) as client:
+            client.validate_credentials(str(props["servicePrincipalId"]), str(props["jobId"]), tenant_url, token)
+        salt = _secrets.token_hex(16)
+        return {
+            "servicePrincipalId": props["servicePrincipalId"],
+            "jobId": props["jobId"],
+            "graphBaseUrl": _base_url(props),
+            "tenantUrl": tenant_url,
+            "tokenFingerprint": token_fingerprint(token, salt),
+            "fingerprintSalt": salt,
+            "validatedAt": _now(),
+        }
+
+    def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        return dyn.CreateResult(f"validate-{uuid.uuid4().hex}", self._validate(props, fresh=True))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        changed = _changed(olds, news, ["servicePrincipalId", "jobId", "tenantUrl", "graphBaseUrl"])
+        token = _plain(news.get("token"))
+        salt, fingerprint = olds.get("fingerprintSalt"), olds.get("tokenFingerprint")
+        if _has_unknowns(token) or not (salt and fingerprint) or token_fingerprint(str(token), salt) != fingerprint:
+            changed.append("token")
+        return dyn.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        return dyn.UpdateResult(self._validate(news, fresh=False))
+
+    def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
+        # Re-validating on refresh would send the token on every run; the check is about changes only.
+        return dyn.ReadResult(id_, props)
+
+
+class CredentialCheck(dyn.Resource, module="webex", name="CredentialCheck"):
+    """Fails the deployment with Entra's/Webex's message when the tenant URL + token pair is rejected."""
+
+    tokenFingerprint: pulumi.Output[str]
+    validatedAt: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        service_principal_id: pulumi.Input[str],
+        job_id: pulumi.Input[str],
+        tenant_url: pulumi.Input[str],
+        token: pulumi.Input[str],
+        graph_base_url: pulumi.Input[str] = DEFAULT_GRAPH_BASE_URL,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """CredentialCheck(resource_name, *, service_principal_id, job_id, tenant_url, token,
+        graph_base_url="https://graph.microsoft.com/v1.0", opts=None)
+
+        Inputs: servicePrincipalId, jobId, graphBaseUrl, tenantUrl, token (wrapped as a secret here whatever the
+        caller passes; it is sent only in the validateCredentials body and never returned as an output).
+        Outputs: tenantUrl, tokenFingerprint + fingerprintSalt (salted HMAC, to detect a changed token),
+        validatedAt. Graph's validateCredentials is job-scoped in v1.0, so a job id is required.
+        """
+        props = {
+            "servicePrincipalId": service_principal_id,
+            "jobId": job_id,
+            "graphBaseUrl": graph_base_url,
+            "tenantUrl": tenant_url,
+            "token": pulumi.Output.secret(token),
+            "tokenFingerprint": None,
+            "fingerprintSalt": None,
+            "validatedAt": None,
+        }
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["token", "tokenFingerprint"])
+        )
+        super().__init__(CredentialCheckProvider(), resource_name, props, opts)
+
+
+# -- JobRestart --------------------------------------------------------------------------------------------------
+
+
+class JobRestartProvider(dyn.ResourceProvider):
+    """POST …/restart {criteria: {resetScope: Full}} when `requestId` changes; start the job if it was stopped."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        return dyn.CheckResult(news, _missing(news, ["servicePrincipalId", "jobId"]))
+
+    def _outs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "servicePrincipalId": props["servicePrincipalId"],
+            "jobId": props["jobId"],
+            "graphBaseUrl": _base_url(props),
+            "requestId": props.get("requestId") or "",
+        }
+
+    def _restart(self, props: Mapping[str, Any], *, fresh: bool) -> dict[str, Any]:
+        sp_id, job_id = str(props["servicePrincipalId"]), str(props["jobId"])
+        with _client(props, fresh=fresh) as client:
+            status = ((client.get_job(sp_id, job_id).get("status") or {}).get("code")) or None
+            client.restart_job(sp_id, job_id, "Full")
+            started = status in STOPPED_STATUS_CODES
+            if started:
+                client.start_job(sp_id, job_id)
+        pulumi.log.info(
+            f"JobRestart {job_id}: restarted (request {props.get('requestId')!r}); status was {status}"
+            + ("; started it" if started else "")
+        )
+        return {
+            **self._outs(props),
+            "restartedRequestId": props.get("requestId") or "",
+            "restartedAt": _now(),
+            "jobStatusBefore": status,
+            "startedJob": started,
+        }
+
+    def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        # An empty requestId records the job without touching it; a non-empty one is a restart request.
+        if props.get("requestId"):
+            outs = self._restart(props, fresh=True)
+        else:
+            outs = {
+                **self._outs(props),
+                "restartedRequestId": "",
+                "restartedAt": None,
+                "jobStatusBefore": None,
+                "startedJob": False,
+            }
+        return dyn.CreateResult(f"restart-{uuid.uuid4().hex}", outs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        changed = _changed(olds, news, ["servicePrincipalId", "jobId", "graphBaseUrl", "requestId"])
+        return dyn.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        request_id = news.get("requestId") or ""
+        if request_id and request_id != (olds.get("requestId") or ""):
+            return dyn.UpdateResult(self._restart(news, fresh=False))
+        keep = {k: olds.get(k) for k in ("restartedRequestId", "restartedAt", "jobStatusBefore", "startedJob")}
+        return dyn.UpdateResult({**self._outs(news), **keep})
+
+    def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
+        # Nothing live to compare: a restart is an event, not a state.
+        return dyn.ReadResult(id_, props)
+
+
+class JobRestart(dyn.Resource, module="webex", name="JobRestart"):
+    """Restart (full resync) of a provisioning job, once per value of `request_id`."""
+
+    restartedRequestId: pulumi.Output[str]
+    restartedAt: pulumi.Output[str | None]
+    jobStatusBefore: pulumi.Output[str | None]
+    startedJob: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        service_principal_id: pulumi.Input[str],
+        job_id: pulumi.Input[str],
+        request_id: pulumi.Input[str] = "",
+        graph_base_url: pulumi.Input[str] = DEFAULT_GRAPH_BASE_URL,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """JobRestart(resource_name, *, service_principal_id, job_id, request_id="",
+        graph_base_url="https://graph.microsoft.com/v1.0", opts=None)
+
+        Inputs: servicePrincipalId, jobId, graphBaseUrl, requestId. A restart (`resetScope: Full`) happens when
+        requestId becomes a new non-empty value (on create too, if non-empty); an unchanged or empty requestId
+        never restarts. When restarting, a Paused or Quarantine job is also started.
+        Outputs: restartedRequestId, restartedAt, jobStatusBefore, startedJob.
+        """
+        props = {
+            "servicePrincipalId": service_principal_id,
+            "jobId": job_id,
+            "graphBaseUrl": graph_base_url,
+            "requestId": request_id,
+            "restartedRequestId": None,
+            "restartedAt": None,
+            "jobStatusBefore": None,
+            "startedJob": None,
+        }
+        super().__init__(JobRestartProvider(), resource_name, props, opts)

@@ -1,0 +1,404 @@
+"""Read-modify-write of a synchronization schema, as pure functions (no HTTP here).
+
+Graph's `PUT …/jobs/{id}/schema` replaces the whole document, so the only safe edit is: take the live document, change
+exactly what this project manages, and send everything else back untouched. What we manage:
+
+* in the rule whose object mapping has `sourceObjectName == "User"`: the attribute mappings whose target is in the
+  desired table (set) or in `removedTargets` (dropped), and that object mapping's `scope.groups`;
+* the `enabled` flag of the Group object mapping (Webex syncs group members, not group objects).
+
+Mappings for other targets (template extras we do not know about), other rules, directories, metadata and unknown
+fields are carried over as the very same JSON values. A mapping that already matches is kept as Graph returned it
+(parameters, flowBehavior, …), so a re-run finds nothing to change and writes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from components import catalog
+
+ROW_KEYS = ("target", "source", "expression", "constant", "flowType", "matchingPriority", "defaultValue")
+
+_FUNCTION_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+class SchemaShapeError(ValueError):
+    """The live schema lacks what we need to edit (no User object mapping, no Group mapping to enable)."""
+
+
+def user_source_object() -> str:
+    return catalog.catalog()["userObject"]["sourceObjectName"]
+
+
+def group_source_object() -> str:
+    return catalog.catalog()["groupObject"]["sourceObjectName"]
+
+
+def normalize_expression(expression: str | None) -> str | None:
+    """Whitespace outside string literals removed: Graph re-spaces expressions (`, , )`), meaning is unchanged."""
+    if expression is None:
+        return None
+    out: list[str] = []
+    in_string = escaped = False
+    for char in expression:
+        if in_string:
+            out.append(char)
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+            out.append(char)
+        elif not char.isspace():
+            out.append(char)
+    return "".join(out)
+
+
+def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping row with every key present; empty strings treated as absent, as Graph does."""
+    out = {key: row.get(key) for key in ROW_KEYS}
+    out["flowType"] = out["flowType"] or "Always"
+    out["defaultValue"] = out["defaultValue"] or None
+    return out
+
+
+def normalize_scoping(groups: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "clauses": [
+                {
+                    "attribute": clause.get("attribute"),
+                    "operator": clause.get("operator"),
+                    "values": [str(v) for v in (clause.get("values") or [])],
+                }
+                for clause in (group.get("clauses") or [])
+            ]
+        }
+        for group in (groups or [])
+    ]
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What the AttributeMappings resource asks for, in its input shape (camelCase rows)."""
+
+    user_mappings: list[dict[str, Any]]
+    removed_targets: list[str] = field(default_factory=list)
+    scoping_filter: list[dict[str, Any]] = field(default_factory=list)
+    group_objects: bool = False
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> Desired:
+        return cls(
+            user_mappings=[normalize_row(r) for r in (props.get("userMappings") or [])],
+            removed_targets=[str(t) for t in (props.get("removedTargets") or [])],
+            scoping_filter=normalize_scoping(props.get("scopingFilter")),
+            group_objects=bool(props.get("groupObjects") or False),
+        )
+
+
+def row_from_graph(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """A Graph attributeMapping as a row: source (Attribute), expression (Function), or constant (Constant)."""
+    source = mapping.get("source") or {}
+    kind = source.get("type")
+    row = normalize_row(
+        {
+            "target": mapping.get("targetAttributeName"),
+            "flowType": mapping.get("flowType"),
+            "matchingPriority": mapping.get("matchingPriority") or 0,
+            "defaultValue": mapping.get("defaultValue"),
+        }
+    )
+    if kind == "Attribute":
+        row["source"] = source.get("name")
+    elif kind == "Constant":
+        row["constant"] = source.get("name")
+    else:
+        row["expression"] = source.get("expression")
+    return row
+
+
+def _same_source(want: Mapping[str, Any], have: Mapping[str, Any]) -> bool:
+    return (
+        want["source"] == have["source"]
+        and normalize_expression(want["expression"]) == normalize_expression(have["expression"])
+        and want["constant"] == have["constant"]
+    )
+
+
+def same_row(want: Mapping[str, Any], have: Mapping[str, Any]) -> bool:
+    """Equal on everything we manage; a null matchingPriority in `want` means "not ours, whatever Graph has"."""
+    return (
+        _same_source(want, have)
+        and want["flowType"] == have["flowType"]
+        and (want["matchingPriority"] is None or want["matchingPriority"] == have["matchingPriority"])
+        and (want["defaultValue"] or None) == (have["defaultValue"] or None)
+    )
+
+
+def describe_row(row: Mapping[str, Any]) -> str:
+    if row.get("source") is not None:
+        text = f"[{row['source']}]"
+    elif row.get("constant") is not None:
+        text = f"constant {row['constant']!r}"
+    else:
+        text = str(row.get("expression"))
+    extras = []
+    if row.get("flowType") and row["flowType"] != "Always":
+        extras.append(row["flowType"])
+    if row.get("defaultValue"):
+        extras.append(f"default {row['defaultValue']!r}")
+    return text + (f" ({', '.join(extras)})" if extras else "")
+
+
+def graph_source(row: Mapping[str, Any], parse: Callable[[str], dict[str, Any]] | None) -> dict[str, Any]:
+    """The attributeMappingSource for a row. Expressions go through Graph's parser when `parse` is given."""
+    if row.get("source") is not None:
+        name = row["source"]
+        return {"expression": f"[{name}]", "name": name, "parameters": [], "type": "Attribute"}
+    if row.get("constant") is not None:
+        value = str(row["constant"])
+        quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return {"expression": quoted, "name": value, "parameters": [], "type": "Constant"}
+    expression = str(row.get("expression") or "")
+    if parse is not None:
+        return parse(expression)
+    match = _FUNCTION_NAME.match(expression)
+    return {"expression": expression, "name": match.group(1) if match else "", "parameters": [], "type": "Function"}
+
+
+def _graph_mapping(
+    row: Mapping[str, Any], base: Mapping[str, Any] | None, parse: Callable[[str], dict[str, Any]] | None
+) -> dict[str, Any]:
+    """Build the Graph attributeMapping for `row`, starting from the live one so fields we do not manage survive."""
+    mapping: dict[str, Any] = (
+        copy.deepcopy(dict(base))
+        if base is not None
+        else {
+            "defaultValue": None,
+            "exportMissingReferences": False,
+            "flowBehavior": "FlowWhenChanged",
+            "flowType": "Always",
+            "matchingPriority": 0,
+            "source": None,
+            "targetAttributeName": row["target"],
+        }
+    )
+    if base is None or not _same_source(row, row_from_graph(base)):
+        mapping["source"] = graph_source(row, parse)
+    mapping["flowType"] = row.get("flowType") or "Always"
+    if row.get("matchingPriority") is not None:
+        mapping["matchingPriority"] = row["matchingPriority"]
+    mapping["defaultValue"] = row.get("defaultValue") or None
+    return mapping
+
+
+@dataclass(frozen=True)
+class Location:
+    rule_index: int
+    user_index: int
+    group: tuple[int, int] | None
+
+
+def locate(document: Mapping[str, Any]) -> Location:
+    """Find the User object mapping (and the Group one) in a schema document."""
+    rules = document.get("synchronizationRules") or []
+    user_source, group_source = user_source_object(), group_source_object()
+    users = [
+        (ri, oi)
+        for ri, rule in enumerate(rules)
+        for oi, om in enumerate(rule.get("objectMappings") or [])
+        if om.get("sourceObjectName") == user_source
+    ]
+    if not users:
+        names = [str(rule.get("name") or rule.get("id")) for rule in rules]
+        raise SchemaShapeError(
+            f"the job's schema has no object mapping from {user_source!r} (rules: {', '.join(names) or 'none'}); "
+            "is this the Cisco Webex provisioning job?"
+        )
+    if len(users) > 1:
+        target = catalog.catalog()["userObject"]["targetObjectName"]
+        preferred = [(ri, oi) for ri, oi in users if rules[ri]["objectMappings"][oi].get("targetObjectName") == target]
+        if len(preferred) != 1:
+            where = ", ".join(f"synchronizationRules[{ri}].objectMappings[{oi}]" for ri, oi in users)
+            raise SchemaShapeError(f"several object mappings from {user_source!r} ({where}); cannot tell which to edit")
+        users = preferred
+    rule_index, user_index = users[0]
+    groups = [
+        (ri, oi)
+        for ri, rule in enumerate(rules)
+        for oi, om in enumerate(rule.get("objectMappings") or [])
+        if om.get("sourceObjectName") == group_source
+    ]
+    same_rule = [g for g in groups if g[0] == rule_index]
+    group = (same_rule or groups or [None])[0]
+    return Location(rule_index, user_index, group)
+
+
+def _scope_groups(scope: Any) -> list[dict[str, Any]]:
+    if not isinstance(scope, Mapping):
+        return []
+    return [
+        {
+            "clauses": [
+                {
+                    "attribute": clause.get("sourceOperandName"),
+                    "operator": clause.get("operatorName"),
+                    "values": [str(v) for v in ((clause.get("targetOperand") or {}).get("values") or [])],
+                }
+                for clause in (group.get("clauses") or [])
+            ]
+        }
+        for group in (scope.get("groups") or [])
+    ]
+
+
+def _graph_scope(live_scope: Any, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    scope = (
+        copy.deepcopy(dict(live_scope))
+        if isinstance(live_scope, Mapping)
+        else {"categoryFilterGroups": [], "groups": [], "inputFilterGroups": []}
+    )
+    scope["groups"] = [
+        {
+            "clauses": [
+                {
+                    "operatorName": clause["operator"],
+                    "sourceOperandName": clause["attribute"],
+                    "targetOperand": {"values": list(clause["values"])},
+                }
+                for clause in group["clauses"]
+            ],
+            # The portal insists on a title; Graph keeps whatever we give.
+            "name": f"webex-scim scoping filter {index + 1}",
+        }
+        for index, group in enumerate(groups)
+    ]
+    return scope
+
+
+@dataclass
+class Plan:
+    """The document to PUT (when `changes` is non-empty) and what the result will look like."""
+
+    document: dict[str, Any]
+    changes: list[str]
+    rule_id: str | None
+    applied: list[dict[str, Any]]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def plan(live: Mapping[str, Any], desired: Desired, parse: Callable[[str], dict[str, Any]] | None = None) -> Plan:
+    """Compute the complete schema to write. `parse` (Graph parseExpression) is called only for changed expressions."""
+    document = copy.deepcopy(dict(live))
+    # A response annotation, not part of the resource: never send it back.
+    document.pop("@odata.context", None)
+    location = locate(document)
+    rule = document["synchronizationRules"][location.rule_index]
+    user_mapping = rule["objectMappings"][location.user_index]
+    changes: list[str] = []
+
+    wanted = {row["target"]: row for row in desired.user_mappings}
+    removed = set(desired.removed_targets) - set(wanted)
+    seen: set[str] = set()
+    mappings: list[dict[str, Any]] = []
+    for mapping in user_mapping.get("attributeMappings") or []:
+        target = mapping.get("targetAttributeName")
+        if target in removed:
+            changes.append(f"remove mapping {target}")
+            continue
+        if target not in wanted:
+            mappings.append(mapping)
+            continue
+        if target in seen:
+            # Graph accepts duplicate targets; for a target we manage, one mapping is the truth.
+            changes.append(f"drop duplicate mapping {target}")
+            continue
+        seen.add(target)
+        have = row_from_graph(mapping)
+        if same_row(wanted[target], have):
+            mappings.append(mapping)
+        else:
+            mappings.append(_graph_mapping(wanted[target], mapping, parse))
+            changes.append(f"{target}: {describe_row(have)} -> {describe_row(wanted[target])}")
+    for row in desired.user_mappings:
+        if row["target"] not in seen:
+            mappings.append(_graph_mapping(row, None, parse))
+            changes.append(f"add mapping {row['target']} <- {describe_row(row)}")
+    if changes:
+        user_mapping["attributeMappings"] = mappings
+
+    if _scope_groups(user_mapping.get("scope")) != desired.scoping_filter:
+        user_mapping["scope"] = _graph_scope(user_mapping.get("scope"), desired.scoping_filter)
+        changes.append(f"scoping filter -> {len(desired.scoping_filter)} group(s)")
+
+    if location.group is None:
+        if desired.group_objects:
+            raise SchemaShapeError(
+                f"groupObjects is true but the job's schema has no {group_source_object()!r} object mapping to enable"
+            )
+    else:
+        group_rule, group_index = location.group
+        group_mapping = document["synchronizationRules"][group_rule]["objectMappings"][group_index]
+        if bool(group_mapping.get("enabled")) != desired.group_objects:
+            group_mapping["enabled"] = desired.group_objects
+            changes.append(f"group object provisioning -> {'enabled' if desired.group_objects else 'disabled'}")
+
+    applied = [row_from_graph(m) for m in (user_mapping.get("attributeMappings") or [])]
+    return Plan(document=document, changes=changes, rule_id=rule.get("id"), applied=applied)
+
+
+def observe(live: Mapping[str, Any], desired: Desired) -> dict[str, Any]:
+    """The live schema in the resource's input shape, so a refresh shows portal edits as changed outputs.
+
+    Rows are reported for the targets we manage; a live expression equal to the desired one up to spacing is
+    reported in the desired spelling, so Graph's re-formatting is not mistaken for drift.
+    """
+    location = locate(live)
+    rule = live["synchronizationRules"][location.rule_index]
+    user_mapping = rule["objectMappings"][location.user_index]
+    live_rows: dict[str, dict[str, Any]] = {}
+    for mapping in user_mapping.get("attributeMappings") or []:
+        live_rows.setdefault(mapping.get("targetAttributeName"), row_from_graph(mapping))
+
+    rows = []
+    for want in desired.user_mappings:
+        have = live_rows.get(want["target"])
+        if have is None:
+            continue
+        view = dict(have)
+        if want["matchingPriority"] is None:
+            view["matchingPriority"] = None
+        if want["expression"] is not None and normalize_expression(want["expression"]) == normalize_expression(
+            have["expression"]
+        ):
+            view["expression"] = want["expression"]
+        rows.append(view)
+
+    user_name = live_rows.get(catalog.catalog()["userNameTarget"])
+    group_objects = False
+    if location.group is not None:
+        group_rule, group_index = location.group
+        group_objects = bool(live["synchronizationRules"][group_rule]["objectMappings"][group_index].get("enabled"))
+    return {
+        "userMappings": rows,
+        "removedTargets": [t for t in desired.removed_targets if t not in live_rows],
+        "scopingFilter": _scope_groups(user_mapping.get("scope")),
+        "groupObjects": group_objects,
+        "userNameSource": (user_name["source"] or user_name["expression"] or user_name["constant"])
+        if user_name
+        else None,
+        "ruleId": rule.get("id"),
+        "appliedMappings": [row_from_graph(m) for m in (user_mapping.get("attributeMappings") or [])],
+    }

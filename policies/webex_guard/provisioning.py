@@ -1,0 +1,251 @@
+"""Portal step 4: the provisioning job's settings, which Graph keeps as one set of synchronization secrets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    Severity,
+    StackValidationArgs,
+)
+
+from . import stack_config as cfg
+from .catalog import PROVISIONING_JOB, SYNCHRONIZATION_SECRET, offers
+from .rule import ResourceRule, StackRule, credential, of_type, owning, quote
+
+
+def _check_scope(props: Mapping[str, Any], _args: ResourceValidationArgs, report: ReportViolation) -> None:
+    found, value = credential(props, "SyncAll")
+    if found and str(value).strip().lower() == "false":
+        return
+    what = f"SyncAll is {quote(value)}" if found else "SyncAll is not set"
+    report(
+        f"{what}: the job would provision every user in the tenant to Webex, not only the assigned users and "
+        "groups. " + cfg.fix_set(cfg.SCOPE, "assigned")
+    )
+
+
+scope_assigned_only = ResourceRule(
+    name="scope-assigned-only",
+    description="Provisioning scope is 'Sync only assigned users and groups' (SyncAll = false).",
+    applies_to=SYNCHRONIZATION_SECRET,
+    check=_check_scope,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps=f"Set `{cfg.key(cfg.SCOPE)}` to assigned (the default).",
+)
+
+
+def _notification_settings(props: Mapping[str, Any], report: ReportViolation) -> Mapping[str, Any] | None:
+    """The parsed SyncNotificationSettings value, or None after reporting why it cannot be read."""
+    found, raw = credential(props, "SyncNotificationSettings")
+    if not found:
+        report(
+            "SyncNotificationSettings is not set, and a secrets PUT replaces every key: failure emails and the "
+            "delete threshold would be switched off. " + cfg.fix_set(cfg.NOTIFICATION_EMAIL, "webex-admins@contoso.com")
+        )
+        return None
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        value = None
+    if not isinstance(value, Mapping):
+        report(
+            f"SyncNotificationSettings is not a JSON object ({quote(raw)}). "
+            + cfg.fix_set(cfg.NOTIFICATION_EMAIL, "webex-admins@contoso.com")
+        )
+        return None
+    return value
+
+
+def _check_notification(props: Mapping[str, Any], _args: ResourceValidationArgs, report: ReportViolation) -> None:
+    settings = _notification_settings(props, report)
+    if settings is None:
+        return
+    recipients = settings.get("Recipients")
+    if settings.get("Enabled") is True and isinstance(recipients, str) and recipients.strip():
+        return
+    what = "are switched off" if settings.get("Enabled") is not True else "have no recipient"
+    report(
+        f"Failure notification emails {what}: a quarantined job would stop provisioning to Webex unnoticed. "
+        + cfg.fix_set(cfg.NOTIFICATION_EMAIL, "webex-admins@contoso.com")
+    )
+
+
+notification_email = ResourceRule(
+    name="notification-email",
+    description="Provisioning failures send a notification email to a recipient.",
+    applies_to=SYNCHRONIZATION_SECRET,
+    check=_check_notification,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+    remediation_steps=f"Set `{cfg.key(cfg.NOTIFICATION_EMAIL)}` to a monitored mailbox.",
+)
+
+
+def _check_delete_threshold(props: Mapping[str, Any], _args: ResourceValidationArgs, report: ReportViolation) -> None:
+    settings = _notification_settings(props, report)
+    if settings is None:
+        return
+    raw = settings.get("DeleteThresholdValue")
+    try:
+        threshold = int(raw) if raw is not None else 0
+    except (TypeError, ValueError):
+        threshold = 0
+    if settings.get("DeleteThresholdEnabled") is True and threshold > 0:
+        return
+    report(
+        "The accidental-deletion threshold is off: one bad scoping change could disable every Webex user in a "
+        "single cycle. " + cfg.fix_set(cfg.DELETE_THRESHOLD, "500")
+    )
+
+
+delete_threshold_on = ResourceRule(
+    name="delete-threshold-on",
+    description="Accidental-deletion prevention is on, with a threshold above zero.",
+    applies_to=SYNCHRONIZATION_SECRET,
+    check=_check_delete_threshold,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.MEDIUM,
+    remediation_steps=f"Set `{cfg.key(cfg.DELETE_THRESHOLD)}` to a positive number of deletions (default 500).",
+)
+
+
+def _check_tenant_url(args: StackValidationArgs, report: ReportViolation) -> None:
+    secrets = of_type(args.resources, SYNCHRONIZATION_SECRET)
+    if not secrets:
+        args.not_applicable("no SynchronizationSecret in the stack")
+    jobs = of_type(args.resources, PROVISIONING_JOB)
+    for secret in secrets:
+        found, base = credential(secret.props, "BaseAddress")
+        if not found or not isinstance(base, str) or not base.strip():
+            report(
+                "The provisioning credentials have no BaseAddress (tenant URL): Entra cannot reach Webex. "
+                + cfg.fix_set(cfg.ORG_ID, "<org UUID from Control Hub>"),
+                secret.urn,
+            )
+            continue
+        job = owning(secret, PROVISIONING_JOB, jobs)
+        org_id = job.props.get("orgId") if job else None
+        offer = job.props.get("offer") if job else None
+        if not org_id or not offer:
+            # Without the component's settings there is nothing to compare with: say so rather than pass.
+            report(
+                f"Cannot tell which Webex org the tenant URL {quote(base)} is for: no ProvisioningJob component "
+                f"with orgId and offer owns these credentials. Fix: set `{cfg.key(cfg.ORG_ID)}` and "
+                f"`{cfg.key(cfg.OFFER)}` and deploy the credentials through the ProvisioningJob component.",
+                secret.urn,
+            )
+            continue
+        offer_row = offers().get(str(offer))
+        if offer_row is None:
+            report(
+                f"Offer {quote(offer)} is not a Webex offer ({', '.join(sorted(offers()))}). "
+                + cfg.fix_set(cfg.OFFER, "commercial"),
+                secret.urn,
+            )
+            continue
+        parts = urlsplit(base.strip())
+        host = (parts.hostname or "").lower()
+        accepted = [h.lower() for h in offer_row["acceptedHosts"]]
+        problems = []
+        if parts.scheme != "https":
+            problems.append("it is not https")
+        if host not in accepted:
+            problems.append(
+                f"its host {host or '(none)'} is not a {offer_row['label']} SCIM host ({', '.join(accepted)})"
+            )
+        if str(org_id).lower() not in base.lower():
+            problems.append(f"it does not contain the org ID {org_id}")
+        if problems:
+            expected = offer_row["tenantUrlTemplate"].format(orgId=org_id)
+            report(
+                f"Tenant URL {quote(base)} is wrong: {'; '.join(problems)}. The {offer} tenant URL for this org is "
+                f"{expected}. Fix: `pulumi config rm {cfg.TENANT_URL}` to use it, or set `{cfg.key(cfg.TENANT_URL)}` "
+                f"to an https URL on {' or '.join(accepted)} that contains the org ID; check `{cfg.key(cfg.ORG_ID)}` "
+                f"and `{cfg.key(cfg.OFFER)}`.",
+                secret.urn,
+            )
+
+
+tenant_url_matches_org = StackRule(
+    name="tenant-url-matches-org",
+    description="The tenant URL is https on the offer's Webex SCIM host and contains the Webex org ID.",
+    applies_to=(SYNCHRONIZATION_SECRET, PROVISIONING_JOB),
+    check=_check_tenant_url,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps=(
+        f"Leave `{cfg.key(cfg.TENANT_URL)}` unset to use the offer's URL, and check `{cfg.key(cfg.ORG_ID)}` (the UUID "
+        f"in Control Hub) and `{cfg.key(cfg.OFFER)}`."
+    ),
+)
+
+MIN_DAYS_LEFT = 30
+
+
+def _check_token_expiry(props: Mapping[str, Any], args: ResourceValidationArgs, report: ReportViolation) -> None:
+    # The SDK does not apply schema defaults (the CLI does): the default is applied here too.
+    min_days = int((args.get_config() or {}).get("minDaysLeft", MIN_DAYS_LEFT))
+    set_token = cfg.set_command(cfg.SCIM_TOKEN, "<token>", secret=True)
+    set_expiry = cfg.set_command(cfg.TOKEN_EXPIRES_ON, "<YYYY-MM-DD>")
+    renew = (
+        f"get a new token from the Webex admin sign-in, store it in `{cfg.key(cfg.SCIM_TOKEN)}` (`{set_token}`) and "
+        f"its expiry in `{cfg.key(cfg.TOKEN_EXPIRES_ON)}` (`{set_expiry}`)"
+    )
+    raw = props.get("tokenExpiresOn")
+    if raw is None or not str(raw).strip():
+        report(
+            "The SCIM token's expiry date is not recorded, so nothing warns before the token lapses and provisioning "
+            "stops. " + cfg.fix_set(cfg.TOKEN_EXPIRES_ON, "<YYYY-MM-DD> (the date the token expires)")
+        )
+        return
+    try:
+        expires = dt.date.fromisoformat(str(raw).strip()[:10])
+    except ValueError:
+        report(f"tokenExpiresOn {quote(raw)} is not an ISO date. " + cfg.fix_set(cfg.TOKEN_EXPIRES_ON, "<YYYY-MM-DD>"))
+        return
+    days_left = (expires - dt.datetime.now(dt.UTC).date()).days
+    if days_left < 0:
+        report(
+            f"The SCIM token expired on {expires} ({-days_left} day(s) ago): provisioning to Webex fails. Fix: {renew}."
+        )
+    elif days_left < min_days:
+        report(
+            f"The SCIM token expires on {expires}, in {days_left} day(s) (warning from {min_days} days). "
+            f"Fix: rotate it now: {renew}."
+        )
+
+
+token_expiry = ResourceRule(
+    name="token-expiry",
+    description="The Webex SCIM token has a recorded expiry date that is not past or close.",
+    applies_to=PROVISIONING_JOB,
+    check=_check_token_expiry,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.MEDIUM,
+    remediation_steps=(
+        f"Record the token's expiry in `{cfg.key(cfg.TOKEN_EXPIRES_ON)}`; before it lapses, set a new "
+        f"`{cfg.key(cfg.SCIM_TOKEN)}` (as a secret) and its new expiry."
+    ),
+    config_schema=PolicyConfigSchema(
+        properties={
+            "minDaysLeft": {
+                "type": "integer",
+                "minimum": 0,
+                "default": MIN_DAYS_LEFT,
+                "description": "Warn when fewer than this many days are left before the token expires.",
+            }
+        }
+    ),
+)
+
+RULES = [scope_assigned_only, notification_email, delete_threshold_on, tenant_url_matches_org, token_expiry]

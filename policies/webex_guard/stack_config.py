@@ -1,0 +1,52 @@
+"""How a violation names the fix: the `webex-scim:*` stack config key and the `pulumi config` command that sets it.
+
+Users fix a violation in their stack file, not in the program, so every message ends with the key to change.
+The key paths are the program's typed settings (components/settings.py); they live here, in one place, so a
+renamed key is one edit.
+"""
+
+from __future__ import annotations
+
+PROJECT = "webex-scim"
+
+# Stack config key paths (camelCase, as in Pulumi.<stack>.yaml).
+HIDE_FROM_USERS = "app.hideFromUsers"
+ASSIGNMENT_REQUIRED = "app.assignmentRequired"
+SCOPE = "provisioning.scope"
+DELETE_THRESHOLD = "provisioning.deleteThreshold"
+NOTIFICATION_EMAIL = "notificationEmail"
+ORG_ID = "orgId"
+OFFER = "offer"
+TENANT_URL = "tenantUrl"
+TOKEN_EXPIRES_ON = "tokenExpiresOn"
+SCIM_TOKEN = "scimToken"
+ROLLOUT = "rollout"
+ASSIGNMENTS = "assignments"
+ASSIGNMENT_ROLE = "assignmentRole"
+USER_NAME_SOURCE = "mappings.userNameSource"
+GROUP_OBJECTS = "mappings.groupObjects"
+MAPPING_REMOVE = "mappings.remove"
+MAPPING_OVERRIDES = "mappings.overrides"
+
+
+def key(path: str) -> str:
+    """The fully qualified key, as `pulumi config` prints it: `webex-scim:app.hideFromUsers`."""
+    return f"{PROJECT}:{path}"
+
+
+def set_command(path: str, value: str, *, secret: bool = False) -> str:
+    """The command that sets a key; nested keys need --path so Pulumi writes an object, not a dotted name."""
+    flags = "--secret " if secret else ""
+    if "." in path or "[" in path:
+        return f"pulumi config set {flags}--path '{path}' {value}"
+    return f"pulumi config set {flags}{path} {value}"
+
+
+def fix_set(path: str, value: str, *, secret: bool = False) -> str:
+    """'Fix: set `webex-scim:<path>` to <value>: `pulumi config set ...`' — the sentence every message ends with."""
+    return f"Fix: set `{key(path)}` to {value}: `{set_command(path, value, secret=secret)}`."
+
+
+def fix_edit(path: str, what: str) -> str:
+    """For list-valued keys there is no one command: say which key to edit in Pulumi.<stack>.yaml and how."""
+    return f"Fix: in Pulumi.<stack>.yaml, edit `{key(path)}`: {what}."

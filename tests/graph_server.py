@@ -1,0 +1,667 @@
+"""A loopback Microsoft Graph (synchronization API subset) for contract tests over real HTTP.
+
+`ThreadingHTTPServer` on 127.0.0.1, port 0. It implements what the dynamic resources call, records every request
+(method, path, headers, body), and injects faults on demand: a status with or without `Retry-After` (429, 503, 500,
+replication 404/409), a dropped connection, and edits of a stored schema behind the client's back (drift).
+
+The default schema is a compact but realistic Cisco Webex job schema: one synchronization rule with a User -> Webex
+user object mapping (the Webex default mappings plus template extras), a Group object mapping, and two directory
+definitions, plus fields this project must carry over untouched (metadata, an unknown future field).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SP_ID = "5d1f3a6e-8c42-4b7a-9e0d-2f6b8a1c3e57"
+TEMPLATE_ID = "ciscowebex"  # made up for the test server: the real id is looked up, never assumed
+RULE_ID = "8b7ddb29-52d2-45b6-9a21-5a8f3c1e0b77"
+BEARER = "graph-test-bearer-token"
+GOOD_WEBEX_TOKEN = "good-webex-token"
+USER_TARGET_OBJECT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+GROUP_TARGET_OBJECT = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+def attribute_source(name: str) -> dict[str, Any]:
+    return {"expression": f"[{name}]", "name": name, "parameters": [], "type": "Attribute"}
+
+
+def constant_source(value: str) -> dict[str, Any]:
+    return {"expression": f'"{value}"', "name": value, "parameters": [], "type": "Constant"}
+
+
+def mapping(target: str, source: dict[str, Any], *, matching: int = 0, flow: str = "Always") -> dict[str, Any]:
+    return {
+        "defaultValue": None,
+        "exportMissingReferences": False,
+        "flowBehavior": "FlowWhenChanged",
+        "flowType": flow,
+        "matchingPriority": matching,
+        "source": source,
+        "targetAttributeName": target,
+    }
+
+
+def _switch_active() -> dict[str, Any]:
+    # What Graph returns for the Webex template's `active` mapping: the expression plus its parsed parameters.
+    return {
+        "expression": 'Switch([IsSoftDeleted], , "False", "True", "True", "False")',
+        "name": "Switch",
+        "parameters": [
+            {"key": "source", "value": attribute_source("IsSoftDeleted")},
+            {"key": "false", "value": constant_source("True")},
+            {"key": "true", "value": constant_source("False")},
+        ],
+        "type": "Function",
+    }
+
+
+def _attribute_definitions(names: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "anchor": name in {"objectId", "id"},
+            "caseExact": False,
+            "defaultValue": None,
+            "flowNullValues": False,
+            "metadata": [],
+            "multivalued": False,
+            "mutability": "ReadWrite",
+            "name": name,
+            "referencedObjects": [],
+            "required": name in {"userName", "displayName"},
+            "type": "Boolean" if name in {"active", "IsSoftDeleted", "accountEnabled"} else "String",
+        }
+        for name in names
+    ]
+
+
+def default_webex_schema() -> dict[str, Any]:
+    """The schema a fresh Cisco Webex provisioning job reports (compact, shaped like Graph's)."""
+    user_mappings = [
+        mapping("userName", attribute_source("userPrincipalName"), matching=1),
+        mapping("active", _switch_active()),
+        mapping("displayName", attribute_source("displayName")),
+        mapping("name.givenName", attribute_source("givenName")),
+        mapping("name.familyName", attribute_source("surname")),
+        mapping("externalId", attribute_source("objectId")),
+        # Template extras this project does not manage: they must survive every PUT.
+        mapping("title", attribute_source("jobTitle")),
+        mapping('emails[type eq "work"].value', attribute_source("mail")),
+        mapping("nickName", attribute_source("mailNickname")),
+        mapping('phoneNumbers[type eq "work"].value', attribute_source("telephoneNumber")),
+    ]
+    group_mappings = [
+        mapping("displayName", attribute_source("displayName"), matching=1),
+        mapping("externalId", attribute_source("objectId")),
+        mapping("members", attribute_source("members")),
+    ]
+    return {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals('x')/synchronization/jobs('y')/schema/$entity",
+        "id": TEMPLATE_ID,
+        "version": "Date:2024-05-02T10:11:12Z~Version:1",
+        "synchronizationRules": [
+            {
+                "editable": True,
+                "id": RULE_ID,
+                "name": "USER_GROUP_OUTBOUND",
+                "priority": 1,
+                "sourceDirectoryName": "Azure Active Directory",
+                "targetDirectoryName": "Cisco Webex",
+                "metadata": [{"key": "defaultSourceObjectMappings", "value": "User,Group"}],
+                "containerFilter": {"includedContainers": []},
+                "groupFilter": {"includedGroups": []},
+                "objectMappings": [
+                    {
+                        "attributeMappings": user_mappings,
+                        "enabled": True,
+                        "flowTypes": "Add, Update, Delete",
+                        "metadata": [{"key": "Scoping.Enabled", "value": "True"}],
+                        "name": "Provision Microsoft Entra ID Users",
+                        "scope": None,
+                        "sourceObjectName": "User",
+                        "targetObjectName": USER_TARGET_OBJECT,
+                    },
+                    {
+                        "attributeMappings": group_mappings,
+                        "enabled": True,
+                        "flowTypes": "Add, Update, Delete",
+                        "metadata": [],
+                        "name": "Provision Microsoft Entra ID Groups",
+                        "scope": None,
+                        "sourceObjectName": "Group",
+                        "targetObjectName": GROUP_TARGET_OBJECT,
+                    },
+                ],
+            }
+        ],
+        "directories": [
+            {
+                "id": "AzureActiveDirectory",
+                "name": "Azure Active Directory",
+                "discoverabilities": "AttributeNames, AttributeDataTypes",
+                "discoveryDateTime": None,
+                "readOnly": True,
+                "version": None,
+                "objects": [
+                    {
+                        "name": "User",
+                        "attributes": _attribute_definitions(
+                            [
+                                "objectId",
+                                "userPrincipalName",
+                                "mail",
+                                "displayName",
+                                "givenName",
+                                "surname",
+                                "jobTitle",
+                                "department",
+                                "companyName",
+                                "mailNickname",
+                                "telephoneNumber",
+                                "IsSoftDeleted",
+                                "accountEnabled",
+                            ]
+                        ),
+                        "metadata": [],
+                        "supportedApis": [],
+                    },
+                    {
+                        "name": "Group",
+                        "attributes": _attribute_definitions(["objectId", "displayName", "members"]),
+                        "metadata": [],
+                        "supportedApis": [],
+                    },
+                ],
+            },
+            {
+                "id": "CiscoWebex",
+                "name": "Cisco Webex",
+                "discoverabilities": "None",
+                "discoveryDateTime": None,
+                "readOnly": False,
+                "version": "1.0",
+                "objects": [
+                    {
+                        "name": USER_TARGET_OBJECT,
+                        "attributes": _attribute_definitions(
+                            [
+                                "userName",
+                                "active",
+                                "displayName",
+                                "name.givenName",
+                                "name.familyName",
+                                "externalId",
+                                "title",
+                                "nickName",
+                                'emails[type eq "work"].value',
+                                'phoneNumbers[type eq "work"].value',
+                                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                            ]
+                        ),
+                        "metadata": [],
+                        "supportedApis": [],
+                    },
+                ],
+            },
+        ],
+        "metadata": [{"key": "ProvisioningMode", "value": "Automatic"}],
+        "futureGraphField": {"kept": ["exactly", 1, 2.5, None, True]},
+    }
+
+
+def default_templates() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": TEMPLATE_ID,
+            "applicationId": "0b9a0bda-0f6d-4ea2-9fa2-3e1b1a0e3b2c",
+            "default": True,
+            "description": None,
+            "discoverable": True,
+            "factoryTag": TEMPLATE_ID,
+            "metadata": [],
+        }
+    ]
+
+
+# -- a tiny parser for parseExpression ---------------------------------------------------------------------------
+
+
+class _ParseError(ValueError):
+    pass
+
+
+def _parse(text: str) -> dict[str, Any]:
+    """Entra expression -> attributeMappingSource, re-spaced the way Graph does (`, ` between arguments)."""
+    pos = 0
+
+    def skip() -> None:
+        nonlocal pos
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+
+    def node() -> dict[str, Any] | None:
+        nonlocal pos
+        skip()
+        if pos >= len(text):
+            raise _ParseError("unexpected end of expression")
+        char = text[pos]
+        if char in ",)":
+            return None  # an empty argument, as in Switch([a], , "x", "y")
+        if char == "[":
+            end = text.find("]", pos)
+            if end < 0:
+                raise _ParseError(f"unclosed '[' at {pos + 1}")
+            name = text[pos + 1 : end]
+            pos = end + 1
+            return attribute_source(name)
+        if char == '"':
+            out, pos = [], pos + 1
+            while pos < len(text) and text[pos] != '"':
+                if text[pos] == "\\" and pos + 1 < len(text):
+                    pos += 1
+                out.append(text[pos])
+                pos += 1
+            if pos >= len(text):
+                raise _ParseError("unclosed string")
+            pos += 1
+            value = "".join(out)
+            return {"expression": json.dumps(value), "name": value, "parameters": [], "type": "Constant"}
+        match = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").match(text, pos)
+        if not match:
+            raise _ParseError(f"unexpected {char!r} at {pos + 1}")
+        name, pos = match.group(0), match.end()
+        skip()
+        if pos >= len(text) or text[pos] != "(":
+            raise _ParseError(f"expected '(' after {name}")
+        pos += 1
+        args: list[dict[str, Any] | None] = []
+        skip()
+        if pos < len(text) and text[pos] == ")":
+            pos += 1
+        else:
+            while True:
+                args.append(node())
+                skip()
+                if pos < len(text) and text[pos] == ",":
+                    pos += 1
+                    continue
+                if pos < len(text) and text[pos] == ")":
+                    pos += 1
+                    break
+                raise _ParseError(f"expected ',' or ')' at {pos + 1}")
+        spelled = ", ".join("" if a is None else a["expression"] for a in args)
+        return {
+            "expression": f"{name}({spelled})".replace(",  ", ", "),
+            "name": name,
+            "parameters": [{"key": f"p{i}", "value": a} for i, a in enumerate(args) if a is not None],
+            "type": "Function",
+        }
+
+    result = node()
+    skip()
+    if result is None or pos != len(text):
+        raise _ParseError(f"unexpected trailing text at {pos + 1}")
+    return result
+
+
+# -- server ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class Fault:
+    status: int | None = None  # None with drop=True: close the connection without answering
+    retry_after: str | None = None
+    drop: bool = False
+    times: int = 1
+    method: str | None = None
+    path_contains: str | None = None
+    code: str = "TooManyRequests"
+    message: str = "injected fault"
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path_contains is None or self.path_contains in path
+        )
+
+
+@dataclass
+class _State:
+    bearer: str
+    webex_token: str
+    templates: list[dict[str, Any]]
+    sp_ids: set[str]
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    secrets: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    log: list[Recorded] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_PREFIX = "/v1.0"
+_SP = r"/servicePrincipals/(?P<sp>[^/]+)/synchronization"
+_JOB = _SP + r"/jobs/(?P<job>[^/]+)"
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("GET", re.compile(f"^{_SP}/templates$"), "templates"),
+    ("GET", re.compile(f"^{_SP}/jobs$"), "list_jobs"),
+    ("POST", re.compile(f"^{_SP}/jobs$"), "create_job"),
+    ("PUT", re.compile(f"^{_SP}/secrets$"), "put_secrets"),
+    ("GET", re.compile(f"^{_JOB}$"), "get_job"),
+    ("GET", re.compile(f"^{_JOB}/schema$"), "get_schema"),
+    ("PUT", re.compile(f"^{_JOB}/schema$"), "put_schema"),
+    ("DELETE", re.compile(f"^{_JOB}/schema$"), "delete_schema"),
+    ("POST", re.compile(f"^{_JOB}/schema/parseExpression$"), "parse_expression"),
+    ("POST", re.compile(f"^{_JOB}/validateCredentials$"), "validate_credentials"),
+    ("POST", re.compile(f"^{_JOB}/start$"), "start"),
+    ("POST", re.compile(f"^{_JOB}/restart$"), "restart"),
+    ("POST", re.compile(f"^{_JOB}/pause$"), "pause"),
+]
+
+
+def graph_error(code: str, message: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {"date": "2024-05-02T10:11:12", "request-id": "req-0001", "client-request-id": "req-0001"},
+        }
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the request log is the record
+        return
+
+    def _reply(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        payload = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("request-id", "req-0001")
+        if payload:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _handle(self) -> None:
+        state = self.server.state
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path = self.path.split("?", 1)[0]
+        with state.lock:
+            state.log.append(Recorded(self.command, path, dict(self.headers.items()), body))
+            fault = next((f for f in state.faults if f.times > 0 and f.matches(self.command, path)), None)
+            if fault is not None:
+                fault.times -= 1
+        if fault is not None:
+            if fault.drop:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            self._reply(int(fault.status or 500), graph_error(fault.code, fault.message), headers)
+            return
+        if self.headers.get("Authorization") != f"Bearer {state.bearer}":
+            self._reply(401, graph_error("InvalidAuthenticationToken", "Access token is empty or invalid."))
+            return
+        if not path.startswith(_PREFIX):
+            self._reply(404, graph_error("BadRequest", "Invalid version."))
+            return
+        route = path[len(_PREFIX) :]
+        for method, pattern, name in _ROUTES:
+            match = pattern.match(route)
+            if match and method == self.command:
+                params = match.groupdict()
+                if params.get("sp") not in state.sp_ids:
+                    self._reply(
+                        404, graph_error("Request_ResourceNotFound", f"Resource '{params.get('sp')}' does not exist.")
+                    )
+                    return
+                if "job" in params and params["job"] not in state.jobs:
+                    self._reply(404, graph_error("ResourceNotFound", f"Job '{params['job']}' was not found."))
+                    return
+                try:
+                    parsed = json.loads(body) if body else None
+                except ValueError:
+                    self._reply(400, graph_error("BadRequest", "Request body is not JSON."))
+                    return
+                status, reply = getattr(self.server, f"op_{name}")(params, parsed)
+                self._reply(status, reply)
+                return
+        self._reply(405 if any(p.match(route) for _, p, _ in _ROUTES) else 404, graph_error("BadRequest", "No route."))
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _handle
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: _State
+
+    # Each op_* returns (status, JSON body or None); they run with the request's params and parsed body.
+
+    def op_templates(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        return 200, {"@odata.context": "…/templates", "value": copy.deepcopy(self.state.templates)}
+
+    def op_list_jobs(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        with self.state.lock:
+            return 200, {"value": copy.deepcopy(list(self.state.jobs.values()))}
+
+    def op_create_job(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        template = (body or {}).get("templateId")
+        if template not in {t["id"] for t in self.state.templates}:
+            return 400, graph_error("BadRequest", f"Template '{template}' not found.")
+        job_id = f"{template}.{uuid.uuid4().hex}.{uuid.uuid4()}"
+        self.add_job(job_id)
+        return 201, copy.deepcopy(self.state.jobs[job_id])
+
+    def op_put_secrets(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        with self.state.lock:
+            self.state.secrets[p["sp"]] = list((body or {}).get("value") or [])
+        return 204, None
+
+    def op_get_job(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        with self.state.lock:
+            return 200, copy.deepcopy(self.state.jobs[p["job"]])
+
+    def op_get_schema(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        with self.state.lock:
+            return 200, copy.deepcopy(self.state.schemas[p["job"]])
+
+    def op_put_schema(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        problem = _schema_problem(body)
+        if problem:
+            return 400, graph_error("BadRequest", problem)
+        with self.state.lock:
+            self.state.schemas[p["job"]] = copy.deepcopy(body)
+        return 204, None
+
+    def op_delete_schema(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        with self.state.lock:
+            self.state.schemas[p["job"]] = default_webex_schema()
+        return 204, None
+
+    def op_parse_expression(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        expression = str((body or {}).get("expression") or "")
+        try:
+            parsed = _parse(expression)
+        except _ParseError as error:
+            return 200, {
+                "parsingSucceeded": False,
+                "parsedExpression": None,
+                "error": {"code": "ParseError", "message": str(error)},
+            }
+        return 200, {
+            "parsingSucceeded": True,
+            "parsedExpression": parsed,
+            "error": None,
+            "evaluationSucceeded": False,
+            "evaluationResult": None,
+        }
+
+    def op_validate_credentials(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        credentials = {c.get("key"): c.get("value") for c in (body or {}).get("credentials") or []}
+        token, base = credentials.get("SecretToken"), credentials.get("BaseAddress") or ""
+        if (body or {}).get("useSavedCredentials") is not False:
+            return 400, graph_error("BadRequest", "useSavedCredentials must be false here")
+        if token == self.state.webex_token and base.startswith("https://"):
+            return 204, None
+        # Deliberately echo the token back, the worst a service could do: the client must redact it.
+        return 400, graph_error(
+            "CredentialValidationUnavailable",
+            f"Webex rejected the credentials (SecretToken {token}) for {base}: HTTP 401 Unauthorized",
+        )
+
+    def op_start(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        with self.state.lock:
+            job = self.state.jobs[p["job"]]
+            job["status"]["code"] = "Active"
+            job["schedule"]["state"] = "Active"
+        return 204, None
+
+    def op_restart(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        if ((body or {}).get("criteria") or {}).get("resetScope") is None:
+            return 400, graph_error("BadRequest", "criteria.resetScope is required")
+        return 204, None
+
+    def op_pause(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        with self.state.lock:
+            self.state.jobs[p["job"]]["status"]["code"] = "Paused"
+            self.state.jobs[p["job"]]["schedule"]["state"] = "Paused"
+        return 204, None
+
+    def add_job(self, job_id: str, *, status: str = "NotRun") -> None:
+        with self.state.lock:
+            self.state.jobs[job_id] = {
+                "id": job_id,
+                "templateId": job_id.split(".", 1)[0],
+                "schedule": {"expiration": None, "interval": "PT40M", "state": "Disabled"},
+                "status": {
+                    "code": status,
+                    "countSuccessiveCompleteFailures": 0,
+                    "escrowsPruned": False,
+                    "lastExecution": None,
+                    "quarantine": None,
+                    "troubleshootingUrl": None,
+                },
+                "synchronizationJobSettings": [],
+            }
+            self.state.schemas[job_id] = default_webex_schema()
+
+
+def _schema_problem(body: Any) -> str | None:
+    """The checks a real PUT would fail, so a malformed document is caught here rather than in a tenant."""
+    if not isinstance(body, dict) or not isinstance(body.get("synchronizationRules"), list):
+        return "synchronizationRules is required"
+    for rule in body["synchronizationRules"]:
+        for om in rule.get("objectMappings") or []:
+            for am in om.get("attributeMappings") or []:
+                source = am.get("source") or {}
+                if not am.get("targetAttributeName") or source.get("type") not in {"Attribute", "Constant", "Function"}:
+                    return f"invalid attributeMapping {json.dumps(am)[:200]}"
+            scope = om.get("scope")
+            if scope is not None:
+                for group in scope.get("groups") or []:
+                    for clause in group.get("clauses") or []:
+                        if not clause.get("operatorName") or not clause.get("sourceOperandName"):
+                            return "invalid scoping clause"
+    return None
+
+
+class GraphTestServer:
+    """The loopback Graph. Use as a context manager; `base_url` goes into the client / `graphBaseUrl` input."""
+
+    def __init__(
+        self,
+        *,
+        bearer: str = BEARER,
+        webex_token: str = GOOD_WEBEX_TOKEN,
+        templates: list[dict[str, Any]] | None = None,
+        sp_id: str = SP_ID,
+    ) -> None:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.state = _State(
+            bearer=bearer,
+            webex_token=webex_token,
+            templates=default_templates() if templates is None else templates,
+            sp_ids={sp_id},
+        )
+        self.sp_id = sp_id
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="graph-test-server", daemon=True
+        )
+
+    def __enter__(self) -> GraphTestServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}{_PREFIX}"
+
+    @property
+    def state(self) -> _State:
+        return self._server.state
+
+    def add_job(self, *, status: str = "NotRun", template_id: str = TEMPLATE_ID) -> str:
+        job_id = f"{template_id}.{uuid.uuid4().hex}.{uuid.uuid4()}"
+        self._server.add_job(job_id, status=status)
+        return job_id
+
+    def schema(self, job_id: str) -> dict[str, Any]:
+        with self.state.lock:
+            return copy.deepcopy(self.state.schemas[job_id])
+
+    def mutate_schema(self, job_id: str, change: Callable[[dict[str, Any]], None]) -> None:
+        """Edit the stored schema as a portal user would (drift)."""
+        with self.state.lock:
+            change(self.state.schemas[job_id])
+
+    def set_job_status(self, job_id: str, code: str) -> None:
+        with self.state.lock:
+            self.state.jobs[job_id]["status"]["code"] = code
+
+    def inject(self, fault: Fault) -> Fault:
+        with self.state.lock:
+            self.state.faults.append(fault)
+        return fault
+
+    def requests(self, method: str | None = None, suffix: str | None = None) -> list[Recorded]:
+        with self.state.lock:
+            return [
+                r
+                for r in self.state.log
+                if (method is None or r.method == method) and (suffix is None or r.path.endswith(suffix))
+            ]
+
+    def clear_log(self) -> None:
+        with self.state.lock:
+            self.state.log.clear()

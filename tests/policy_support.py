@@ -1,0 +1,252 @@
+"""Policy tests: one real pack per test session, driven through offline/policy.py, plus a known-good stack to vary.
+
+`webex_stack()` builds the registrations the program makes for a healthy pilot (every rule passes); a test
+changes one input (`webex_stack(sp={"appRoleAssignmentRequired": False})`) and asserts the one rule that fails.
+Inputs are protobuf Structs with the SDK's own secret and unknown markers, as the engine would hand them over.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # `pytest` run without `python -m`: make `offline` importable
+    sys.path.insert(0, str(REPO))
+
+from offline.model import PolicyViolation, RecordedResource  # noqa: E402
+from offline.policy import PACK_DIR, PolicyPack, PolicyReport  # noqa: E402
+
+PROJECT = "webex-scim"
+STACK = "test"
+
+# The SDK's wire markers (pulumi.runtime.rpc): a secret is a signed object, an unknown a sentinel string.
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+ORG_ID = "0c5d6a6e-8f9e-4d3a-9b1c-2f4e6a8b0c1d"
+SP_ID = "11111111-2222-3333-4444-555555555555"
+PILOT_USER_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+WEBEX_ROLE_ID = "99999999-8888-7777-6666-555555555555"
+TENANT_URL = f"https://webexapis.com/identity/scim/{ORG_ID}/v2"
+
+TYPES = {
+    "root": "webex-scim:index:WebexProvisioning",
+    "app": "webex-scim:index:WebexEnterpriseApp",
+    "gallery": "azuread:index/applicationFromTemplate:ApplicationFromTemplate",
+    "sp": "azuread:index/servicePrincipal:ServicePrincipal",
+    "assignments": "webex-scim:index:Assignments",
+    "assignment": "azuread:index/appRoleAssignment:AppRoleAssignment",
+    "provisioning": "webex-scim:index:ProvisioningJob",
+    "credentials": "azuread:index/synchronizationSecret:SynchronizationSecret",
+    "job": "azuread:index/synchronizationJob:SynchronizationJob",
+    "mappings": "pulumi-python:dynamic/webex:AttributeMappings",
+}
+
+
+def secret(value: Any) -> dict[str, Any]:
+    return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
+
+
+def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(dict(values))
+    return struct
+
+
+def urn(type_: str, name: str, parent: RecordedResource | None = None) -> str:
+    qualified = type_ if parent is None or parent.type == "pulumi:pulumi:Stack" else f"{_qualified(parent)}${type_}"
+    return f"urn:pulumi:{STACK}::{PROJECT}::{qualified}::{name}"
+
+
+def _qualified(resource: RecordedResource) -> str:
+    return resource.urn.split("::", 3)[2]
+
+
+def resource(
+    type_: str,
+    name: str,
+    inputs: Mapping[str, Any],
+    *,
+    parent: RecordedResource | None = None,
+    custom: bool = True,
+    options: Mapping[str, Any] | None = None,
+) -> RecordedResource:
+    return RecordedResource(
+        urn=urn(type_, name, parent),
+        type=type_,
+        name=name,
+        parent=parent.urn if parent else None,
+        custom=custom,
+        inputs=to_struct(inputs),
+        options=dict(options or {}),
+    )
+
+
+def default_mappings() -> list[dict[str, Any]]:
+    """The catalog's default user mappings in the AttributeMappings input shape."""
+    rows = json.loads((REPO / "components" / "webex_catalog.json").read_text())["defaultUserMappings"]
+    return [
+        {
+            "target": row["target"],
+            "source": row.get("source"),
+            "expression": row.get("expression"),
+            "constant": None,
+            "flowType": "Always",
+            "matchingPriority": row.get("matchingPriority", 0),
+            "defaultValue": None,
+        }
+        for row in rows
+    ]
+
+
+def good_inputs() -> dict[str, dict[str, Any]]:
+    """Inputs of every registration of a healthy pilot stack, by part name (see TYPES)."""
+    return {
+        "root": {"orgId": ORG_ID, "offer": "commercial", "rollout": "pilot"},
+        "app": {"displayName": "Cisco Webex", "adopted": False, "templateId": None},
+        "gallery": {"displayName": "Cisco Webex", "templateId": UNKNOWN},
+        "sp": {
+            "clientId": UNKNOWN,
+            "useExisting": True,
+            "featureTags": [{"enterprise": True, "gallery": True, "hide": True}],
+            "appRoleAssignmentRequired": True,
+        },
+        "assignments": {
+            "rollout": "pilot",
+            "principals": [{"kind": "user", "ref": "pilot@contoso.com", "role": None}],
+        },
+        "assignment": {"appRoleId": WEBEX_ROLE_ID, "principalObjectId": PILOT_USER_ID, "resourceObjectId": SP_ID},
+        "provisioning": {
+            "orgId": ORG_ID,
+            "offer": "commercial",
+            "tenantUrl": TENANT_URL,
+            "scope": "assigned",
+            "deleteThreshold": 500,
+            "notificationEmail": "webex-admins@contoso.com",
+            "tokenExpiresOn": "2099-01-01",
+            "rollout": "pilot",
+        },
+        "credentials": {
+            "servicePrincipalId": SP_ID,
+            "credentials": [
+                {"key": "BaseAddress", "value": TENANT_URL},
+                {"key": "SecretToken", "value": secret("not-a-real-token")},
+                {
+                    "key": "SyncNotificationSettings",
+                    "value": json.dumps(
+                        {
+                            "Enabled": True,
+                            "Recipients": "webex-admins@contoso.com",
+                            "DeleteThresholdEnabled": True,
+                            "DeleteThresholdValue": 500,
+                        }
+                    ),
+                },
+                {"key": "SyncAll", "value": "false"},
+            ],
+        },
+        "job": {"servicePrincipalId": SP_ID, "templateId": "webex", "enabled": True},
+        "mappings": {
+            "servicePrincipalId": SP_ID,
+            "jobId": UNKNOWN,
+            "userMappings": default_mappings(),
+            "removedTargets": [],
+            "scopingFilter": [],
+            "groupObjects": False,
+            "userNameSource": "userPrincipalName",
+        },
+    }
+
+
+def set_credential(inputs: dict[str, Any], key: str, value: Any) -> None:
+    """Change (or, with value None, remove) one synchronization secret key."""
+    rows = [row for row in inputs["credentials"] if row["key"] != key]
+    if value is not None:
+        rows.append({"key": key, "value": value})
+    inputs["credentials"] = rows
+
+
+def webex_stack(
+    *,
+    drop: Iterable[str] = (),
+    extra: Iterable[RecordedResource] = (),
+    credentials: Mapping[str, Any] | None = None,
+    **changes: Mapping[str, Any],
+) -> list[RecordedResource]:
+    """The registrations of a healthy pilot stack, in registration order, with inputs changed per part.
+
+    `credentials={"SyncAll": "true"}` changes synchronization secret keys (None removes one); `drop=("mappings",)`
+    leaves parts out; `extra` appends more registrations.
+    """
+    inputs = copy.deepcopy(good_inputs())
+    for part, values in changes.items():
+        inputs[part].update(values)
+    for key, value in (credentials or {}).items():
+        set_credential(inputs["credentials"], key, value)
+    dropped = set(drop)
+
+    stack = RecordedResource(
+        urn=f"urn:pulumi:{STACK}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{STACK}",
+        type="pulumi:pulumi:Stack",
+        name=f"{PROJECT}-{STACK}",
+        parent=None,
+        custom=False,
+        inputs=struct_pb2.Struct(),
+    )
+    out = [stack]
+    parents: dict[str, RecordedResource] = {}
+    layout = [
+        ("root", "webex", None, False),
+        ("app", "app", "root", False),
+        ("gallery", "gallery-app", "app", True),
+        ("sp", "service-principal", "app", True),
+        ("assignments", "assignments", "root", False),
+        ("assignment", "user-pilot@contoso.com", "assignments", True),
+        ("provisioning", "provisioning", "root", False),
+        ("credentials", "credentials", "provisioning", True),
+        ("job", "job", "provisioning", True),
+        ("mappings", "attribute-mappings", "root", True),
+    ]
+    for part, name, parent, custom in layout:
+        if part in dropped:
+            continue
+        registered = resource(TYPES[part], name, inputs[part], parent=parents.get(parent or "", stack), custom=custom)
+        parents[part] = registered
+        out.append(registered)
+    out.extend(extra)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One real pack for the whole session
+
+_PACK: PolicyPack | None = None
+
+
+def shared_pack() -> PolicyPack:
+    """The session's pack process, started on first use and stopped at exit."""
+    global _PACK
+    if _PACK is None:
+        _PACK = PolicyPack(PACK_DIR)
+        atexit.register(_PACK.close)
+    return _PACK
+
+
+def evaluate(resources: list[RecordedResource], policy_config: Mapping[str, Any] | None = None) -> PolicyReport:
+    return shared_pack().evaluate(resources, project=PROJECT, stack=STACK, policy_config=policy_config)
+
+
+def violations(
+    resources: list[RecordedResource], policy: str | None = None, policy_config: Mapping[str, Any] | None = None
+) -> list[PolicyViolation]:
+    found = evaluate(resources, policy_config).violations
+    return [v for v in found if policy is None or v.policy == policy]

@@ -1,0 +1,400 @@
+"""GraphClient against the loopback Graph over real HTTP: retries, budgets, redaction, counts, credentials."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from graph_server import BEARER, GOOD_WEBEX_TOKEN, Fault, GraphTestServer
+
+from components.graph import auth
+from components.graph.auth import (
+    TEST_TOKEN_ENV,
+    CredentialError,
+    StaticTokenCredential,
+    Token,
+    credential_from_environment,
+    scope_for,
+)
+from components.graph.client import (
+    GraphClient,
+    GraphError,
+    RetryPolicy,
+    WaitEvent,
+    _retry_after,
+    redact,
+    reset_total_stats,
+    total_stats,
+)
+
+FAST = RetryPolicy(
+    max_attempts=6,
+    max_total_wait=5.0,
+    backoff_base=0.01,
+    backoff_cap=0.05,
+    replication_attempts=3,
+    replication_base=0.01,
+    replication_cap=0.05,
+)
+
+
+@pytest.fixture
+def server() -> Iterator[GraphTestServer]:
+    with GraphTestServer() as srv:
+        yield srv
+
+
+class Recorder:
+    """Collects waits and the sleeps they asked for, so timing is asserted without slow tests."""
+
+    def __init__(self) -> None:
+        self.events: list[WaitEvent] = []
+        self.sleeps: list[float] = []
+
+    def on_wait(self, event: WaitEvent) -> None:
+        self.events.append(event)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+def make(server: GraphTestServer, recorder: Recorder | None = None, **kwargs: Any) -> GraphClient:
+    recorder = recorder or Recorder()
+    kwargs.setdefault("retry", FAST)
+    kwargs.setdefault("credential", StaticTokenCredential(BEARER))
+    return GraphClient(server.base_url, on_wait=recorder.on_wait, sleep=recorder.sleep, **kwargs)
+
+
+def test_get_sends_bearer_and_counts(server: GraphTestServer) -> None:
+    job = server.add_job()
+    with make(server) as client:
+        schema = client.get_schema(server.sp_id, job)
+    assert schema["synchronizationRules"][0]["id"]
+    (request,) = server.requests()
+    assert request.method == "GET" and request.path.endswith(f"/jobs/{job}/schema")
+    assert request.headers["Authorization"] == f"Bearer {BEARER}"
+    assert client.stats.calls == {"getSchema": 1} and client.stats.requests == {"getSchema": 1}
+
+
+def test_429_honours_retry_after(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(status=429, retry_after="1", times=2, path_contains="/schema"))
+    rec = Recorder()
+    with make(server, rec) as client:
+        client.get_schema(server.sp_id, job)
+    assert rec.sleeps == [1.0, 1.0]  # what Graph asked for, not our own backoff
+    assert [e.status for e in rec.events] == [429, 429]
+    assert "Retry-After 1s" in rec.events[0].message()
+    assert client.stats.requests == {"getSchema": 3} and client.stats.waits == {"getSchema": 2}
+    assert client.stats.waited_seconds == 2.0
+
+
+def test_429_retry_after_zero_and_real_sleep(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(status=429, retry_after="0", times=1))
+    with GraphClient(
+        server.base_url, credential=StaticTokenCredential(BEARER), retry=FAST, on_wait=lambda e: None
+    ) as client:
+        assert client.get_job(server.sp_id, job)["id"] == job
+    assert len(server.requests()) == 2
+
+
+def test_503_without_retry_after_backs_off_exponentially(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(status=503, times=3, code="ServiceUnavailable"))
+    rec = Recorder()
+    with make(server, rec) as client:
+        client.get_schema(server.sp_id, job)
+    assert rec.sleeps == [0.01, 0.02, 0.04]
+    assert all("no Retry-After" in e.reason for e in rec.events)
+
+
+def test_500_is_retried(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(status=500, times=1, code="InternalServerError"))
+    rec = Recorder()
+    with make(server, rec) as client:
+        client.put_schema(server.sp_id, job, server.schema(job))
+    assert [r.method for r in server.requests()] == ["PUT", "PUT"]
+    assert rec.events[0].status == 500
+
+
+def test_dropped_connection_is_retried(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(drop=True, times=1, method="GET"))
+    rec = Recorder()
+    with make(server, rec) as client:
+        client.get_schema(server.sp_id, job)
+    assert rec.events[0].status is None and "connection failed" in rec.events[0].reason
+    assert client.stats.requests == {"getSchema": 2}
+
+
+def test_dropped_connections_exhaust_into_a_clear_error(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(drop=True, times=100))
+    with make(server) as client, pytest.raises(GraphError) as caught:
+        client.get_schema(server.sp_id, job)
+    assert caught.value.status is None and caught.value.attempts == FAST.max_attempts
+    assert "getSchema failed: GET /servicePrincipals/" in str(caught.value)
+
+
+def test_retry_after_beyond_budget_fails_at_once(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(status=429, retry_after="120", times=1))
+    rec = Recorder()
+    with make(server, rec) as client, pytest.raises(GraphError) as caught:
+        client.get_schema(server.sp_id, job)
+    assert rec.sleeps == []
+    assert caught.value.status == 429 and caught.value.attempts == 1
+    assert "gave up on HTTP 429, Retry-After 120s" in str(caught.value)
+
+
+def test_persistent_503_stops_after_max_attempts(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(status=503, retry_after="0", times=100))
+    with make(server) as client, pytest.raises(GraphError) as caught:
+        client.get_schema(server.sp_id, job)
+    assert len(server.requests()) == FAST.max_attempts
+    assert caught.value.attempts == FAST.max_attempts
+
+
+@pytest.mark.parametrize("status", [403, 404, 409])
+def test_replication_statuses_are_retried_only_for_a_fresh_principal(server: GraphTestServer, status: int) -> None:
+    job = server.add_job()
+    server.inject(Fault(status=status, times=2, code="Request_ResourceNotFound"))
+    rec = Recorder()
+    with make(server, rec, fresh_principal=True) as client:
+        client.get_schema(server.sp_id, job)
+    assert [e.status for e in rec.events] == [status, status]
+    assert "replication delay" in rec.events[0].reason
+
+    server.inject(Fault(status=status, times=1, code="Request_ResourceNotFound"))
+    with make(server) as client, pytest.raises(GraphError) as caught:
+        client.get_schema(server.sp_id, job)
+    assert caught.value.status == status and caught.value.attempts == 1
+
+
+def test_replication_retries_are_bounded(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(status=404, times=100, code="Request_ResourceNotFound"))
+    with make(server, fresh_principal=True) as client, pytest.raises(GraphError):
+        client.get_schema(server.sp_id, job)
+    assert len(server.requests()) == FAST.replication_attempts + 1
+
+
+def test_expired_token_is_refreshed_once(server: GraphTestServer) -> None:
+    job = server.add_job()
+
+    class Rotating:
+        def __init__(self) -> None:
+            self.tokens = ["expired-token", BEARER]
+
+        def get_token(self, *scopes: str, **kwargs: Any) -> Token:
+            return Token(self.tokens.pop(0), 4_102_444_800)
+
+    with make(server, credential=Rotating()) as client:
+        assert client.get_job(server.sp_id, job)["id"] == job
+    assert [r.headers["Authorization"] for r in server.requests()] == ["Bearer expired-token", f"Bearer {BEARER}"]
+
+
+def test_error_names_the_call_and_graphs_error(server: GraphTestServer) -> None:
+    with make(server) as client, pytest.raises(GraphError) as caught:
+        client.get_schema(server.sp_id, "no-such-job")
+    error = caught.value
+    assert (error.method, error.status, error.code) == ("GET", 404, "ResourceNotFound")
+    assert error.path == f"/servicePrincipals/{server.sp_id}/synchronization/jobs/no-such-job/schema"
+    assert str(error) == (
+        f"Graph getSchema failed: GET {error.path} -> HTTP 404 ResourceNotFound: "
+        "Job 'no-such-job' was not found. (request-id req-0001)"
+    )
+
+
+def test_validate_credentials_good_and_bad(server: GraphTestServer) -> None:
+    job = server.add_job()
+    with make(server) as client:
+        client.validate_credentials(server.sp_id, job, "https://webexapis.com/identity/scim/x/v2", GOOD_WEBEX_TOKEN)
+        with pytest.raises(GraphError) as caught:
+            client.validate_credentials(server.sp_id, job, "https://webexapis.com/identity/scim/x/v2", "wrong-token")
+    assert caught.value.code == "CredentialValidationUnavailable"
+    assert "Webex rejected the credentials (SecretToken [redacted])" in str(caught.value)
+    assert "wrong-token" not in str(caught.value)
+    body = server.requests("POST", "/validateCredentials")[0].json()
+    assert body == {
+        "useSavedCredentials": False,
+        "credentials": [
+            {"key": "BaseAddress", "value": "https://webexapis.com/identity/scim/x/v2"},
+            {"key": "SecretToken", "value": GOOD_WEBEX_TOKEN},
+        ],
+    }
+
+
+def test_canary_tokens_never_leak_into_errors_waits_or_logs(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    bearer = "CANARY-BEARER-7f3a9c"
+    webex = "CANARY-WEBEX-51b2e8"
+    with GraphTestServer(bearer=bearer) as server, caplog.at_level(logging.DEBUG):
+        job = server.add_job()
+        server.inject(Fault(status=429, retry_after="0", times=1, message=f"slow down, Bearer {bearer}"))
+        rec = Recorder()
+        failures: list[str] = []
+        with make(server, rec, credential=StaticTokenCredential(bearer)) as client:
+            client.get_job(server.sp_id, job)
+            for call in (
+                lambda: client.validate_credentials(server.sp_id, job, "https://webexapis.com/x", webex),
+                lambda: client.get_schema(server.sp_id, "missing"),
+                lambda: client.get_schema(server.sp_id, job),  # the injected 400 below echoes the bare bearer
+            ):
+                if len(failures) == 8:
+                    server.inject(Fault(status=400, code="BadRequest", message=f"token {bearer} is odd"))
+                with pytest.raises(GraphError) as caught:
+                    call()
+                failures += [
+                    str(caught.value),
+                    repr(caught.value),
+                    repr(caught.value.args),
+                    str(caught.value.graph_message),
+                ]
+        texts = [*failures, *(e.message() for e in rec.events), caplog.text, *capfd.readouterr(), repr(client)]
+        for text in texts:
+            assert bearer not in text and webex not in text, text
+        # The Webex token went out exactly once, in the validateCredentials body; the bearer only in headers.
+        for request in server.requests():
+            assert webex.encode() not in request.body or request.path.endswith("/validateCredentials")
+            assert bearer.encode() not in request.body and bearer not in request.path
+            assert all(bearer not in v for k, v in request.headers.items() if k.lower() != "authorization")
+        assert len([r for r in server.requests() if webex.encode() in r.body]) == 1
+
+
+def test_redact_masks_bearer_headers_and_jwts() -> None:
+    jwt = "eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl"
+    assert redact(f"Authorization: Bearer abc.def token {jwt} and s3cret", ["s3cret"]) == (
+        "Authorization: Bearer [redacted] token [redacted] and [redacted]"
+    )
+
+
+def test_retry_after_http_date() -> None:
+    import httpx
+
+    response = httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    assert _retry_after(response) == 0.0
+    assert _retry_after(httpx.Response(429, headers={"Retry-After": "7"})) == 7.0
+    assert _retry_after(httpx.Response(429)) is None
+
+
+def test_clients_and_credentials_refuse_to_be_pickled(server: GraphTestServer) -> None:
+    with make(server) as client:
+        with pytest.raises(TypeError):
+            pickle.dumps(client)
+    with pytest.raises(TypeError):
+        pickle.dumps(StaticTokenCredential("x"))
+    assert "x" not in repr(StaticTokenCredential("x").__repr__().replace("StaticTokenCredential", ""))
+
+
+def test_total_stats_add_up_across_clients(server: GraphTestServer) -> None:
+    job = server.add_job()
+    reset_total_stats()
+    for _ in range(2):
+        with make(server) as client:
+            client.get_job(server.sp_id, job)
+    assert total_stats().calls == {"getJob": 2}
+
+
+def test_retry_policy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBEX_SCIM_GRAPH_MAX_WAIT", "3")
+    monkeypatch.setenv("WEBEX_SCIM_GRAPH_BACKOFF_BASE", "0.5")
+    policy = RetryPolicy.from_environment()
+    assert (policy.max_total_wait, policy.backoff_base, policy.replication_base) == (3.0, 0.5, 0.5)
+    monkeypatch.setenv("WEBEX_SCIM_GRAPH_MAX_WAIT", "soon")
+    with pytest.raises(ValueError, match="WEBEX_SCIM_GRAPH_MAX_WAIT='soon'"):
+        RetryPolicy.from_environment()
+
+
+# -- credentials from the environment ----------------------------------------------------------------------------
+
+
+def test_scope_follows_the_graph_host() -> None:
+    assert scope_for("https://graph.microsoft.com/v1.0") == "https://graph.microsoft.com/.default"
+    assert scope_for("https://graph.microsoft.us/v1.0") == "https://graph.microsoft.us/.default"
+    assert (
+        scope_for("https://microsoftgraph.chinacloudapi.cn/v1.0") == "https://microsoftgraph.chinacloudapi.cn/.default"
+    )
+
+
+def test_test_token_env_only_for_loopback(server: GraphTestServer) -> None:
+    env = {TEST_TOKEN_ENV: BEARER}
+    credential = credential_from_environment(server.base_url, env)
+    assert isinstance(credential, StaticTokenCredential)
+    with pytest.raises(CredentialError, match="only honoured for a loopback Graph URL"):
+        credential_from_environment("https://graph.microsoft.com/v1.0", env)
+
+
+def test_from_environment_client_talks_to_the_server(server: GraphTestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    job = server.add_job()
+    monkeypatch.setenv(TEST_TOKEN_ENV, BEARER)
+    with GraphClient.from_environment(server.base_url) as client:
+        assert client.get_job(server.sp_id, job)["id"] == job
+
+
+@pytest.mark.parametrize(
+    ("env", "kind"),
+    [
+        ({"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_CLIENT_SECRET": "s"}, "ClientSecretCredential"),
+        (
+            {"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": "jwt"},
+            "ClientAssertionCredential",
+        ),
+        (
+            {"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_OIDC_TOKEN_FILE_PATH": "/tmp/x"},
+            "ClientAssertionCredential",
+        ),
+        (
+            {
+                "ARM_TENANT_ID": "t",
+                "ARM_CLIENT_ID": "c",
+                "ARM_USE_OIDC": "1",
+                "ACTIONS_ID_TOKEN_REQUEST_URL": "https://example.invalid/token",
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "r",
+            },
+            "ClientAssertionCredential",
+        ),
+        ({"ARM_USE_MSI": "true"}, "ManagedIdentityCredential"),
+        ({}, "AzureCliCredential"),
+        ({"ARM_TENANT_ID": "t", "ARM_ENVIRONMENT": "usgovernment"}, "AzureCliCredential"),
+    ],
+)
+def test_credential_choice_mirrors_azuread(env: dict[str, str], kind: str) -> None:
+    assert type(credential_from_environment("https://graph.microsoft.com/v1.0", env)).__name__ == kind
+
+
+def test_missing_variables_are_named() -> None:
+    with pytest.raises(CredentialError, match="ARM_CLIENT_SECRET needs ARM_TENANT_ID"):
+        credential_from_environment(
+            "https://graph.microsoft.com/v1.0", {"ARM_CLIENT_SECRET": "s", "ARM_CLIENT_ID": "c"}
+        )
+    with pytest.raises(CredentialError, match="OIDC needs ARM_OIDC_TOKEN"):
+        credential_from_environment(
+            "https://graph.microsoft.com/v1.0", {"ARM_USE_OIDC": "true", "ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c"}
+        )
+    with pytest.raises(CredentialError, match="ARM_ENVIRONMENT='mars'"):
+        credential_from_environment("https://graph.microsoft.com/v1.0", {"ARM_ENVIRONMENT": "mars"})
+
+
+def test_oidc_assertion_sources(tmp_path: Any) -> None:
+    token_file = tmp_path / "oidc"
+    token_file.write_text("federated-jwt\n")
+    assert auth._oidc_assertion({"ARM_OIDC_TOKEN_FILE_PATH": str(token_file)})() == "federated-jwt"
+    assert auth._oidc_assertion({"ARM_OIDC_TOKEN": "inline-jwt"})() == "inline-jwt"
+
+
+def test_credential_errors_surface_as_graph_errors(server: GraphTestServer) -> None:
+    class Broken:
+        def get_token(self, *scopes: str, **kwargs: Any) -> Token:
+            raise RuntimeError("Please run 'az login' to set up an account")
+
+    with make(server, credential=Broken()) as client, pytest.raises(GraphError, match="az login"):
+        client.get_job(server.sp_id, "x")
+    assert server.requests() == []

@@ -1,0 +1,674 @@
+"""The Graph dynamic resources' providers against the loopback Graph, driven the way the Pulumi engine drives them.
+
+Provider methods build their own client from the environment, exactly as in the dynamic-provider host; the tests
+set the loopback-only test token (and a small backoff) in the environment and count the HTTP requests the server saw.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dill
+import pulumi
+import pytest
+from graph_server import BEARER, GOOD_WEBEX_TOKEN, RULE_ID, SP_ID, Fault, GraphTestServer, default_templates
+from pulumi.dynamic.dynamic import serialize_provider
+
+from components.graph.auth import TEST_TOKEN_ENV
+from components.graph.client import BACKOFF_ENV, MAX_WAIT_ENV, GraphError, reset_total_stats, total_stats
+from components.graph.resources import (
+    AttributeMappings,
+    AttributeMappingsProvider,
+    CredentialCheck,
+    CredentialCheckProvider,
+    JobRestart,
+    JobRestartProvider,
+    SynchronizationTemplate,
+    SynchronizationTemplateProvider,
+    pick_template,
+)
+from components.mapping_settings import MappingSettings, attribute_mappings_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPARTMENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"
+TENANT_URL = "https://webexapis.com/identity/scim/0f3c8a52-2d6e-4b1f-9a7c-5e8d1b2c3a4f/v2"
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphTestServer]:
+    with GraphTestServer() as srv:
+        monkeypatch.setenv(TEST_TOKEN_ENV, BEARER)
+        monkeypatch.setenv(BACKOFF_ENV, "0.01")
+        monkeypatch.setenv(MAX_WAIT_ENV, "5")
+        yield srv
+
+
+def mapping_props(server: GraphTestServer, job: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    settings = MappingSettings.model_validate(config or {})
+    return {
+        "servicePrincipalId": server.sp_id,
+        "jobId": job,
+        "graphBaseUrl": server.base_url,
+        **attribute_mappings_inputs(settings),
+    }
+
+
+def calls(server: GraphTestServer) -> list[str]:
+    """What the server saw, as `METHOD last-path-segment`."""
+    return [f"{r.method} {r.path.rsplit('/', 1)[-1]}" for r in server.requests()]
+
+
+def up(provider: Any, state: tuple[str, dict[str, Any]] | None, news: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """One `pulumi up` of one resource: create, or diff then update when the diff says so."""
+    if state is None:
+        created = provider.create(news)
+        return created.id, created.outs
+    id_, olds = state
+    diff = provider.diff(id_, olds, news)
+    if not diff.changes:
+        return state
+    assert not diff.replaces
+    return id_, provider.update(id_, olds, news).outs
+
+
+# -- SynchronizationTemplate -------------------------------------------------------------------------------------
+
+
+def test_template_lookup_is_one_get(server: GraphTestServer) -> None:
+    provider = SynchronizationTemplateProvider()
+    result = provider.create({"servicePrincipalId": server.sp_id, "graphBaseUrl": server.base_url})
+    assert result.outs["templateId"] == "ciscowebex"
+    assert result.id == f"{server.sp_id}/ciscowebex"
+    assert calls(server) == ["GET templates"]
+
+
+def test_template_choice() -> None:
+    webex = {"id": "webexA", "factoryTag": "webex"}
+    scim = {"id": "scim", "factoryTag": "customappsso"}
+    assert pick_template([webex], None) is webex
+    assert pick_template([webex, scim], "WEBEX") is webex  # factoryTag, case-insensitive
+    assert pick_template([webex, scim], "scim") is scim
+    with pytest.raises(ValueError, match=r"2 synchronization templates \(webexA \(factoryTag webex\), scim"):
+        pick_template([webex, scim], None)
+    with pytest.raises(ValueError, match=r"'nope' not found .* available: webexA"):
+        pick_template([webex, scim], "nope")
+    with pytest.raises(ValueError, match="no synchronization templates"):
+        pick_template([], None)
+
+
+def test_ambiguous_templates_fail_with_the_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    templates = [*default_templates(), {"id": "scim", "factoryTag": "customappsso"}]
+    with GraphTestServer(templates=templates) as server:
+        monkeypatch.setenv(TEST_TOKEN_ENV, BEARER)
+        props = {"servicePrincipalId": server.sp_id, "graphBaseUrl": server.base_url}
+        with pytest.raises(ValueError, match=r"ciscowebex .*scim"):
+            SynchronizationTemplateProvider().create(props)
+        assert SynchronizationTemplateProvider().create({**props, "templateMatch": "scim"}).outs["templateId"] == "scim"
+
+
+# -- AttributeMappings -------------------------------------------------------------------------------------------
+
+
+def test_create_writes_once_and_preserves_everything_unmanaged(server: GraphTestServer) -> None:
+    job = server.add_job()
+    before = server.schema(job)
+    provider = AttributeMappingsProvider()
+    props = mapping_props(
+        server, job, {"overrides": [{"target": "title", "source": "department"}], "remove": ["nickName"]}
+    )
+    created = provider.create(props)
+    assert calls(server) == ["GET schema", "PUT schema"]
+    assert created.id == f"{server.sp_id}/{job}"
+    assert created.outs["ruleId"] == RULE_ID
+
+    put = server.requests("PUT")[0]
+    sent = put.json()
+    assert "@odata.context" not in sent
+    # Unmanaged parts: the same JSON values, serialized to the very same text.
+    for key in ("id", "version", "directories", "metadata", "futureGraphField"):
+        assert json.dumps(sent[key]) == json.dumps(before[key]), key
+    rule, old_rule = sent["synchronizationRules"][0], before["synchronizationRules"][0]
+    assert {k: v for k, v in rule.items() if k != "objectMappings"} == {
+        k: v for k, v in old_rule.items() if k != "objectMappings"
+    }
+    user, old_user = rule["objectMappings"][0], old_rule["objectMappings"][0]
+    assert {k: v for k, v in user.items() if k not in {"attributeMappings", "scope"}} == {
+        k: v for k, v in old_user.items() if k not in {"attributeMappings", "scope"}
+    }
+    old_by_target = {m["targetAttributeName"]: m for m in old_user["attributeMappings"]}
+    new_by_target = {m["targetAttributeName"]: m for m in user["attributeMappings"]}
+    for target in (
+        "userName",
+        "active",
+        "displayName",
+        'emails[type eq "work"].value',
+        'phoneNumbers[type eq "work"].value',
+    ):
+        assert json.dumps(new_by_target[target]) == json.dumps(old_by_target[target]), target
+    assert "nickName" not in new_by_target
+    assert new_by_target["title"]["source"] == {
+        "expression": "[department]",
+        "name": "department",
+        "parameters": [],
+        "type": "Attribute",
+    }
+    group, old_group = rule["objectMappings"][1], old_rule["objectMappings"][1]
+    assert group["enabled"] is False and {**group, "enabled": True} == old_group
+    assert server.schema(job) == sent
+
+
+def test_same_update_twice_is_one_put_then_none(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    props = mapping_props(server, job)
+    state = up(provider, None, props)
+    assert calls(server) == ["GET schema", "PUT schema"]
+
+    server.clear_log()
+    state = up(provider, state, props)  # a no-change `pulumi up`: the diff's one GET, nothing else
+    assert calls(server) == ["GET schema"]
+
+    server.clear_log()
+    outs = provider.update(state[0], state[1], props).outs  # even a forced update writes nothing
+    assert calls(server) == ["GET schema"]
+    assert outs["userMappings"] == state[1]["userMappings"]
+
+
+def test_update_is_one_get_and_one_put(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    state = up(provider, None, mapping_props(server, job))
+    server.clear_log()
+    changed = mapping_props(
+        server,
+        job,
+        {
+            "userNameSource": "mail",
+            "overrides": [{"target": "displayName", "source": "mailNickname", "flowType": "ObjectAddOnly"}],
+        },
+    )
+    outs = provider.update(state[0], state[1], changed).outs
+    assert calls(server) == ["GET schema", "PUT schema"]
+    live = {
+        m["targetAttributeName"]: m
+        for m in server.schema(job)["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
+    }
+    assert live["userName"]["source"]["name"] == "mail" and live["userName"]["matchingPriority"] == 1
+    assert live["displayName"]["flowType"] == "ObjectAddOnly"
+    assert {r["target"]: r for r in outs["appliedMappings"]}["displayName"]["source"] == "mailNickname"
+
+
+def test_expression_goes_through_graphs_parser_and_stays_converged(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    props = mapping_props(
+        server,
+        job,
+        {
+            "overrides": [
+                {
+                    "target": DEPARTMENT,
+                    "expression": 'Join(" ",[department],   [companyName])',
+                    "defaultValue": "Unknown",
+                }
+            ]
+        },
+    )
+    state = up(provider, None, props)
+    assert calls(server) == ["GET schema", "POST parseExpression", "PUT schema"]
+    live = server.schema(job)["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"][-1]
+    assert live["targetAttributeName"] == DEPARTMENT and live["defaultValue"] == "Unknown"
+    assert live["source"]["type"] == "Function" and live["source"]["name"] == "Join"
+    assert live["source"]["expression"] == 'Join(" ", [department], [companyName])'  # Graph re-spaced it
+    assert [p["value"]["name"] for p in live["source"]["parameters"]] == [" ", "department", "companyName"]
+
+    server.clear_log()
+    up(provider, state, props)
+    assert calls(server) == ["GET schema"]  # the re-spacing is not drift
+
+
+def test_scoping_filter_and_group_objects(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    props = mapping_props(
+        server,
+        job,
+        {
+            "groupObjects": True,
+            "scopingFilter": [
+                {
+                    "clauses": [
+                        {"attribute": "department", "operator": "EQUALS", "values": ["Sales"]},
+                        {"attribute": "accountEnabled", "operator": "IS_TRUE"},
+                    ]
+                }
+            ],
+        },
+    )
+    state = up(provider, None, props)
+    user, group = server.schema(job)["synchronizationRules"][0]["objectMappings"]
+    assert group["enabled"] is True
+    assert user["scope"]["groups"] == [
+        {
+            "clauses": [
+                {"operatorName": "EQUALS", "sourceOperandName": "department", "targetOperand": {"values": ["Sales"]}},
+                {"operatorName": "IS_TRUE", "sourceOperandName": "accountEnabled", "targetOperand": {"values": []}},
+            ],
+            "name": "webex-scim scoping filter 1",
+        }
+    ]
+    server.clear_log()
+    state = up(provider, state, {**props, "scopingFilter": []})
+    assert calls(server) == ["GET schema", "GET schema", "PUT schema"]  # diff GET, update GET + PUT
+    assert server.schema(job)["synchronizationRules"][0]["objectMappings"][0]["scope"]["groups"] == []
+
+
+def test_portal_drift_shows_on_refresh_and_diff_and_is_reverted(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    props = mapping_props(server, job, {"remove": ["nickName"]})
+    id_, outs = up(provider, None, props)
+
+    def portal_edit(schema: dict[str, Any]) -> None:
+        user, group = schema["synchronizationRules"][0]["objectMappings"]
+        for m in user["attributeMappings"]:
+            if m["targetAttributeName"] == "displayName":
+                m["source"] = {
+                    "expression": "[mailNickname]",
+                    "name": "mailNickname",
+                    "parameters": [],
+                    "type": "Attribute",
+                }
+        user["attributeMappings"].append(
+            {
+                "targetAttributeName": "nickName",
+                "flowType": "Always",
+                "source": {"name": "mailNickname", "type": "Attribute"},
+            }
+        )
+        group["enabled"] = True
+
+    server.mutate_schema(job, portal_edit)
+    server.clear_log()
+    refreshed = provider.read(id_, outs)
+    assert calls(server) == ["GET schema"]
+    assert refreshed.outs != outs  # `pulumi refresh` reports the drift
+    rows = {r["target"]: r for r in refreshed.outs["userMappings"]}
+    assert rows["displayName"]["source"] == "mailNickname"
+    assert refreshed.outs["removedTargets"] == [] and refreshed.outs["groupObjects"] is True
+
+    # `pulumi up` without a refresh sees it too: the diff reads the live schema, not the state.
+    assert provider.diff(id_, outs, props).changes is True
+    id_, outs = up(provider, (id_, refreshed.outs), props)
+    assert provider.diff(id_, outs, props).changes is False
+    restored = provider.read(id_, outs).outs
+    assert {k: restored[k] for k in ("userMappings", "removedTargets", "groupObjects")} == {
+        k: outs[k] for k in ("userMappings", "removedTargets", "groupObjects")
+    }
+
+
+def test_no_op_costs_one_get_by_the_clients_own_counts(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    props = mapping_props(server, job)
+    state = up(provider, None, props)
+    reset_total_stats()
+    up(provider, state, props)
+    assert total_stats().calls == {"getSchema": 1} and total_stats().requests == {"getSchema": 1}
+
+
+def test_diff_falls_back_to_the_state_when_graph_is_unreachable(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    props = mapping_props(server, job)
+    id_, outs = up(provider, None, props)
+    server.inject(Fault(status=403, times=2, code="Authorization_RequestDenied"))
+    assert provider.diff(id_, outs, props).changes is False
+    assert provider.diff(id_, outs, mapping_props(server, job, {"remove": ["nickName"]})).changes is True
+
+
+def test_read_of_a_deleted_job_reports_it_gone(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    id_, outs = up(provider, None, mapping_props(server, job))
+    gone = provider.read(id_, {**outs, "jobId": "deleted-job"})
+    assert gone.id == "" and gone.outs == {}
+
+
+def test_unmanaged_portal_edits_are_not_drift(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    props = mapping_props(server, job)
+    id_, outs = up(provider, None, props)
+    server.mutate_schema(job, lambda s: s["directories"].append({"id": "new", "name": "x", "objects": []}))
+    assert provider.diff(id_, outs, props).changes is False
+
+
+def test_delete_resets_the_schema(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    id_, outs = up(provider, None, mapping_props(server, job, {"remove": ["nickName"]}))
+    server.clear_log()
+    provider.delete(id_, outs)
+    assert calls(server) == ["DELETE schema"]
+    assert "nickName" in json.dumps(server.schema(job))
+    provider.delete(id_, {**outs, "jobId": "gone"})  # a job already deleted is fine
+
+
+def test_failed_put_leaves_the_live_schema_untouched(server: GraphTestServer) -> None:
+    job = server.add_job()
+    before = server.schema(job)
+    server.inject(Fault(status=500, times=100, method="PUT", code="InternalServerError"))
+    with pytest.raises(GraphError, match="putSchema failed: PUT"):
+        AttributeMappingsProvider().create(mapping_props(server, job, {"remove": ["nickName"]}))
+    assert server.schema(job) == before
+
+
+def test_unparseable_expression_writes_nothing(server: GraphTestServer) -> None:
+    job = server.add_job()
+    before = server.schema(job)
+    props = mapping_props(server, job, {"overrides": [{"target": "title", "expression": 'Trim([jobTitle]) "x"'}]})
+    with pytest.raises(GraphError, match="could not parse expression"):
+        AttributeMappingsProvider().create(props)
+    assert [r.method for r in server.requests()] == ["GET", "POST"]
+    assert server.schema(job) == before
+
+
+def test_dropped_put_is_retried_with_the_complete_document(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(drop=True, times=1, method="PUT"))
+    AttributeMappingsProvider().create(mapping_props(server, job, {"remove": ["nickName"]}))
+    first, second = server.requests("PUT")
+    assert first.body == second.body
+    assert server.schema(job) == second.json()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(status=429, retry_after="0", times=2),
+        Fault(status=503, retry_after="1", times=1),
+        Fault(status=503, times=2),
+        Fault(status=502, times=1, code="BadGateway"),
+        Fault(drop=True, times=2),
+        Fault(status=404, times=2, code="Request_ResourceNotFound"),  # replication, right after creation
+        Fault(status=409, times=1, code="Conflict"),
+        Fault(status=403, times=1, code="Authorization_RequestDenied"),
+    ],
+    ids=["429", "503-retry-after", "503", "502", "drop", "replication-404", "replication-409", "replication-403"],
+)
+def test_create_rides_out_each_fault(server: GraphTestServer, fault: Fault) -> None:
+    job = server.add_job()
+    server.inject(fault)
+    created = AttributeMappingsProvider().create(mapping_props(server, job))
+    assert created.outs["ruleId"] == RULE_ID
+    assert len(server.requests("PUT")) == 1 or fault.method == "PUT"
+
+
+def test_replication_errors_fail_fast_outside_create(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    id_, outs = up(provider, None, mapping_props(server, job))
+    server.inject(Fault(status=403, times=1, code="Authorization_RequestDenied", message="Insufficient privileges"))
+    with pytest.raises(GraphError, match="HTTP 403 Authorization_RequestDenied: Insufficient privileges"):
+        provider.update(id_, outs, mapping_props(server, job, {"remove": ["nickName"]}))
+
+
+def test_diff_with_unknowns_or_new_job(server: GraphTestServer) -> None:
+    from pulumi.runtime import rpc
+
+    job = server.add_job()
+    provider = AttributeMappingsProvider()
+    id_, outs = up(provider, None, mapping_props(server, job))
+    server.clear_log()
+    assert provider.diff(id_, outs, {**outs, "jobId": rpc.UNKNOWN}).replaces == ["jobId"]
+    assert provider.diff(id_, outs, {**outs, "userMappings": rpc.UNKNOWN}).changes is True
+    assert server.requests() == []  # nothing to compare yet, so no call
+
+
+def test_check_reports_malformed_rows() -> None:
+    rows = [{"target": "title", "source": "a", "constant": "b"}, {"target": "title", "source": "a"}, {"source": "x"}]
+    result = AttributeMappingsProvider().check({}, {"servicePrincipalId": "s", "jobId": "j", "userMappings": rows})
+    assert [f.reason for f in result.failures] == [
+        "userMappings[0] (title) needs exactly one of source, expression, constant",
+        "target 'title' appears more than once",
+        "userMappings[2] has no target",
+    ]
+
+
+# -- CredentialCheck ---------------------------------------------------------------------------------------------
+
+
+def credential_props(server: GraphTestServer, job: str, token: str = GOOD_WEBEX_TOKEN) -> dict[str, Any]:
+    return {
+        "servicePrincipalId": server.sp_id,
+        "jobId": job,
+        "graphBaseUrl": server.base_url,
+        "tenantUrl": TENANT_URL,
+        "token": token,
+    }
+
+
+def test_credential_check_validates_on_create_and_on_change_only(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = CredentialCheckProvider()
+    state = up(provider, None, credential_props(server, job))
+    assert calls(server) == ["POST validateCredentials"]
+    assert "token" not in state[1] and GOOD_WEBEX_TOKEN not in json.dumps(state[1])
+
+    server.clear_log()
+    state = up(provider, state, credential_props(server, job))
+    assert server.requests() == []  # same URL and token: nothing sent
+
+    server.state.webex_token = "rotated-token"
+    state = up(provider, state, credential_props(server, job, "rotated-token"))
+    assert calls(server) == ["POST validateCredentials"]
+    server.clear_log()
+    up(provider, state, {**credential_props(server, job, "rotated-token"), "tenantUrl": TENANT_URL + "/"})
+    assert calls(server) == ["POST validateCredentials"]
+
+
+def test_rejected_token_fails_with_graphs_message_redacted(server: GraphTestServer) -> None:
+    job = server.add_job()
+    with pytest.raises(GraphError) as caught:
+        CredentialCheckProvider().create(credential_props(server, job, "expired-webex-token"))
+    message = str(caught.value)
+    assert "Webex rejected the credentials (SecretToken [redacted])" in message
+    assert "expired-webex-token" not in message
+
+
+# -- JobRestart --------------------------------------------------------------------------------------------------
+
+
+def restart_props(server: GraphTestServer, job: str, request_id: str) -> dict[str, Any]:
+    return {"servicePrincipalId": server.sp_id, "jobId": job, "graphBaseUrl": server.base_url, "requestId": request_id}
+
+
+def test_restart_only_when_request_id_changes(server: GraphTestServer) -> None:
+    job = server.add_job(status="Active")
+    provider = JobRestartProvider()
+    state = up(provider, None, restart_props(server, job, ""))
+    assert server.requests() == []  # no request yet: the job is left alone
+
+    state = up(provider, state, restart_props(server, job, "2024-06-01"))
+    assert calls(server) == [f"GET {job}", "POST restart"]
+    assert server.requests("POST")[0].json() == {"criteria": {"resetScope": "Full"}}
+    assert state[1]["restartedRequestId"] == "2024-06-01" and state[1]["startedJob"] is False
+
+    server.clear_log()
+    for _ in range(3):
+        state = up(provider, state, restart_props(server, job, "2024-06-01"))
+    assert server.requests() == []  # never on every run
+
+    server.set_job_status(job, "Quarantine")
+    state = up(provider, state, restart_props(server, job, "2024-06-02"))
+    assert calls(server) == [f"GET {job}", "POST restart", "POST start"]
+    assert state[1]["jobStatusBefore"] == "Quarantine" and state[1]["startedJob"] is True
+    assert server.state.jobs[job]["status"]["code"] == "Active"
+
+
+def test_restart_on_create_when_requested(server: GraphTestServer) -> None:
+    job = server.add_job(status="Paused")
+    up(JobRestartProvider(), None, restart_props(server, job, "first"))
+    assert calls(server) == [f"GET {job}", "POST restart", "POST start"]
+
+
+# -- pickling, isolation, secrets --------------------------------------------------------------------------------
+
+PROVIDERS = [SynchronizationTemplateProvider, AttributeMappingsProvider, CredentialCheckProvider, JobRestartProvider]
+
+
+@pytest.mark.parametrize("provider_class", PROVIDERS, ids=lambda c: c.__name__)
+def test_providers_pickle_by_reference_and_hold_nothing(provider_class: type) -> None:
+    provider = provider_class()
+    raw = base64.b64decode(serialize_provider(provider))
+    assert b"components.graph.resources" in raw and provider_class.__name__.encode() in raw
+    assert len(raw) < 200, raw  # a class reference and an empty instance: no client, no token, no settings
+    assert vars(provider) == {}
+
+
+def test_dill_round_trip_in_a_clean_subprocess(server: GraphTestServer) -> None:
+    """Serialize as `pulumi.dynamic.Resource` does, load and run in a fresh interpreter like the provider host."""
+    canary = "CANARY-WEBEX-subprocess-93d1"
+    server.state.webex_token = canary
+    job = server.add_job()
+    script = """
+import base64, json, sys
+import dill
+request = json.loads(sys.stdin.read())
+results = {}
+for name, (blob, props) in request.items():
+    provider = dill.loads(base64.b64decode(blob))
+    created = provider.create(props)
+    results[name] = {"id": created.id, "outs": created.outs, "type": type(provider).__qualname__}
+print(json.dumps(results))
+"""
+    request = {
+        "mappings": [
+            serialize_provider(AttributeMappingsProvider()),
+            mapping_props(server, job, {"remove": ["nickName"]}),
+        ],
+        "credentials": [serialize_provider(CredentialCheckProvider()), credential_props(server, job, canary)],
+        "template": [
+            serialize_provider(SynchronizationTemplateProvider()),
+            {"servicePrincipalId": server.sp_id, "graphBaseUrl": server.base_url},
+        ],
+    }
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH"}}
+    env.update({TEST_TOKEN_ENV: BEARER, BACKOFF_ENV: "0.01", MAX_WAIT_ENV: "5"})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(request),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert results["mappings"]["type"] == "AttributeMappingsProvider"
+    assert results["mappings"]["outs"]["ruleId"] == RULE_ID
+    assert results["template"]["outs"]["templateId"] == "ciscowebex"
+    assert "tokenFingerprint" in results["credentials"]["outs"]
+    assert canary not in done.stdout and canary not in done.stderr
+    assert [c for c in calls(server) if c != "GET templates"] == [
+        "GET schema",
+        "PUT schema",
+        "POST validateCredentials",
+    ]
+
+
+def test_canary_webex_token_stays_in_the_validate_body(
+    server: GraphTestServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    canary = "CANARY-WEBEX-everywhere-5e7a"
+    job = server.add_job()
+    outputs: list[Any] = []
+    for token in (canary, GOOD_WEBEX_TOKEN):  # a rejection (echoed by the server) and a success
+        server.state.webex_token = GOOD_WEBEX_TOKEN
+        try:
+            outputs.append(CredentialCheckProvider().create(credential_props(server, job, token)).outs)
+        except GraphError as error:
+            outputs.append(str(error))
+    outputs.append(AttributeMappingsProvider().create(mapping_props(server, job)).outs)
+    outputs.append(JobRestartProvider().create(restart_props(server, job, "x")).outs)
+    blob = json.dumps(outputs) + "".join(capfd.readouterr())
+    blob += "".join(serialize_provider(p()) for p in PROVIDERS)
+    assert canary not in blob and BEARER not in blob
+    carrying = [
+        r for r in server.requests() if canary.encode() in r.body or canary in str(r.headers) or canary in r.path
+    ]
+    assert [r.path.rsplit("/", 1)[-1] for r in carrying] == ["validateCredentials"]
+    assert all(r.headers["Authorization"] == f"Bearer {BEARER}" for r in server.requests())
+    assert not any(BEARER.encode() in r.body for r in server.requests())
+
+
+# -- the resources as the program declares them (Pulumi mocks, no engine) ------------------------------------------
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.registered: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.registered.append(args)
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+def test_type_tokens_inputs_and_secret_token_under_mocks() -> None:
+    mocks = _Mocks()
+    pulumi.runtime.set_mocks(mocks, project="webex-scim", stack="test", preview=False)
+    canary = "CANARY-WEBEX-mocks-0c4d"
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        template = SynchronizationTemplate("tpl", service_principal_id=SP_ID)
+        mappings = AttributeMappings.from_settings(
+            "maps", MappingSettings(), service_principal_id=SP_ID, job_id="job-1"
+        )
+        check = CredentialCheck("cred", service_principal_id=SP_ID, job_id="job-1", tenant_url=TENANT_URL, token=canary)
+        restart = JobRestart("restart", service_principal_id=SP_ID, job_id="job-1", request_id="r1")
+
+        def verify(args: list[Any]) -> None:
+            token_is_secret = args[0]
+            assert token_is_secret is True
+            types = {r.name: r.typ for r in mocks.registered}
+            assert types == {
+                "tpl": "pulumi-python:dynamic/webex:SynchronizationTemplate",
+                "maps": "pulumi-python:dynamic/webex:AttributeMappings",
+                "cred": "pulumi-python:dynamic/webex:CredentialCheck",
+                "restart": "pulumi-python:dynamic/webex:JobRestart",
+            }
+            inputs = {r.name: r.inputs for r in mocks.registered}
+            assert inputs["maps"]["userMappings"][0]["target"] == "userName"
+            assert inputs["restart"]["requestId"] == "r1"
+            assert canary not in inputs["cred"]["__provider"]
+
+        secret = pulumi.Output.from_input(check.token).is_secret()
+        return pulumi.Output.all(pulumi.Output.from_input(secret), template.urn, mappings.ruleId, restart.urn).apply(
+            verify
+        )
+
+    program()
+
+
+def test_provider_module_has_no_unpicklable_state() -> None:
+    # dill by reference means the host must import this module; make sure importing it has no side effects.
+    script = "import components.graph.resources as r; print(r.AttributeMappings._resource_type_name)"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "dynamic/webex:AttributeMappings"
+    assert dill.loads(dill.dumps(AttributeMappingsProvider())).__class__ is AttributeMappingsProvider

@@ -1,0 +1,285 @@
+"""`webex-scim:mappings`: what is accepted, what is refused (and how clearly), and the table it produces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from components import catalog
+from components.mapping_settings import (
+    SCOPING_OPERATORS,
+    MappingSettings,
+    attribute_mappings_inputs,
+    check_expression,
+    desired_user_mappings,
+)
+
+DEPARTMENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"
+
+
+def errors(config: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    with pytest.raises(ValidationError) as caught:
+        MappingSettings.model_validate(config)
+    return [(tuple(e["loc"]), e["msg"]) for e in caught.value.errors()]
+
+
+# (config, expected error location, fragment of the message)
+INVALID: list[tuple[str, dict[str, Any], tuple[Any, ...], str]] = [
+    (
+        "unknown target",
+        {"overrides": [{"target": "titel", "source": "jobTitle"}]},
+        ("overrides", 0, "target"),
+        "did you mean 'title'?",
+    ),
+    (
+        "duplicate target",
+        {"overrides": [{"target": "title", "source": "jobTitle"}, {"target": "title", "constant": "x"}]},
+        ("overrides",),
+        "appears twice (overrides[0] and overrides[1])",
+    ),
+    (
+        "empty expression",
+        {"overrides": [{"target": "title", "expression": "   "}]},
+        ("overrides", 0, "expression"),
+        "must not be empty",
+    ),
+    (
+        "unclosed paren",
+        {"overrides": [{"target": "title", "expression": 'Join(" ", [a], [b]'}]},
+        ("overrides", 0, "expression"),
+        "'(' at column 5 is never closed",
+    ),
+    (
+        "extra paren",
+        {"overrides": [{"target": "title", "expression": "Trim([a]))"}]},
+        ("overrides", 0, "expression"),
+        "')' at column 10 has no matching '('",
+    ),
+    (
+        "unclosed bracket",
+        {"overrides": [{"target": "title", "expression": "Trim([a)"}]},
+        ("overrides", 0, "expression"),
+        "unbalanced brackets",
+    ),
+    (
+        "stray bracket",
+        {"overrides": [{"target": "title", "expression": "Trim(a])"}]},
+        ("overrides", 0, "expression"),
+        "']' at column 7 has no matching '['",
+    ),
+    (
+        "unclosed quote",
+        {"overrides": [{"target": "title", "expression": 'Join(" , [a])'}]},
+        ("overrides", 0, "expression"),
+        "string opened at column 6 is never closed",
+    ),
+    (
+        "two sources",
+        {"overrides": [{"target": "title", "source": "jobTitle", "constant": "x"}]},
+        ("overrides", 0),
+        "exactly one of source, expression, constant (got source and constant)",
+    ),
+    ("no source", {"overrides": [{"target": "title"}]}, ("overrides", 0), "(got none)"),
+    (
+        "default with constant",
+        {"overrides": [{"target": "title", "constant": "x", "defaultValue": "y"}]},
+        ("overrides", 0),
+        "defaultValue has no effect with a constant",
+    ),
+    (
+        "userName via override",
+        {"overrides": [{"target": "userName", "source": "mail"}]},
+        ("overrides", 0),
+        "userNameSource",
+    ),
+    (
+        "bad flow type",
+        {"overrides": [{"target": "title", "source": "jobTitle", "flowType": "Sometimes"}]},
+        ("overrides", 0, "flowType"),
+        "'Always' or 'ObjectAddOnly'",
+    ),
+    ("unknown key", {"overides": []}, ("overides",), "Extra inputs are not permitted"),
+    (
+        "unknown operator",
+        {"scopingFilter": [{"clauses": [{"attribute": "department", "operator": "equals", "values": ["Sales"]}]}]},
+        ("scopingFilter", 0, "clauses", 0, "operator"),
+        "did you mean 'EQUALS'?",
+    ),
+    (
+        "portal spelling",
+        {"scopingFilter": [{"clauses": [{"attribute": "department", "operator": "NOT EQUALS", "values": ["Sales"]}]}]},
+        ("scopingFilter", 0, "clauses", 0, "operator"),
+        "unknown scoping operator 'NOT EQUALS'",
+    ),
+    (
+        "unary with values",
+        {"scopingFilter": [{"clauses": [{"attribute": "jobTitle", "operator": "IS_NULL", "values": ["x"]}]}]},
+        ("scopingFilter", 0, "clauses", 0),
+        "IS_NULL tests the attribute alone",
+    ),
+    (
+        "binary without values",
+        {"scopingFilter": [{"clauses": [{"attribute": "department", "operator": "EQUALS"}]}]},
+        ("scopingFilter", 0, "clauses", 0),
+        "give at least one in values",
+    ),
+    (
+        "integer operator",
+        {"scopingFilter": [{"clauses": [{"attribute": "employeeId", "operator": "Greater_Than", "values": ["ten"]}]}]},
+        ("scopingFilter", 0, "clauses", 0),
+        "compares integers",
+    ),
+    ("empty group", {"scopingFilter": [{"clauses": []}]}, ("scopingFilter", 0, "clauses"), "at least 1 item"),
+    ("remove required", {"remove": ["externalId"]}, ("remove",), "'externalId' is required by Webex"),
+    ("remove unknown", {"remove": ["nickname"]}, ("remove",), "did you mean 'nickName'?"),
+    ("remove twice", {"remove": ["nickName", "nickName"]}, ("remove",), "listed twice"),
+    (
+        "override and remove",
+        {"overrides": [{"target": "title", "source": "jobTitle"}], "remove": ["title"]},
+        (),
+        "both overridden (overrides[0]) and removed",
+    ),
+    ("userName not email", {"userNameSource": "employeeId"}, ("userNameSource",), "not an email-format attribute"),
+    ("userName typo", {"userNameSource": "Mail"}, ("userNameSource",), "did you mean 'mail'?"),
+]
+
+
+@pytest.mark.parametrize(("case", "config", "loc", "fragment"), INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_config_is_refused_clearly(
+    case: str, config: dict[str, Any], loc: tuple[Any, ...], fragment: str
+) -> None:
+    found = errors(config)
+    assert any(where == loc and fragment in message for where, message in found), found
+
+
+VALID: list[dict[str, Any]] = [
+    {},
+    {"userNameSource": "mail"},
+    {
+        "overrides": [
+            {
+                "target": DEPARTMENT,
+                "expression": 'Join(" ", [department], [companyName])',
+                "flowType": "ObjectAddOnly",
+                "defaultValue": "Unknown",
+            }
+        ]
+    },
+    {"overrides": [{"target": "title", "expression": 'IIF([a]="(", "\\"[", "])")'}]},  # brackets inside strings
+    {"overrides": [{"target": "userType", "constant": "Employee"}]},
+    {"remove": ["nickName"]},
+    {
+        "scopingFilter": [
+            {
+                "clauses": [
+                    {"attribute": "department", "operator": "EQUALS", "values": ["Sales"]},
+                    {"attribute": "accountEnabled", "operator": "IS_TRUE"},
+                ]
+            },
+            {"clauses": [{"attribute": "employeeId", "operator": "Greater_Than_OR_EQUALS", "values": ["1000"]}]},
+        ]
+    },
+    {"groupObjects": True},
+]
+
+
+@pytest.mark.parametrize("config", VALID)
+def test_valid_config_is_accepted(config: dict[str, Any]) -> None:
+    MappingSettings.model_validate(config)
+
+
+def test_operator_names_are_graphs() -> None:
+    for name in (
+        "EQUALS",
+        "NOT_EQUALS",
+        "IS_TRUE",
+        "IS_FALSE",
+        "IS_NULL",
+        "IS_NOT_NULL",
+        "REGEX_MATCH",
+        "NOT_REGEX_MATCH",
+        "Greater_Than",
+        "Less_Than",
+    ):
+        assert name in SCOPING_OPERATORS
+
+
+def test_check_expression_accepts_escaped_quotes() -> None:
+    assert check_expression('Replace([a], "\\"", , , "x", , )')
+
+
+def test_defaults_are_the_catalog_table() -> None:
+    rows = desired_user_mappings(MappingSettings())
+    assert [r["target"] for r in rows] == [r["target"] for r in catalog.default_user_mappings()]
+    user_name = rows[0]
+    assert user_name == {
+        "target": "userName",
+        "source": "userPrincipalName",
+        "expression": None,
+        "constant": None,
+        "flowType": "Always",
+        "matchingPriority": 1,
+        "defaultValue": None,
+    }
+    assert all(set(r) == set(user_name) for r in rows)
+    assert all(r["matchingPriority"] is None for r in rows[1:])
+
+
+def test_overrides_removals_and_user_name_source_are_applied_in_stable_order() -> None:
+    settings = MappingSettings.model_validate(
+        {
+            "userNameSource": "mail",
+            "overrides": [
+                {"target": "title", "source": "jobTitle"},
+                {"target": "displayName", "expression": 'Join(" ", [givenName], [surname])'},
+                {
+                    "target": DEPARTMENT,
+                    "expression": 'Join(" ", [department], [companyName])',
+                    "flowType": "ObjectAddOnly",
+                    "defaultValue": "Unknown",
+                },
+            ],
+            "remove": ["name.familyName"],
+        }
+    )
+    rows = desired_user_mappings(settings)
+    assert [r["target"] for r in rows] == [
+        "userName",
+        "active",
+        "displayName",
+        "name.givenName",
+        "externalId",
+        "title",
+        DEPARTMENT,
+    ]
+    by_target = {r["target"]: r for r in rows}
+    assert by_target["userName"]["source"] == "mail" and by_target["userName"]["matchingPriority"] == 1
+    assert by_target["displayName"]["source"] is None
+    assert by_target["displayName"]["expression"] == 'Join(" ", [givenName], [surname])'
+    assert by_target[DEPARTMENT]["flowType"] == "ObjectAddOnly"
+    assert by_target[DEPARTMENT]["defaultValue"] == "Unknown"
+    assert desired_user_mappings(settings) == rows  # deterministic
+
+
+def test_attribute_mappings_inputs_shape() -> None:
+    settings = MappingSettings.model_validate(
+        {
+            "remove": ["nickName"],
+            "groupObjects": False,
+            "scopingFilter": [{"clauses": [{"attribute": "department", "operator": "EQUALS", "values": ["Sales"]}]}],
+        }
+    )
+    inputs = attribute_mappings_inputs(settings)
+    assert set(inputs) == {"userMappings", "removedTargets", "scopingFilter", "groupObjects", "userNameSource"}
+    assert inputs["scopingFilter"] == [
+        {"clauses": [{"attribute": "department", "operator": "EQUALS", "values": ["Sales"]}]}
+    ]
+    assert inputs["removedTargets"] == ["nickName"]
+    assert inputs["userNameSource"] == "userPrincipalName"
+
+
+def test_snake_case_names_work_in_code() -> None:
+    settings = MappingSettings(user_name_source="mail", group_objects=True)
+    assert settings.user_name_source == "mail" and settings.group_objects is True

@@ -1,0 +1,86 @@
+"""`python -m offline preview` on the committed dev stack: the tree, the JSON contract, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from offline.cli import main
+from tests.support import ROOT
+
+STEP_KEYS = {"op", "urn", "type", "name", "parent", "inputs", "protect", "retainOnDelete"}
+
+
+@pytest.fixture(scope="module")
+def dev_preview():
+    """One real `make preview`-style run of the dev stack, as a new user runs it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--json", "out-dev.json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    path = ROOT / "out-dev.json"
+    doc = json.loads(path.read_text()) if path.exists() else None
+    path.unlink(missing_ok=True)
+    return proc, doc
+
+
+def test_dev_stack_preview_exits_0_and_shows_the_resources(dev_preview):
+    proc, _ = dev_preview
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for text in (
+        "webex-scim:index:WebexProvisioning",
+        "azuread:index/applicationFromTemplate:ApplicationFromTemplate",
+        "azuread:index/servicePrincipal:ServicePrincipal",
+        'featureTags: [{"enterprise": true, "gallery": true, "hide": true}]',
+        "appRoleAssignmentRequired: true",
+        "user-pilot.user@contoso.com",
+        "azuread:index/synchronizationSecret:SynchronizationSecret",
+        "azuread:index/synchronizationJob:SynchronizationJob",
+        "to create",
+    ):
+        assert text in out, text
+    # The committed dev stack has no token: a loud warning that a real preview needs it.
+    assert "pulumi config set --secret scimToken" in out
+
+
+def test_dev_stack_json_matches_the_contract(dev_preview):
+    _, doc = dev_preview
+    assert set(doc) == {"project", "stack", "steps", "outputs", "policyViolations", "warnings", "changeSummary"}
+    assert (doc["project"], doc["stack"]) == ("webex-scim", "dev")
+    urns = {s["urn"] for s in doc["steps"]}
+    for step in doc["steps"]:
+        assert set(step) == STEP_KEYS
+        assert step["op"] == "create"
+        assert step["parent"] is None or step["parent"] in urns
+        assert isinstance(step["inputs"], dict)
+    assert doc["changeSummary"] == {"create": len(doc["steps"])}
+    assert any("scimToken" in w for w in doc["warnings"])
+    assert all(v["enforcementLevel"] != "mandatory" for v in doc["policyViolations"])
+    creds = next(s for s in doc["steps"] if s["name"] == "credentials")["inputs"]["credentials"]
+    assert {c["key"]: c["value"] for c in creds}["SecretToken"] == "[secret]"
+
+
+def test_json_to_stdout_is_only_json(capsys):
+    assert main(["preview", "--stack", "dev", "--json", "-", "--no-policies"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["stack"] == "dev"
+
+
+def test_secure_value_in_stack_file_counts_as_set_and_secret(tmp_path, capsys):
+    text = (ROOT / "Pulumi.dev.yaml").read_text() + "  webex-scim:scimToken:\n    secure: v1:AAAABBBBCCCC\n"
+    path = tmp_path / "Pulumi.withtoken.yaml"
+    path.write_text(text)
+    assert main(["preview", "--config-file", str(path), "--json", "-", "--no-policies"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["stack"] == "withtoken"
+    assert not any("scimToken" in w for w in doc["warnings"])
+    creds = next(s for s in doc["steps"] if s["name"] == "credentials")["inputs"]["credentials"]
+    assert {c["key"]: c["value"] for c in creds}["SecretToken"] == "[secret]"
+    assert "AAAABBBBCCCC" not in json.dumps(doc)

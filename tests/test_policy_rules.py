@@ -1,0 +1,293 @@
+"""Every webex-scim-guard rule, mirrored: the healthy stack passes it, one changed input fails it, and the message
+names the stack config key to change. Runs the real pack over the Analyzer protocol (tests/policy_support.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from policy_support import (
+    ORG_ID,
+    PILOT_USER_ID,
+    SP_ID,
+    TYPES,
+    UNKNOWN,
+    WEBEX_ROLE_ID,
+    default_mappings,
+    evaluate,
+    resource,
+    secret,
+    shared_pack,
+    violations,
+    webex_stack,
+)
+
+from offline.model import PolicyViolation
+
+DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
+TOKEN = "not-a-real-token"  # the SecretToken value policy_support puts in the stack
+JOIN = 'Join("@", [mailNickname], "contoso.com")'  # an expression, not an attribute
+
+
+def notification(**changes: Any) -> str:
+    settings = {
+        "Enabled": True,
+        "Recipients": "webex-admins@contoso.com",
+        "DeleteThresholdEnabled": True,
+        "DeleteThresholdValue": 500,
+    }
+    settings.update(changes)
+    return json.dumps(settings)
+
+
+def mappings(*, replace: dict[str, dict[str, Any]] | None = None, add: list[dict[str, Any]] | None = None) -> list:
+    """The default userMappings with some rows changed (by target) or added."""
+    rows = default_mappings()
+    for row in rows:
+        row.update((replace or {}).get(row["target"], {}))
+    for extra in add or []:
+        rows.append({"source": None, "expression": None, "constant": None, "flowType": "Always",
+                     "matchingPriority": 0, "defaultValue": None, **extra})  # fmt: skip
+    return rows
+
+
+def days_from_today(days: int) -> str:
+    return (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days)).isoformat()
+
+
+def default_level(rule: str) -> str:
+    return next(p.enforcement_level for p in shared_pack().policies() if p.name == rule)
+
+
+def assert_mirrored(rule: str, change: dict[str, Any], key: str) -> list[PolicyViolation]:
+    """The one helper every rule test goes through: pass on the healthy stack, fail on the changed one, at the
+    rule's default level, with a message that names the stack config key to change."""
+    assert violations(webex_stack(), rule) == [], f"{rule} must pass on the healthy stack"
+    found = violations(webex_stack(**change), rule)
+    assert found, f"{rule} must fail after {change}"
+    for violation in found:
+        assert violation.enforcement_level == default_level(rule)
+        assert key in violation.message, f"{rule}: the message must name {key}:\n{violation.message}"
+        assert violation.urn, "a rule about one resource points at it"
+    return found
+
+
+CASES = [
+    ("hidden-from-users", {"sp": {"featureTags": [{"enterprise": True, "gallery": True, "hide": False}]}},
+     "webex-scim:app.hideFromUsers"),
+    ("hidden-from-users", {"sp": {"featureTags": []}}, "webex-scim:app.hideFromUsers"),
+    ("assignment-required", {"sp": {"appRoleAssignmentRequired": False}}, "webex-scim:app.assignmentRequired"),
+    ("no-default-access", {"assignment": {"appRoleId": DEFAULT_ACCESS}}, "webex-scim:assignmentRole"),
+    ("pilot-single-user",
+     {"assignments": {"principals": [{"kind": "user", "ref": "a@contoso.com"}, {"kind": "group", "ref": "Sales"}]}},
+     "webex-scim:assignments"),
+    ("pilot-single-user", {"assignments": {"principals": [{"kind": "group", "ref": "Sales"}]}}, "rollout full"),
+    ("no-duplicate-assignments",
+     {"assignments": {"rollout": "full", "principals": [{"kind": "user", "ref": "A@contoso.com"},
+                                                        {"kind": "user", "ref": "a@contoso.com"}]}},
+     "webex-scim:assignments"),
+    ("scope-assigned-only", {"credentials": {"SyncAll": "true"}}, "webex-scim:provisioning.scope"),
+    ("scope-assigned-only", {"credentials": {"SyncAll": None}},
+     "pulumi config set --path 'provisioning.scope' assigned"),
+    ("notification-email", {"credentials": {"SyncNotificationSettings": notification(Enabled=False)}},
+     "webex-scim:notificationEmail"),
+    ("notification-email", {"credentials": {"SyncNotificationSettings": notification(Recipients=" ")}},
+     "webex-scim:notificationEmail"),
+    ("notification-email", {"credentials": {"SyncNotificationSettings": "Enabled=true"}},
+     "pulumi config set notificationEmail"),
+    ("notification-email", {"credentials": {"SyncNotificationSettings": None}}, "webex-scim:notificationEmail"),
+    ("delete-threshold-on", {"credentials": {"SyncNotificationSettings": notification(DeleteThresholdEnabled=False)}},
+     "webex-scim:provisioning.deleteThreshold"),
+    ("delete-threshold-on", {"credentials": {"SyncNotificationSettings": notification(DeleteThresholdValue=0)}},
+     "pulumi config set --path 'provisioning.deleteThreshold' 500"),
+    ("tenant-url-matches-org", {"credentials": {"BaseAddress": f"http://webexapis.com/identity/scim/{ORG_ID}/v2"}},
+     "webex-scim:tenantUrl"),
+    ("tenant-url-matches-org", {"credentials": {"BaseAddress": f"https://scim.example.com/{ORG_ID}/v2"}},
+     "pulumi config rm tenantUrl"),
+    ("tenant-url-matches-org",
+     {"credentials": {"BaseAddress": "https://webexapis.com/identity/scim/11111111-1111-1111-1111-111111111111/v2"}},
+     "webex-scim:orgId"),
+    ("tenant-url-matches-org", {"provisioning": {"offer": "government"}}, "webex-scim:offer"),
+    ("tenant-url-matches-org", {"credentials": {"BaseAddress": None}}, "webex-scim:orgId"),
+    ("token-expiry", {"provisioning": {"tokenExpiresOn": days_from_today(-3)}}, "webex-scim:tokenExpiresOn"),
+    ("token-expiry", {"provisioning": {"tokenExpiresOn": days_from_today(10)}},
+     "pulumi config set --secret scimToken"),
+    ("token-expiry", {"provisioning": {"tokenExpiresOn": None}}, "pulumi config set tokenExpiresOn"),
+    ("token-expiry", {"provisioning": {"tokenExpiresOn": "next spring"}}, "webex-scim:tokenExpiresOn"),
+    ("username-from-email-attribute",
+     {"mappings": {"userMappings": mappings(replace={"userName": {"source": "employeeId"}})}},
+     "webex-scim:mappings.userNameSource"),
+    ("username-from-email-attribute",
+     {"mappings": {"userMappings": mappings(replace={"userName": {"source": None, "expression": JOIN}})}},
+     "pulumi config set --path 'mappings.userNameSource' userPrincipalName"),
+    ("username-from-email-attribute", {"mappings": {"removedTargets": ["userName"]}}, "webex-scim:mappings.remove"),
+    ("username-from-email-attribute",
+     {"mappings": {"userMappings": [m for m in default_mappings() if m["target"] != "userName"]}},
+     "webex-scim:mappings.userNameSource"),
+    ("external-id-from-object-id", {"mappings": {"userMappings": mappings(replace={"externalId": {"source": "mail"}})}},
+     "webex-scim:mappings.overrides"),
+    ("external-id-from-object-id", {"mappings": {"removedTargets": ["externalId"]}}, "webex-scim:mappings.remove"),
+    ("required-webex-mappings", {"mappings": {"removedTargets": ["active"]}}, "webex-scim:mappings.remove"),
+    ("required-webex-mappings",
+     {"mappings": {"userMappings": [m for m in default_mappings() if m["target"] != "externalId"]}},
+     "webex-scim:mappings.overrides"),
+    ("mapping-targets-are-webex-attributes",
+     {"mappings": {"userMappings": mappings(add=[{"target": "favoriteColor", "source": "extension_color"}])}},
+     "webex-scim:mappings.overrides"),
+    ("mapping-targets-are-webex-attributes",
+     {"mappings": {"userMappings": mappings(add=[{"target": "DisplayName", "source": "mailNickname"}])}},
+     "webex-scim:mappings.overrides"),
+    ("no-group-objects", {"mappings": {"groupObjects": True}}, "webex-scim:mappings.groupObjects"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rule", "change", "key"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_rule_passes_healthy_stack_and_fails_the_change(rule: str, change: dict[str, Any], key: str) -> None:
+    assert_mirrored(rule, change, key)
+
+
+def test_every_rule_has_a_mirrored_case() -> None:
+    assert {p.name for p in shared_pack().policies()} == {case[0] for case in CASES}
+
+
+def test_healthy_stack_passes_every_rule() -> None:
+    report = evaluate(webex_stack())
+    assert report.violations == []
+    assert set(report.outcomes.values()) == {"passed"}
+
+
+def test_violations_point_at_the_resource_at_fault() -> None:
+    stack = webex_stack(sp={"appRoleAssignmentRequired": False}, credentials={"BaseAddress": "https://evil.example"})
+    sp = next(r for r in stack if r.type == TYPES["sp"])
+    secret_resource = next(r for r in stack if r.type == TYPES["credentials"])
+    assert [v.urn for v in violations(stack, "assignment-required")] == [sp.urn]
+    assert [v.urn for v in violations(stack, "tenant-url-matches-org")] == [secret_resource.urn]
+
+
+def test_message_starts_with_the_rule_description_as_the_cli_prints_it() -> None:
+    (found,) = violations(webex_stack(sp={"appRoleAssignmentRequired": False}), "assignment-required")
+    description = next(p.description for p in shared_pack().policies() if p.name == "assignment-required")
+    assert found.message.startswith(description + "\n")
+
+
+# -- values unknown during preview ------------------------------------------------------------------------------
+
+
+def test_unknown_value_gives_the_cli_cant_run_advisory() -> None:
+    stack = webex_stack(assignment={"appRoleId": UNKNOWN})
+    (found,) = violations(stack, "no-default-access")
+    assignment = next(r for r in stack if r.type == TYPES["assignment"])
+    assert found.enforcement_level == "advisory"
+    assert found.urn == assignment.urn
+    assert found.message == (
+        "can't run policy 'no-default-access' from policy pack 'webex-scim-guard@v0.0.1' during preview: "
+        "string value at .appRoleId can't be known during preview"
+    )
+
+
+def test_unknown_secret_value_only_matters_to_the_rule_that_reads_it() -> None:
+    stack = webex_stack(credentials={"SecretToken": secret(UNKNOWN), "SyncAll": UNKNOWN})
+    found = violations(stack)
+    assert [(v.policy, v.enforcement_level) for v in found] == [("scope-assigned-only", "advisory")]
+    assert "during preview: string value at .credentials.3.value can't be known during preview" in found[0].message
+
+
+def test_unknown_stack_value_gives_a_stack_level_advisory() -> None:
+    found = violations(webex_stack(credentials={"BaseAddress": UNKNOWN}), "tenant-url-matches-org")
+    assert [(v.enforcement_level, v.urn) for v in found] == [("advisory", None)]
+    assert found[0].message.startswith("can't run policy 'tenant-url-matches-org'")
+
+
+def test_duplicates_compare_known_principals_and_skip_unknown_ones() -> None:
+    base = webex_stack()
+    parent = next(r for r in base if r.type == TYPES["assignments"])
+
+    def assignment(name: str, principal: str) -> Any:
+        inputs = {"appRoleId": WEBEX_ROLE_ID, "principalObjectId": principal, "resourceObjectId": SP_ID}
+        return resource(TYPES["assignment"], name, inputs, parent=parent)
+
+    unknowns = webex_stack(extra=[assignment("u1", UNKNOWN), assignment("u2", UNKNOWN)])
+    assert violations(unknowns, "no-duplicate-assignments") == []
+    twice = webex_stack(extra=[assignment("again", PILOT_USER_ID.upper())])
+    (found,) = violations(twice, "no-duplicate-assignments")
+    assert found.urn == twice[-1].urn and "webex-scim:assignments" in found.message
+
+
+# -- not applicable -------------------------------------------------------------------------------------------------
+
+
+def test_mapping_rules_are_not_applicable_without_an_attribute_mappings_resource() -> None:
+    report = evaluate(webex_stack(drop=("mappings",)))
+    mapping_rules = {
+        "username-from-email-attribute",
+        "external-id-from-object-id",
+        "required-webex-mappings",
+        "mapping-targets-are-webex-attributes",
+        "no-group-objects",
+    }
+    assert {name for name, outcome in report.outcomes.items() if outcome == "not-applicable"} == mapping_rules
+    assert "AttributeMappings" in report.not_applicable["no-group-objects"]
+    assert report.violations == []
+
+
+def test_stack_rule_is_not_applicable_without_its_resources() -> None:
+    report = evaluate(webex_stack(drop=("credentials",)))
+    assert report.outcomes["tenant-url-matches-org"] == "not-applicable"
+    assert report.not_applicable["tenant-url-matches-org"] == "no SynchronizationSecret in the stack"
+    assert report.outcomes["scope-assigned-only"] == "not-applicable"
+
+
+def test_tenant_url_without_a_provisioning_job_does_not_pass_silently() -> None:
+    found = violations(webex_stack(drop=("provisioning",)), "tenant-url-matches-org")
+    assert len(found) == 1 and "webex-scim:orgId" in found[0].message
+
+
+# -- policy config --------------------------------------------------------------------------------------------------
+
+
+def test_token_expiry_min_days_left_is_configurable() -> None:
+    stack = webex_stack(provisioning={"tokenExpiresOn": days_from_today(40)})
+    assert violations(stack, "token-expiry") == []  # default: warn from 30 days
+    (found,) = violations(stack, "token-expiry", {"token-expiry": {"minDaysLeft": 45}})
+    assert "in 40 day(s)" in found.message
+
+
+def test_allowed_user_name_sources_extends_the_email_attributes() -> None:
+    stack = webex_stack(mappings={"userMappings": mappings(replace={"userName": {"source": "extension_primaryEmail"}})})
+    assert violations(stack, "username-from-email-attribute")
+    config = {"username-from-email-attribute": {"allowedUserNameSources": ["extension_primaryEmail"]}}
+    assert violations(stack, "username-from-email-attribute", config) == []
+
+
+def test_enforcement_levels_follow_the_policy_config() -> None:
+    stack = webex_stack(sp={"appRoleAssignmentRequired": False}, provisioning={"tokenExpiresOn": None})
+    assert {v.policy: v.enforcement_level for v in violations(stack)} == {
+        "assignment-required": "mandatory",
+        "token-expiry": "advisory",
+    }
+    config = {"all": "advisory", "token-expiry": {"enforcementLevel": "mandatory"}}
+    assert {v.policy: v.enforcement_level for v in violations(stack, policy_config=config)} == {
+        "assignment-required": "advisory",
+        "token-expiry": "mandatory",
+    }
+    report = evaluate(stack, {"assignment-required": "disabled"})
+    assert [v.policy for v in report.violations] == ["token-expiry"]
+    assert report.outcomes["assignment-required"] == "disabled"
+
+
+# -- secrets ----------------------------------------------------------------------------------------------------
+
+
+def test_no_message_repeats_the_token() -> None:
+    broken = webex_stack(
+        credentials={
+            "BaseAddress": "http://example.com",
+            "SyncAll": "true",
+            "SyncNotificationSettings": "not json",
+        }
+    )
+    found = violations(broken)
+    assert {"tenant-url-matches-org", "scope-assigned-only", "notification-email"} <= {v.policy for v in found}
+    assert all(TOKEN not in v.message for v in found)
