@@ -7,6 +7,7 @@ tenant URL, the recipients and the scope in a preview.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pulumi
@@ -28,6 +29,12 @@ def notification_settings(settings: Settings) -> str:
         },
         separators=(",", ":"),
     )
+
+
+def mappings_fingerprint(settings: Settings) -> str:
+    """A short, stable digest of the mapping settings (none of them secret), so reviewers see one value change."""
+    text = settings.mappings.model_dump_json(by_alias=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def secret_credentials(
@@ -157,7 +164,7 @@ class ProvisioningJob(pulumi.ComponentResource):
                     )
                 ],
                 # Provision again when the pilot user or the mappings change.
-                triggers={"user": pilot_user_object_id, "mappings": settings.mappings.model_dump_json(by_alias=True)},
+                triggers={"user": pilot_user_object_id, "mappings": mappings_fingerprint(settings)},
                 opts=child(self.secret, self.mappings),
             )
         self.register_outputs({**self.facts, "jobId": self.job.id, "ruleId": self.mappings.ruleId})

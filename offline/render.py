@@ -104,6 +104,33 @@ def _short(value: Any, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def mapping_row(row: dict[str, Any]) -> str:
+    """One attribute mapping as the portal's Mappings page reads: target <- source, with its flags."""
+    if row.get("expression"):
+        source = f"expression {row['expression']}"
+    elif row.get("constant") is not None:
+        source = f"constant {json.dumps(row['constant'])}"
+    else:
+        source = str(row.get("source"))
+    flags = [str(row.get("flowType") or "Always")]
+    if row.get("matchingPriority"):
+        flags.append(f"matching #{row['matchingPriority']}")
+    if row.get("defaultValue") is not None:
+        flags.append(f"default {json.dumps(row['defaultValue'])}")
+    return f"{row.get('target')} <- {source}  ({', '.join(flags)})"
+
+
+def detail_lines(key: str, value: Any) -> list[str]:
+    """A resource input for review: lists of records one per line and never cut (credentials, mappings)."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        if all(set(v) == {"key", "value"} for v in value):  # synchronization secrets
+            return [f"{key}:"] + [f"  {v['key']} = {_short(v['value'], 10_000)}" for v in value]
+        if all("target" in v for v in value):  # attribute mappings
+            return [f"{key}:"] + [f"  {mapping_row(v)}" for v in value]
+        return [f"{key}:"] + [f"  - {_short(v, 10_000)}" for v in value]
+    return [f"{key}: {_short(value)}"]
+
+
 def _children(resources: list[RecordedResource]) -> dict[str | None, list[RecordedResource]]:
     by_parent: dict[str | None, list[RecordedResource]] = {}
     for r in resources:
@@ -146,7 +173,7 @@ def tree_lines(
         pad = " " * (5 + len(prefix) + 3)
         if details and r.custom:
             for key, value in display_inputs(r.inputs).items():
-                lines.append(("dim", f"{pad}{key}: {_short(value)}"))
+                lines += [("dim", pad + text) for text in detail_lines(key, value)]
             if r.options.get("retainOnDelete"):
                 lines.append(("yellow", f"{pad}(retainOnDelete: destroy leaves it in the tenant)"))
         for v in per_resource.get(r.urn, []):
