@@ -15,18 +15,17 @@ STEP_KEYS = {"op", "urn", "type", "name", "parent", "inputs", "protect", "retain
 
 
 @pytest.fixture(scope="module")
-def dev_preview():
+def dev_preview(tmp_path_factory):
     """One real `make preview`-style run of the dev stack, as a new user runs it."""
+    path = tmp_path_factory.mktemp("dev") / "preview.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--json", "out-dev.json"],
+        [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--json", str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
-    path = ROOT / "out-dev.json"
     doc = json.loads(path.read_text()) if path.exists() else None
-    path.unlink(missing_ok=True)
     return proc, doc
 
 
@@ -38,7 +37,7 @@ def test_dev_stack_preview_exits_0_and_shows_the_resources(dev_preview):
         "webex-scim:index:WebexProvisioning",
         "azuread:index/applicationFromTemplate:ApplicationFromTemplate",
         "azuread:index/servicePrincipal:ServicePrincipal",
-        'featureTags: [{"enterprise": true, "gallery": true, "hide": true}]',
+        'featureTags:\n                   - {"enterprise": true, "gallery": true, "hide": true}',
         "appRoleAssignmentRequired: true",
         "user-pilot.user@contoso.com",
         "azuread:index/synchronizationSecret:SynchronizationSecret",
