@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview test lint bench clean
+.PHONY: preview diff test lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 ## make preview: the credential-free preview of the dev stack (resources, policy verdicts); STACK=name for another
 preview: $(STAMP)
 	$(PY) -m offline preview --stack $(STACK) $(ARGS)
+
+## make diff BASE=origin/main: the offline preview of this tree against a git ref, and what would change
+BASE ?= origin/main
+diff: $(STAMP)
+	$(PY) -m offline diff --stack $(STACK) --base $(BASE) $(ARGS)
 
 ## make test: the whole test suite
 test: $(STAMP)

@@ -78,11 +78,14 @@ class Assignments(pulumi.ComponentResource):
         super().__init__("webex-scim:index:Assignments", name, facts, opts)
         self.principal_ids = {}
         self.assignments: dict[str, azuread.AppRoleAssignment] = {}
+        role_ids: dict[str | None, pulumi.Output[str]] = {}  # one lookup per role, not per principal
         for a in assignments:
             wanted = a.role or default_role
-            role_id = service_principal.app_roles.apply(
-                lambda roles, wanted=wanted: pick_role_id([_role_dict(r) for r in roles or []], wanted)
-            )
+            if wanted not in role_ids:
+                role_ids[wanted] = service_principal.app_roles.apply(
+                    lambda roles, wanted=wanted: pick_role_id([_role_dict(r) for r in roles or []], wanted)
+                )
+            role_id = role_ids[wanted]
             principal_id = pulumi.Output.from_input(_principal_object_id(a, self))
             key = resource_name(a)
             self.principal_ids[key] = principal_id

@@ -53,15 +53,17 @@ def preview(args: argparse.Namespace) -> int:
 
         if args.policy_config is not None:
             policy_config = load_policy_config(args.policy_config)
-        # Started before the program runs: the pack's start-up overlaps the program on the second core.
+        # Started before the program runs, and fed each resource as it registers: the pack starts up and
+        # analyzes on the second core while the program goes on, as the engine does.
         pack = PolicyPack(args.project_dir / "policies")
     try:
         from .engine import run_program
 
-        run = run_program(cfg)
-        violations: list[PolicyViolation] = []
+        stream = None
         if pack is not None:
-            violations = pack.analyze(run.resources, project=run.project, stack=run.stack, policy_config=policy_config)
+            stream = pack.stream(project=cfg.project, stack=cfg.stack, policy_config=policy_config)
+        run = run_program(cfg, on_register=stream.submit if stream else None)
+        violations: list[PolicyViolation] = stream.finish(run.resources).violations if stream else []
     finally:
         if pack is not None:
             pack.close()

@@ -58,9 +58,6 @@ _GRPC_OPTIONS = [
 ]
 _RPC_TIMEOUT = 300.0
 _STDERR_TAIL_LINES = 25
-# Analyze calls kept in flight: overlaps the round trips with the pack's work (its server has 4 worker threads).
-# Measured on 2 cores: 1 in flight ~0.9 ms per resource, 4 in flight ~0.45 ms; more does not help.
-_IN_FLIGHT = 4
 
 
 @dataclass(frozen=True)
@@ -653,6 +650,30 @@ class PolicyPack:
         dry_run: bool = True,
     ) -> PolicyReport:
         """`analyze`, plus each policy's outcome (passed / failed / not applicable / disabled)."""
+        stream = self.stream(project=project, stack=stack, policy_config=policy_config, dry_run=dry_run)
+        for resource in resources:
+            stream.submit(resource)
+        return stream.finish(resources)
+
+    def stream(
+        self,
+        *,
+        project: str,
+        stack: str,
+        policy_config: Mapping[str, Any] | None = None,
+        dry_run: bool = True,
+    ) -> AnalysisStream:
+        """Analyze resources as the program registers them, as the engine does: `submit` each, then `finish`.
+
+        The pack works on the other core while the program goes on registering, so policy analysis does not add
+        to the preview's wall time; the stack-wide analysis runs once at `finish`.
+        """
+        return AnalysisStream(self, project=project, stack=stack, policy_config=policy_config, dry_run=dry_run)
+
+    def _configure(
+        self, project: str, stack: str, policy_config: Mapping[str, Any] | None, dry_run: bool
+    ) -> tuple[list[PolicyInfo], dict[str, tuple[str, dict[str, Any]]]]:
+        """GetAnalyzerInfo, ConfigureStack and Configure: the pack's policies and the levels in force."""
         info, policies = self._analyzer_info()
         stub = self._connect()
         source = getattr(policy_config, "source", "policy config")
@@ -661,7 +682,6 @@ class PolicyPack:
             for name, c in info.initialConfig.items()
         }
         levels = reconcile_policy_config(policies, policy_config, initial=initial, source=source)
-
         self._call(
             stub.ConfigureStack,
             analyzer_pb2.AnalyzerStackConfigureRequest(project=project, stack=stack, dry_run=dry_run),
@@ -674,7 +694,18 @@ class PolicyPack:
             entry.enforcementLevel = _LEVEL_TO_PROTO[level]
             entry.properties.update(props)
         self._call(stub.Configure, request, "applying the policy config")
+        return policies, levels
 
+    def _conclude(
+        self,
+        resources: Sequence[RecordedResource],
+        responses: Iterable[tuple[RecordedResource, analyzer_pb2.AnalyzeResponse]],
+        policies: list[PolicyInfo],
+        levels: Mapping[str, tuple[str, dict[str, Any]]],
+        dry_run: bool,
+    ) -> PolicyReport:
+        """Per-resource responses, then AnalyzeStack, into violations and each policy's outcome."""
+        stub = self._connect()
         by_urn = {r.urn: r for r in resources}
         violations: list[PolicyViolation] = []
         failed: set[str] = set()
@@ -682,7 +713,7 @@ class PolicyPack:
         reasons: dict[str, str] = {}
         resource_policies = [p.name for p in policies if p.kind != "stack" and levels[p.name][0] != "disabled"]
 
-        for resource, response in self._analyze_all(stub, resources, by_urn):
+        for resource, response in responses:
             skipped = {na.policy_name: na.reason for na in response.not_applicable}
             reasons.update(skipped)
             evaluated.update(name for name in resource_policies if name not in skipped)
@@ -731,31 +762,83 @@ class PolicyPack:
                 outcomes[p.name] = "passed"
         return PolicyReport(violations=violations, outcomes=outcomes, not_applicable=not_applicable)
 
-    def _analyze_all(
-        self,
-        stub: analyzer_pb2_grpc.AnalyzerStub,
-        resources: Sequence[RecordedResource],
-        by_urn: Mapping[str, RecordedResource],
-    ) -> Iterable[tuple[RecordedResource, analyzer_pb2.AnalyzeResponse]]:
-        """Analyze each resource, in order, keeping a few calls in flight so the round trips overlap."""
-        pending: collections.deque[tuple[RecordedResource, Any]] = collections.deque()
-        try:
-            for resource in resources:
-                future = stub.Analyze.future(_analyze_request(resource, by_urn), timeout=_RPC_TIMEOUT)
-                pending.append((resource, future))
-                if len(pending) >= _IN_FLIGHT:
-                    yield self._result(*pending.popleft())
-            while pending:
-                yield self._result(*pending.popleft())
-        finally:
-            for _, future in pending:
-                future.cancel()
-
     def _result(self, resource: RecordedResource, future: Any) -> tuple[RecordedResource, analyzer_pb2.AnalyzeResponse]:
         try:
             return resource, future.result()
         except grpc.RpcError as exc:
             raise self._rpc_failure(exc, f"analyzing {resource.urn}") from None
+
+
+class AnalysisStream:
+    """Analyze calls issued as resources are registered; `finish` collects them and adds AnalyzeStack.
+
+    A worker thread configures the pack (waiting for it to start) while the program runs; registrations before
+    that are buffered. After it, `submit` sends each Analyze at once as a gRPC future and never waits: a thread
+    that blocked on each answer would queue for the GIL behind the program's own threads and fall far behind.
+    """
+
+    def __init__(
+        self,
+        pack: PolicyPack,
+        *,
+        project: str,
+        stack: str,
+        policy_config: Mapping[str, Any] | None,
+        dry_run: bool,
+    ) -> None:
+        self._pack = pack
+        self._dry_run = dry_run
+        self._lock = threading.Lock()
+        self._by_urn: dict[str, RecordedResource] = {}
+        self._buffer: list[RecordedResource] = []
+        self._sent: list[tuple[RecordedResource, Any]] = []
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self._config: tuple[list[PolicyInfo], dict[str, tuple[str, dict[str, Any]]]] | None = None
+        self._error: BaseException | None = None
+        self._worker = threading.Thread(
+            target=self._configure, args=(project, stack, policy_config), name="policy-configure", daemon=True
+        )
+        self._worker.start()
+
+    def submit(self, resource: RecordedResource) -> None:
+        """Analyze one registration (parents register, and so arrive, before their children)."""
+        with self._lock:
+            self._by_urn[resource.urn] = resource
+            if self._stub is None:
+                self._buffer.append(resource)
+            else:
+                self._send(resource)
+
+    def finish(self, resources: Sequence[RecordedResource]) -> PolicyReport:
+        """Wait for every Analyze, run AnalyzeStack over `resources`, and report."""
+        self._worker.join()
+        if self._error is not None:
+            raise self._error
+        assert self._config is not None
+        policies, levels = self._config
+        try:
+            responses = [self._pack._result(resource, future) for resource, future in self._sent]
+        finally:
+            for _, future in self._sent:
+                future.cancel()
+        return self._pack._conclude(resources, responses, policies, levels, self._dry_run)
+
+    def _send(self, resource: RecordedResource) -> None:
+        assert self._stub is not None
+        request = _analyze_request(resource, self._by_urn)
+        self._sent.append((resource, self._stub.Analyze.future(request, timeout=_RPC_TIMEOUT)))
+
+    def _configure(self, project: str, stack: str, policy_config: Mapping[str, Any] | None) -> None:
+        try:
+            self._config = self._pack._configure(project, stack, policy_config, self._dry_run)
+            stub = self._pack._connect()
+            with self._lock:
+                self._stub = stub
+                for resource in self._buffer:
+                    self._send(resource)
+                self._buffer.clear()
+        except BaseException as exc:  # handed to the caller by finish()
+            self._error = exc
 
 
 def _violation(d: analyzer_pb2.AnalyzeDiagnostic, urn: str | None) -> PolicyViolation:

@@ -211,11 +211,26 @@ def tree_lines(
 
 
 def print_tree(lines: list[tuple[str, str]], *, color: bool | None = None) -> None:
+    """Write the lines, styled where the terminal has colour. rich decides colour support (NO_COLOR, pipes, CI),
+    but each line is rendered on its own: one giant rich Text for 5,000 resources takes seconds to wrap."""
+    from rich.color import ColorSystem
     from rich.console import Console
-    from rich.text import Text
 
     console = Console(highlight=False, soft_wrap=True, no_color=color is False)
-    text = Text()
+    systems = {
+        "standard": ColorSystem.STANDARD,
+        "256": ColorSystem.EIGHT_BIT,
+        "truecolor": ColorSystem.TRUECOLOR,
+        "windows": ColorSystem.WINDOWS,
+    }
+    system = None if console.no_color else systems.get(console.color_system or "")
+    styles: dict[str, Any] = {}
+    out = []
     for style, line in lines:
-        text.append(line + "\n", style=style or None)
-    console.print(text, end="")
+        if style and system is not None:
+            if style not in styles:
+                styles[style] = console.get_style(style)
+            line = styles[style].render(line, color_system=system)
+        out.append(line + "\n")
+    console.file.write("".join(out))
+    console.file.flush()

@@ -34,7 +34,8 @@ def _load_yaml(path: Path, what: str) -> Any:
     except FileNotFoundError:
         raise UsageError(f"{what} {path} does not exist") from None
     try:
-        return yaml.safe_load(text)
+        # libyaml's loader when the wheel has it: ten times faster on a stack with thousands of assignments.
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)

@@ -1,0 +1,82 @@
+"""Run a child process, time it, and read its peak memory from the kernel (wait4's rusage)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Sample:
+    wall: float  # seconds
+    maxrss_mb: float  # peak resident set of the largest process of the run (the child or one it waited for)
+    code: int
+    stderr: str = ""
+
+
+@dataclass
+class Series:
+    label: str
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.samples) and all(s.code in (0, 1) for s in self.samples)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.wall for s in self.samples)
+
+    @property
+    def best(self) -> float:
+        return min(s.wall for s in self.samples)
+
+    @property
+    def maxrss_mb(self) -> float:
+        return max(s.maxrss_mb for s in self.samples)
+
+    def error(self) -> str:
+        for s in self.samples:
+            if s.code not in (0, 1):
+                lines = [x for x in s.stderr.splitlines() if x.strip()]
+                return f"exit {s.code}: {lines[-1] if lines else ''}"
+        return ""
+
+
+def run_once(argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Sample:
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read().decode("utf-8", "replace")
+    return Sample(wall, usage.ru_maxrss / 1024, proc.returncode, text[-4000:])
+
+
+def compare(
+    runs: int,
+    subject: tuple[str, Sequence[str]],
+    floor: tuple[str, Sequence[str]],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    warmup: int = 1,
+) -> tuple[Series, Series]:
+    """Interleaved runs (floor, subject, floor, subject, …) after `warmup` unmeasured rounds, so drift hits both."""
+    a, b = Series(subject[0]), Series(floor[0])
+    for _ in range(warmup):
+        run_once(floor[1], cwd, env)
+        run_once(subject[1], cwd, env)
+    for _ in range(runs):
+        b.samples.append(run_once(floor[1], cwd, env))
+        a.samples.append(run_once(subject[1], cwd, env))
+        if not a.ok or not b.ok:
+            break
+    return a, b

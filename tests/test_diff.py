@@ -1,0 +1,460 @@
+"""`python -m offline diff`: two revisions in a temporary git repository, each previewed in its own process.
+
+The repository is a copy of this project (its tracked and untracked-but-not-ignored files) with a history made for
+the tests: a revision without the offline engine, one without the test stack files, the base, and the head.
+Every real run is made once per module and shared by the assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from offline.diff import (
+    APP_ROLE_ASSIGNMENT,
+    MAPPINGS_TYPE,
+    SYNC_SECRET,
+    compare,
+    diff_values,
+    error_line,
+    forces_new,
+    forces_new_by_import,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+ORG_OLD = "6f1a1d43-2b0e-4a8c-9d5e-0c2b7e9f4a11"
+ORG_NEW = "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a"
+ALICE = "5d3f2a10-1b2c-4d5e-8f90-a1b2c3d4e5f6"
+BOB = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+CAROL = "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a"
+CIPHER_OLD = "v1:c2VjcmV0LW9sZA==:AAAAAAAAAAAAAAAAAAAAAAAAbase"
+CIPHER_NEW = "v1:c2VjcmV0LW5ldw==:BBBBBBBBBBBBBBBBBBBBBBBBhead"
+GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"]
+
+
+def stack(org: str, assignments: list[dict[str, Any]], cipher: str, **extra: Any) -> dict[str, Any]:
+    config = {
+        "webex-scim:orgId": org,
+        "webex-scim:notificationEmail": "webex-admins@contoso.com",
+        "webex-scim:tokenExpiresOn": "2099-01-01",
+        "webex-scim:rollout": "full",
+        "webex-scim:assignments": assignments,
+        "webex-scim:provisioning": {"templateId": "ciscowebex", "scope": "assigned", "deleteThreshold": 500},
+        "webex-scim:scimToken": {"secure": cipher},
+    }
+    config.update({f"webex-scim:{k}": v for k, v in extra.items()})
+    return {"config": config}
+
+
+BASE_STACK = stack(
+    ORG_OLD,
+    [{"user": ALICE, "role": "User"}, {"user": BOB}, {"group": "Sales"}],
+    CIPHER_OLD,
+)
+HEAD_STACK = stack(
+    ORG_NEW,  # org ID change: the tenant URL (BaseAddress) changes with it
+    [{"user": ALICE, "role": "Admin"}, {"user": BOB}, {"user": CAROL}],  # role change, Sales removed, Carol added
+    CIPHER_NEW,  # the token was set again
+    mappings={"userNameSource": "mail"},  # userName from mail (seen once the mappings resource is in the program)
+)
+HEAD_STACK["config"]["webex-scim:provisioning"]["scope"] = "all"  # a mandatory policy violation, new in head
+QUIET_STACK = stack(ORG_OLD, [{"user": ALICE}], CIPHER_OLD)
+
+
+BASE_ENGINE_PATCH = """
+
+_document_of_this_engine = document
+
+
+def document(run, violations):  # the base-engine revision marks its documents
+    doc = _document_of_this_engine(run, violations)
+    doc["outputs"]["engineMarker"] = "base-engine"
+    return doc
+"""
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def _write(path: Path, doc: Any) -> None:
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """no-engine (README only) → no-stack (the project) → base (+ test stacks) → HEAD (the change, committed)."""
+    repo = tmp_path_factory.mktemp("diff-repo")
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.split("\0")
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("a project before the offline engine existed\n", encoding="utf-8")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "no engine yet")
+    _git(repo, "tag", "no-engine")
+
+    for name in listed:
+        src = ROOT / name
+        if name and src.is_file() and not name.startswith("bench/results/"):
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, repo / name)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "the project, without the test stacks")
+    _git(repo, "tag", "no-stack")
+
+    _write(repo / "Pulumi.ci.yaml", BASE_STACK)
+    _write(repo / "Pulumi.quiet.yaml", QUIET_STACK)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    _git(repo, "tag", "base")
+
+    # A base whose engine differs from ours: it must run its own `offline` (the diff process must not lend it ours).
+    render = repo / "offline" / "render.py"
+    original = render.read_text(encoding="utf-8")
+    render.write_text(original + BASE_ENGINE_PATCH, encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "a base with its own engine")
+    _git(repo, "tag", "base-engine")
+    render.write_text(original, encoding="utf-8")
+
+    _write(repo / "Pulumi.ci.yaml", HEAD_STACK)
+    broken = stack("a35bfbc6-ccbd-4a17-a488-72gf46c5420c", [{"user": ALICE}], CIPHER_NEW)  # the article's bad org ID
+    _write(repo / "Pulumi.broken.yaml", broken)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "head")
+    return repo
+
+
+class Run:
+    def __init__(self, proc: subprocess.CompletedProcess[str]) -> None:
+        self.code = proc.returncode
+        self.stderr = proc.stderr
+        self.text = proc.stdout
+        self.doc: dict[str, Any] = json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else {}
+
+    def step(self, name: str) -> dict[str, Any]:
+        (found,) = [s for s in self.doc["steps"] if s["name"] == name]
+        return found
+
+
+def diff(repo: Path, *args: str, spawn: str | None = None) -> Run:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WEBEX_SCIM_DIFF_SPAWN")}
+    if spawn:
+        env["WEBEX_SCIM_DIFF_SPAWN"] = spawn
+    proc = subprocess.run(
+        [sys.executable, "-m", "offline", "diff", *args, "--json", "-"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    return Run(proc)
+
+
+@pytest.fixture(scope="module")
+def change(repo: Path) -> Run:
+    return diff(repo, "--stack", "ci", "--base", "base")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The change: base → head of the `ci` stack, run for real
+
+
+def test_the_base_ran_and_the_head_has_a_new_mandatory_violation(change: Run) -> None:
+    assert change.doc["base"] == {"ref": "base", "ok": True, "error": None}
+    assert change.code == 1, change.stderr  # scope: all is mandatory in the pack
+    scope = [v for v in change.doc["policyViolations"] if v["policy"] == "scope-assigned-only"]
+    assert scope and scope[0]["enforcementLevel"] == "mandatory" and scope[0]["new"] is True
+    assert all(
+        v["new"] is False
+        for v in change.doc["policyViolations"]
+        if v["policy"] == "no-default-access" and v["urn"].endswith(f"user-{BOB}")
+    )
+
+
+def test_added_user(change: Run) -> None:
+    assert change.step(f"user-{CAROL}")["op"] == "create"
+    added = change.doc["assignments"]["added"]
+    assert [a["principal"] for a in added] == [f"user:{CAROL}"]
+
+
+def test_removed_group_loses_access(change: Run) -> None:
+    step = change.step("group-sales")
+    assert step["op"] == "delete"
+    assert step["type"] == APP_ROLE_ASSIGNMENT
+    removed = change.doc["assignments"]["removed"]
+    assert [(r["kind"], r["ref"]) for r in removed] == [("group", "Sales")]
+
+
+def test_unchanged_assignment_is_same(change: Run) -> None:
+    assert change.step(f"user-{BOB}")["op"] == "same"
+    assert "diff" not in change.step(f"user-{BOB}")
+
+
+def test_role_change_replaces_the_assignment(change: Run) -> None:
+    assert "appRoleId" in forces_new(APP_ROLE_ASSIGNMENT)  # the SDK says so
+    step = change.step(f"user-{ALICE}")
+    assert step["op"] == "replace"
+    assert step["replaceReasons"] == ["appRoleId"]
+    assert step["diff"]["appRoleId"]["reason"] == "role User → Admin"
+    assert change.doc["assignments"]["changed"][0]["oldRole"] == "User"
+    assert change.doc["assignments"]["changed"][0]["newRole"] == "Admin"
+
+
+def test_org_id_change_updates_the_tenant_url_in_the_credentials(change: Run) -> None:
+    step = change.step("credentials")
+    assert step["type"] == SYNC_SECRET
+    assert step["op"] == "update"  # credentials do not force a new SynchronizationSecret
+    assert step["diff"]["credentials[BaseAddress]"] == {
+        "old": f"https://webexapis.com/identity/scim/{ORG_OLD}/v2",
+        "new": f"https://webexapis.com/identity/scim/{ORG_NEW}/v2",
+    }
+    assert step["diff"]["credentials[SyncAll]"] == {"old": "false", "new": "true"}
+    assert change.doc["outputChanges"]["tenantUrl"]["new"] == f"https://webexapis.com/identity/scim/{ORG_NEW}/v2"
+
+
+def test_changed_token_is_reported_as_a_changed_secret_never_a_value(change: Run) -> None:
+    token = change.step("credentials")["diff"]["credentials[SecretToken]"]
+    assert token["old"] == token["new"] == "[secret]"
+    assert "scimToken" in token["reason"]
+    assert change.doc["secretsChanged"] == ["webex-scim:scimToken"]
+    for cipher in (CIPHER_OLD, CIPHER_NEW, "c2VjcmV0"):
+        assert cipher not in change.text and cipher not in change.stderr
+
+
+def test_change_summary_counts_the_ops(change: Run) -> None:
+    ops: dict[str, int] = {}
+    for s in change.doc["steps"]:
+        ops[s["op"]] = ops.get(s["op"], 0) + 1
+    assert change.doc["changeSummary"] == ops
+    assert ops["create"] >= 1 and ops["delete"] >= 1 and ops["replace"] >= 1
+
+
+def test_user_name_source_change_in_a_real_run(change: Run) -> None:
+    if not any(s["type"] == MAPPINGS_TYPE for s in change.doc["steps"]):
+        pytest.skip("the program does not register the AttributeMappings resource yet (synthetic test below)")
+    changed = {m["target"]: m for m in change.doc["mappings"]["changed"]}
+    assert changed["userName"]["old"] == "userPrincipalName"
+    assert changed["userName"]["new"] == "mail"
+
+
+def test_markdown_written_next_to_json(repo: Path, tmp_path: Path) -> None:
+    md = tmp_path / "diff.md"
+    proc = subprocess.run(
+        [sys.executable, "-m", "offline", "diff", "--stack", "quiet", "--base", "base", "--markdown", str(md)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = md.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "<!-- webex-scim-preview:quiet -->"
+    assert "no changes" in text.splitlines()[1]
+    assert "Resources: no changes" in proc.stdout
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exit codes and failing sides
+
+
+def test_no_change_exits_0(repo: Path) -> None:
+    run = diff(repo, "--stack", "quiet", "--base", "base", "--no-policies")
+    assert run.code == 0, run.stderr
+    assert set(run.doc["changeSummary"]) == {"same"}
+    assert run.doc["assignments"] == {"added": [], "removed": [], "changed": []}
+
+
+def test_config_file_is_found_at_the_same_path_in_the_base(repo: Path) -> None:
+    run = diff(repo, "--config-file", "Pulumi.quiet.yaml", "--base", "base", "--no-policies")
+    assert run.code == 0, run.stderr
+    assert run.doc["base"]["ok"] is True and run.doc["stack"] == "quiet"
+    assert set(run.doc["changeSummary"]) == {"same"}
+
+
+@pytest.mark.parametrize("spawn", ["fork", "subprocess"])
+def test_the_base_runs_its_own_engine(repo: Path, spawn: str) -> None:
+    run = diff(repo, "--stack", "quiet", "--base", "base-engine", "--no-policies", spawn=spawn)
+    assert run.code == 0, run.stderr
+    assert run.doc["outputChanges"] == {"engineMarker": {"old": "base-engine", "new": None}}
+    assert set(run.doc["changeSummary"]) == {"same"}
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("no-such-ref", "git ref 'no-such-ref' is not a commit here"),
+        ("no-stack", "stack 'quiet' has no stack file Pulumi.quiet.yaml"),
+        ("no-engine", "no-engine has no offline/ engine"),
+    ],
+)
+def test_a_base_that_fails_is_reported_never_as_everything_new(repo: Path, ref: str, expected: str) -> None:
+    run = diff(repo, "--stack", "quiet", "--base", ref, "--no-policies")
+    assert run.code == 0, run.stderr  # the head is fine: a broken base does not fail the check
+    base = run.doc["base"]
+    assert base["ok"] is False and base["ref"] == ref
+    assert expected in base["error"]
+    assert run.doc["steps"] == [] and run.doc["changeSummary"] == {}  # no claim that everything is new
+    assert run.doc["headSteps"]  # the head's own resources are still there to read
+
+
+def test_bad_head_config_exits_2_with_the_heads_message(repo: Path) -> None:
+    run = diff(repo, "--stack", "broken", "--base", "base", "--no-policies")
+    assert run.code == 2
+    assert "webex-scim:orgId" in run.stderr and "Traceback" not in run.stderr
+    assert run.doc["head"]["ok"] is False
+
+
+def test_unknown_stack_is_a_usage_error(repo: Path) -> None:
+    run = diff(repo, "--stack", "nope", "--base", "base", "--no-policies")
+    assert run.code == 2
+    assert "stack 'nope' has no stack file" in run.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The comparison itself, on synthetic documents
+
+
+def _doc(*steps: dict[str, Any], violations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "project": "webex-scim",
+        "stack": "t",
+        "steps": list(steps),
+        "outputs": {},
+        "policyViolations": violations or [],
+        "warnings": [],
+        "changeSummary": {},
+    }
+
+
+def _step(name: str, type_: str, inputs: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "op": "create",
+        "urn": f"urn:pulumi:t::webex-scim::{type_}::{name}",
+        "type": type_,
+        "name": name,
+        "parent": None,
+        "inputs": inputs,
+        "protect": False,
+        "retainOnDelete": False,
+        **extra,
+    }
+
+
+def _mapping(target: str, source: str | None = None, **extra: Any) -> dict[str, Any]:
+    row = {
+        "target": target,
+        "source": source,
+        "expression": None,
+        "constant": None,
+        "flowType": "Always",
+        "matchingPriority": 0,
+        "defaultValue": None,
+    }
+    row.update(extra)
+    return row
+
+
+def test_mapping_changes_per_target() -> None:
+    old = [
+        _mapping("userName", "userPrincipalName", matchingPriority=1),
+        _mapping("externalId", "objectId"),
+        _mapping("nickName", "mailNickname"),
+    ]
+    new = [
+        _mapping("userName", "mail", matchingPriority=1),
+        _mapping("externalId", "objectId"),
+        _mapping("title", "jobTitle"),
+    ]
+    base = _doc(_step("mappings", MAPPINGS_TYPE, {"userMappings": old, "jobId": "[unknown]"}))
+    head = _doc(_step("mappings", MAPPINGS_TYPE, {"userMappings": new, "jobId": "[unknown]"}))
+    out = compare(base, head)
+    assert out["mappings"]["changed"] == [
+        {
+            "target": "userName",
+            "old": "userPrincipalName",
+            "new": "mail",
+            "list": "userMappings",
+            "changes": {"source": {"old": "userPrincipalName", "new": "mail"}},
+        }
+    ]
+    assert [m["target"] for m in out["mappings"]["added"]] == ["title"]
+    assert [(m["target"], m["source"]) for m in out["mappings"]["removed"]] == [("nickName", "mailNickname")]
+    step = out["steps"][0]
+    assert step["op"] == "update"  # a dynamic resource: no SDK says anything forces replacement
+    assert step["diff"]["userMappings[userName].source"] == {"old": "userPrincipalName", "new": "mail"}
+    assert step["diff"]["userMappings[title]"]["old"] is None
+    assert step["diff"]["userMappings[nickName]"]["new"] is None
+
+
+def test_unknowns_compare_as_unknown() -> None:
+    assert diff_values({"a": "[unknown]"}, {"a": "[unknown]"}) == {}
+    assert diff_values({"a": "x"}, {"a": "[unknown]"}) == {"a": {"old": "x", "new": "[unknown]"}}
+    assert diff_values({"s": "[secret]"}, {"s": "[secret]"}) == {}
+
+
+def test_key_value_lists_compare_key_by_key() -> None:
+    old = {"credentials": [{"key": "A", "value": "1"}, {"key": "B", "value": "2"}]}
+    new = {"credentials": [{"key": "B", "value": "3"}, {"key": "A", "value": "1"}, {"key": "C", "value": "4"}]}
+    assert diff_values(old, new) == {
+        "credentials[B]": {"old": "2", "new": "3"},
+        "credentials[C]": {"old": None, "new": "4"},
+    }
+
+
+def test_forced_replacement_comes_from_the_sdk_docstrings() -> None:
+    for type_, module, cls in [
+        (APP_ROLE_ASSIGNMENT, "pulumi_azuread.app_role_assignment", "AppRoleAssignmentArgs"),
+        (SYNC_SECRET, "pulumi_azuread.synchronization_secret", "SynchronizationSecretArgs"),
+        (
+            "azuread:index/applicationFromTemplate:ApplicationFromTemplate",
+            "pulumi_azuread.application_from_template",
+            "ApplicationFromTemplateArgs",
+        ),
+    ]:
+        assert forces_new(type_) == forces_new_by_import(module, cls)
+    assert forces_new(APP_ROLE_ASSIGNMENT) == {"appRoleId", "principalObjectId", "resourceObjectId"}
+    assert forces_new(SYNC_SECRET) == {"servicePrincipalId"}
+    assert forces_new("webex-scim:index:Assignments") == frozenset()
+    assert forces_new(MAPPINGS_TYPE) == frozenset()
+
+
+def test_principal_change_by_object_id_replaces() -> None:
+    base = _doc(_step("user-a", APP_ROLE_ASSIGNMENT, {"appRoleId": "r1", "principalObjectId": "p1"}))
+    head = _doc(_step("user-a", APP_ROLE_ASSIGNMENT, {"appRoleId": "r2", "principalObjectId": "p1"}))
+    step = compare(base, head)["steps"][0]
+    assert step["op"] == "replace" and step["replaceReasons"] == ["appRoleId"]
+
+
+def test_retain_on_delete_change_is_an_update() -> None:
+    base = _doc(_step("sp", "azuread:index/servicePrincipal:ServicePrincipal", {}))
+    head = _doc(_step("sp", "azuread:index/servicePrincipal:ServicePrincipal", {}, retainOnDelete=True))
+    step = compare(base, head)["steps"][0]
+    assert step["op"] == "update"
+    assert step["diff"] == {"options.retainOnDelete": {"old": False, "new": True}}
+
+
+def test_policy_verdicts_new_and_resolved() -> None:
+    v1 = {"policy": "p1", "enforcementLevel": "advisory", "urn": "u", "message": "m"}
+    v2 = {"policy": "p2", "enforcementLevel": "mandatory", "urn": "u", "message": "m"}
+    out = compare(_doc(violations=[v1]), _doc(violations=[v2]))
+    assert out["policyViolations"] == [{**v2, "new": True}]
+    assert out["resolvedPolicyViolations"] == [v1]
+
+
+def test_error_line() -> None:
+    assert error_line("usage: x\nerror: stack 'a' has no stack file\n") == "stack 'a' has no stack file"
+    multi = "error: invalid stack config (2 problems):\n  - a: bad\n  - b: bad\n"
+    assert error_line(multi) == "invalid stack config (2 problems): - a: bad - b: bad"
+    assert error_line("Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'x'\n") == (
+        "ModuleNotFoundError: No module named 'x'"
+    )

@@ -1,0 +1,163 @@
+"""Markdown reports for PR comments: marker, summary first, loud losses, escaping, secrets, GitHub's size limit."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+
+from offline import render
+from offline.diff import APP_ROLE_ASSIGNMENT, ASSIGNMENTS_COMPONENT, compare, head_only
+from offline.markdown import GITHUB_LIMIT, diff_markdown, esc, marker, preview_markdown
+from tests.support import config, run
+
+STACK_URN = "urn:pulumi:dev::webex-scim::pulumi:pulumi:Stack::webex-scim-dev"
+COMPONENT_URN = f"urn:pulumi:dev::webex-scim::{ASSIGNMENTS_COMPONENT}::assignments"
+
+
+def _assignments_doc(users: list[str]) -> dict[str, Any]:
+    steps = [
+        {
+            "op": "create",
+            "urn": STACK_URN,
+            "type": "pulumi:pulumi:Stack",
+            "name": "webex-scim-dev",
+            "parent": None,
+            "inputs": {},
+            "protect": False,
+            "retainOnDelete": False,
+        },
+        {
+            "op": "create",
+            "urn": COMPONENT_URN,
+            "type": ASSIGNMENTS_COMPONENT,
+            "name": "assignments",
+            "parent": STACK_URN,
+            "inputs": {"rollout": "full", "principals": [{"kind": "user", "ref": u, "role": None} for u in users]},
+            "protect": False,
+            "retainOnDelete": False,
+        },
+    ]
+    for u in users:
+        steps.append(
+            {
+                "op": "create",
+                "urn": f"urn:pulumi:dev::webex-scim::{ASSIGNMENTS_COMPONENT}${APP_ROLE_ASSIGNMENT}::user-{u}",
+                "type": APP_ROLE_ASSIGNMENT,
+                "name": f"user-{u}",
+                "parent": COMPONENT_URN,
+                "inputs": {"appRoleId": "[unknown]", "principalObjectId": u, "resourceObjectId": "[unknown]"},
+                "protect": False,
+                "retainOnDelete": False,
+            }
+        )
+    return {
+        "project": "webex-scim",
+        "stack": "dev",
+        "steps": steps,
+        "outputs": {"assignedPrincipals": users},
+        "policyViolations": [],
+        "warnings": [],
+        "changeSummary": {"create": len(steps)},
+    }
+
+
+def _ids(n: int, seed: int) -> list[str]:
+    return [str(uuid.UUID(int=seed * 10**6 + i)) for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def big_change() -> dict[str, Any]:
+    """5,000 assignments replaced by 5,000 others: 5,000 creates, 5,000 deletes, 5,000 principals losing access."""
+    doc = compare(_assignments_doc(_ids(5000, 1)), _assignments_doc(_ids(5000, 2)))
+    doc["base"] = {"ref": "origin/main", "ok": True, "error": None}
+    doc["head"] = {"ok": True, "error": None}
+    return doc
+
+
+def test_5000_assignment_change_fits_a_comment_with_the_summary_intact(big_change: dict[str, Any]) -> None:
+    text = diff_markdown(big_change)
+    assert len(text) < GITHUB_LIMIT
+    lines = text.splitlines()
+    assert lines[0] == "<!-- webex-scim-preview:dev -->"
+    summary = lines[1]
+    assert "5000 to create" in summary and "5000 to delete" in summary and "1 unchanged" in summary
+    assert "5000 principals lose access" in summary
+    assert "[!CAUTION]" in text and "Loses access" in text  # the loud section is there, however trimmed
+    assert re.search(r"Trimmed [\d,]+ lines \(~[\d,]+ characters\)", text)
+    assert text.rstrip().endswith("</sub>")
+
+
+def test_5000_assignment_preview_fits_too() -> None:
+    text = preview_markdown(_assignments_doc(_ids(5000, 3)))
+    assert len(text) < GITHUB_LIMIT
+    assert text.splitlines()[0] == "<!-- webex-scim-preview:dev -->"
+    assert "5002 to create" in text.splitlines()[1]
+    assert "Trimmed" in text
+
+
+def test_small_reports_are_not_trimmed() -> None:
+    text = diff_markdown(
+        {
+            **compare(_assignments_doc(["a"]), _assignments_doc(["a", "b"])),
+            "base": {"ref": "main", "ok": True, "error": None},
+        }
+    )
+    assert "Trimmed" not in text
+    assert "gains access" in text
+
+
+def test_marker_is_stable_and_safe() -> None:
+    assert marker("dev") == "<!-- webex-scim-preview:dev -->"
+    assert "-->" not in marker("x --> <b>")[: -len(" -->")]
+
+
+def test_values_are_escaped() -> None:
+    nasty = "a|b `code` <script>alert(1)</script> *bold* [link](http://x) _u_"
+    escaped = esc(nasty)
+    assert "<script>" not in escaped and "&lt;script&gt;" in escaped
+    for ch in "|`*[]_":
+        assert f"\\{ch}" in escaped
+    doc = _assignments_doc([nasty])
+    text = preview_markdown(doc)
+    assert "<script>" not in text
+    row = next(line for line in text.splitlines() if "user-a" in line)
+    assert len(re.findall(r"(?<!\\)\|", row)) == 5  # 4 cells: the value's pipe did not split the row
+
+
+def test_base_failure_is_loud_and_claims_no_change() -> None:
+    doc = head_only(_assignments_doc(["a"]))
+    doc["base"] = {"ref": "origin/main", "ok": False, "error": "git ref 'origin/main' is not a commit here"}
+    doc["head"] = {"ok": True, "error": None}
+    text = diff_markdown(doc)
+    assert "base failed to run: git ref 'origin/main' is not a commit here" in text
+    assert "to create" not in text.splitlines()[1]
+    assert "Resources of this change (3)" in text
+
+
+def test_head_failure_is_reported() -> None:
+    doc = {
+        "project": "webex-scim",
+        "stack": "dev",
+        "steps": [],
+        "policyViolations": [],
+        "base": {"ref": "main", "ok": True, "error": None},
+        "head": {"ok": False, "error": "webex-scim:orgId: 'x' is not a Webex org ID"},
+    }
+    text = diff_markdown(doc)
+    assert "the preview of this change failed" in text.splitlines()[1]
+    assert "webex-scim:orgId" in text
+
+
+def test_secrets_never_reach_markdown(canary: str) -> None:
+    """A real run with the canary as the token: neither report contains it."""
+    result = run(config(), token=canary)
+    doc = render.document(result, [])
+    assert canary not in preview_markdown(doc)
+    other = render.document(run(config(assignments=[{"user": "someone.else@contoso.com"}])), [])
+    diffed = {**compare(other, doc), "base": {"ref": "main", "ok": True, "error": None}}
+    text = diff_markdown(diffed)
+    assert canary not in text
+    assert "[secret]" in preview_markdown(doc)
