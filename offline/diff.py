@@ -558,10 +558,14 @@ class _ForkedChild:
 
 
 def _within(path: str | None, tree: Path) -> bool:
+    """Whether `path` is the project's own code in `tree`; a virtualenv inside the tree (`.venv`) is not."""
     if not path:
         return False
     try:
-        return Path(path).resolve().is_relative_to(tree)
+        resolved = Path(path).resolve()
+        if "site-packages" in resolved.parts or resolved.is_relative_to(Path(sys.prefix).resolve()):
+            return False
+        return resolved.is_relative_to(tree)
     except (OSError, ValueError):
         return False
 

@@ -458,3 +458,17 @@ def test_error_line() -> None:
     assert error_line("Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'x'\n") == (
         "ModuleNotFoundError: No module named 'x'"
     )
+
+
+def test_diff_of_this_checkout_against_head_runs_both_sides(tmp_path, capsys):
+    """The project itself, with its .venv inside the tree (as `make test` makes it): the base side must still
+    find the venv's libraries while loading the project's code from the base revision."""
+    from offline.cli import main as cli_main
+    from tests.support import ROOT
+
+    out = tmp_path / "diff.json"
+    code = cli_main(["diff", "--stack", "dev", "--base", "HEAD", "--json", str(out), "--project-dir", str(ROOT)])
+    capsys.readouterr()
+    doc = json.loads(out.read_text())
+    assert doc["base"]["ok"] is True, doc["base"]
+    assert code == 0
