@@ -63,7 +63,8 @@ def preview(args: argparse.Namespace) -> int:
         if pack is not None:
             stream = pack.stream(project=cfg.project, stack=cfg.stack, policy_config=policy_config)
         run = run_program(cfg, on_register=stream.submit if stream else None)
-        violations: list[PolicyViolation] = stream.finish(run.resources).violations if stream else []
+        report = stream.finish(run.resources) if stream else None
+        violations: list[PolicyViolation] = report.violations if report else []
     finally:
         if pack is not None:
             pack.close()
@@ -72,7 +73,8 @@ def preview(args: argparse.Namespace) -> int:
     if args.json_path == "-":
         sys.stdout.write(render.dumps(doc))
     else:
-        render.print_tree(render.tree_lines(run, violations, details=not args.no_details))
+        outcomes = report.outcomes if report else None
+        render.print_tree(render.tree_lines(run, violations, details=not args.no_details, outcomes=outcomes))
         if args.json_path:
             Path(args.json_path).write_text(render.dumps(doc), encoding="utf-8")
     if args.markdown:

@@ -58,6 +58,7 @@ _GRPC_OPTIONS = [
 ]
 _RPC_TIMEOUT = 300.0
 _STDERR_TAIL_LINES = 25
+_CANT_RUN = "can't run policy "  # how pulumi_policy words a check that needs values unknown during a preview
 
 
 @dataclass(frozen=True)
@@ -709,6 +710,7 @@ class PolicyPack:
         by_urn = {r.urn: r for r in resources}
         violations: list[PolicyViolation] = []
         failed: set[str] = set()
+        unknown: set[str] = set()
         evaluated: collections.Counter[str] = collections.Counter()
         reasons: dict[str, str] = {}
         resource_policies = [p.name for p in policies if p.kind != "stack" and levels[p.name][0] != "disabled"]
@@ -718,7 +720,8 @@ class PolicyPack:
             reasons.update(skipped)
             evaluated.update(name for name in resource_policies if name not in skipped)
             for d in response.diagnostics:
-                failed.add(d.policyName)
+                # The SDK's "can't run policy ... during preview" advisory: unknown until deploy, not a failure.
+                (unknown if d.message.startswith(_CANT_RUN) else failed).add(d.policyName)
                 # As the CLI: a resource diagnostic always belongs to the resource analyzed, whatever urn it names.
                 violations.append(_violation(d, resource.urn))
 
@@ -740,7 +743,7 @@ class PolicyPack:
             )
         stack_skipped = {na.policy_name: na.reason for na in stack_response.not_applicable}
         for d in stack_response.diagnostics:
-            failed.add(d.policyName)
+            (unknown if d.message.startswith(_CANT_RUN) else failed).add(d.policyName)
             # A stack diagnostic names a resource of the stack, or the stack as a whole (None).
             violations.append(_violation(d, d.urn if d.urn in by_urn else None))
 
@@ -751,6 +754,8 @@ class PolicyPack:
                 outcomes[p.name] = "disabled"
             elif p.name in failed:
                 outcomes[p.name] = "failed"
+            elif p.name in unknown:
+                outcomes[p.name] = "unknown-at-preview"
             elif p.kind == "stack" and p.name in stack_skipped:
                 outcomes[p.name] = "not-applicable"
                 not_applicable[p.name] = stack_skipped[p.name]

@@ -139,7 +139,12 @@ def _children(resources: list[RecordedResource]) -> dict[str | None, list[Record
 
 
 def tree_lines(
-    run: ProgramRun, violations: list[PolicyViolation], *, details: bool = True, pack_label: str | None = None
+    run: ProgramRun,
+    violations: list[PolicyViolation],
+    *,
+    details: bool = True,
+    pack_label: str | None = None,
+    outcomes: dict[str, str] | None = None,
 ) -> list[tuple[str, str]]:
     """(style, text) lines of the preview, in the order `pulumi preview` prints them."""
     lines: list[tuple[str, str]] = [
@@ -180,9 +185,18 @@ def tree_lines(
             style = "red" if v.enforcement_level == "mandatory" else "yellow"
             lines.append((style, f"{pad}{v.enforcement_level}: [{v.policy}] {v.message}"))
 
-    if violations:
+    if violations or outcomes:
         lines += [("", ""), ("bold", "Policies:")]
-        lines.append(("", f"    {pack_label or 'webex-scim-guard'}"))
+        label = pack_label or "webex-scim-guard"
+        if outcomes:
+            # As the CLI's summary: a rule with nothing to check is "not applicable", never counted as passed.
+            counts = Counter(outcomes.values())
+            parts = [
+                f"{counts[k]} {k.replace('-', ' ')}"
+                for k in ("passed", "failed", "unknown-at-preview", "not-applicable", "disabled")
+            ]
+            label += f": {len(outcomes)} rules, " + ", ".join(p for p in parts if not p.startswith("0 "))
+        lines.append(("", f"    {label}"))
         for v in violations:
             style = "red" if v.enforcement_level == "mandatory" else "yellow"
             where = f"  ({by_urn[v.urn].type}: {by_urn[v.urn].name})" if v.urn in by_urn else ""
