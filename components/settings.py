@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from . import catalog
-from .graph.client import DEFAULT_GRAPH_BASE_URL
+from .graph.errors import DEFAULT_GRAPH_BASE_URL
 from .mapping_settings import MappingSettings
 
 PROJECT = "webex-scim"

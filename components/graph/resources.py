@@ -18,14 +18,17 @@ import hmac
 import secrets as _secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic as dyn
 from pulumi.runtime import rpc
 
 from components.graph import schema as schema_ops
-from components.graph.client import DEFAULT_GRAPH_BASE_URL, GraphClient, GraphError
+from components.graph.errors import DEFAULT_GRAPH_BASE_URL, GraphError
+
+if TYPE_CHECKING:
+    from components.graph.client import GraphClient
 from components.mapping_settings import MappingSettings, attribute_mappings_inputs
 
 # Job status codes (synchronizationStatus.code) in which a job does not run until started.
@@ -56,6 +59,9 @@ def _base_url(props: Mapping[str, Any]) -> str:
 
 
 def _client(props: Mapping[str, Any], *, fresh: bool = False) -> GraphClient:
+    # Imported here: a preview never calls Graph, so it need not load httpx and azure-identity.
+    from components.graph.client import GraphClient
+
     return GraphClient.from_environment(_base_url(props), fresh_principal=fresh)
 
 
