@@ -30,13 +30,18 @@ def test_the_schema_catches_a_broken_project_file():
     raise AssertionError("an unknown config type must not validate")
 
 
-def test_token_is_declared_secret_and_every_declared_key_is_a_setting():
+def test_no_declared_config_key_can_block_a_stack_before_the_program_explains():
+    """The CLI fails a stack that leaves a declared project key unset unless the declaration has a default (and
+    type-checks declared keys, which cannot describe objects): declared keys need a default matching settings."""
     from components.settings import Settings
 
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    assert project["config"]["scimToken"]["secret"] is True
-    fields = {f.alias or name for name, f in Settings.model_fields.items()} | {"scimToken"}
-    assert set(project["config"]) <= fields
+    declared = project.get("config") or {}
+    fields = {f.alias or name: f for name, f in Settings.model_fields.items()}
+    for key, declaration in declared.items():
+        assert isinstance(declaration, dict) and "default" in declaration, key
+        assert key in fields, f"{key} is not a webex-scim setting"
+        assert declaration["default"] == fields[key].default, key
 
 
 def test_dev_stack_has_no_token_in_clear():
