@@ -42,6 +42,7 @@ def test_no_declared_config_key_can_block_a_stack_before_the_program_explains():
         assert isinstance(declaration, dict) and "default" in declaration, key
         assert key in fields, f"{key} is not a webex-scim setting"
         assert declaration["default"] == fields[key].default, key
+    assert declared, "declare the defaulted keys, so `pulumi config` shows them"
 
 
 def test_dev_stack_has_no_token_in_clear():
