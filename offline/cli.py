@@ -46,28 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def preview(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.project_dir, stack=args.stack, config_file=args.config_file)
-    policy_config = None
-    pack = None
+    analysis = None
     if not args.no_policies:
-        from .policy import PolicyPack, load_policy_config
+        from .policy import load_policy_config, start_analysis
 
-        if args.policy_config is not None:
-            policy_config = load_policy_config(args.policy_config)
-        # Started before the program runs, and fed each resource as it registers: the pack starts up and
-        # analyzes on the second core while the program goes on, as the engine does.
-        pack = PolicyPack(args.project_dir / "policies")
+        policy_config = load_policy_config(args.policy_config) if args.policy_config is not None else None
+        # Started before the program runs and fed each resource as it registers: the pack starts up and analyzes
+        # on the second core while the program goes on, as the engine does.
+        analysis = start_analysis(
+            args.project_dir / "policies", project=cfg.project, stack=cfg.stack, policy_config=policy_config
+        )
     try:
         from .engine import run_program
 
-        stream = None
-        if pack is not None:
-            stream = pack.stream(project=cfg.project, stack=cfg.stack, policy_config=policy_config)
-        run = run_program(cfg, on_register=stream.submit if stream else None)
-        report = stream.finish(run.resources) if stream else None
+        run = run_program(cfg, on_register=analysis.submit if analysis else None)
+        report = analysis.finish(run.resources) if analysis else None
         violations: list[PolicyViolation] = report.violations if report else []
     finally:
-        if pack is not None:
-            pack.close()
+        if analysis is not None:
+            analysis.close()
 
     doc = render.document(run, violations)
     if args.json_path == "-":

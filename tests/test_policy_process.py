@@ -1,0 +1,87 @@
+"""The policy pack (and the process that talks to it) never outlives the preview, also on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support import ROOT
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Pids whose environment carries `marker` (children inherit it: the forked client and the pack)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _wait_gone(marker: str, seconds: float = 5.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while (left := _processes_with(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+def _env(marker: str) -> dict[str, str]:
+    return {**os.environ, "WEBEX_SCIM_TEST_MARKER": marker}
+
+
+def test_no_process_is_left_after_a_preview():
+    marker = f"marker-{uuid.uuid4().hex}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--no-details"],
+        cwd=ROOT,
+        env=_env(marker),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "webex-scim-guard: 15 rules" in proc.stdout  # the pack did run
+    assert _wait_gone(marker) == []
+
+
+@pytest.mark.parametrize("to_group", [False, True], ids=["signal-to-preview", "ctrl-c-to-process-group"])
+def test_no_process_is_left_after_ctrl_c(tmp_path, to_group):
+    stack = yaml.safe_load((ROOT / "tests" / "stacks" / "Pulumi.compliant.yaml").read_text())
+    users = [{"user": str(uuid.UUID(int=i + 1))} for i in range(1500)]
+    stack["config"].update({"webex-scim:rollout": "full", "webex-scim:assignments": users})
+    path = tmp_path / "Pulumi.big.yaml"
+    path.write_text(yaml.safe_dump(stack))
+    marker = f"marker-{uuid.uuid4().hex}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-details"],
+        cwd=ROOT,
+        env=_env(marker),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=to_group,  # its own group, so a terminal's Ctrl-C can be imitated with killpg
+    )
+    deadline = time.monotonic() + 20
+    while len(_processes_with(marker)) < 3 and time.monotonic() < deadline:  # the preview, the client, the pack
+        time.sleep(0.05)
+    assert len(_processes_with(marker)) >= 3
+    if to_group:
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: every process of the foreground group
+    else:
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert _wait_gone(marker) == []
