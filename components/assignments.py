@@ -13,30 +13,32 @@ from .settings import Assignment, DeployTimeError
 
 
 def pick_role_id(app_roles: Sequence[Mapping[str, Any]] | None, wanted: str | None) -> str:
-    """The app role id to assign: the configured role value, or the app's only role that is not Default Access.
+    """The app role id to assign: the configured role (by value or display name), or the app's only role.
 
     Users assigned Default Access are not provisioned (Microsoft's Webex tutorial), so the all-zero id is never
-    returned; anything ambiguous fails the deployment with the role values the app actually has.
+    returned. Gallery roles may have no `value` (SAML apps' `msiam_access`), so they are named by display name too.
+    Anything ambiguous fails the deployment with the roles the app actually has.
     """
     roles = [
-        {"value": r.get("value"), "id": r.get("id")}
+        {"id": str(r["id"]), "names": [n for n in (r.get("value"), r.get("displayName")) if n]}
         for r in (app_roles or [])
-        if r.get("id") and r.get("id") != DEFAULT_ACCESS_ROLE_ID and r.get("value") and r.get("enabled", True)
+        if r.get("id") and r.get("id") != DEFAULT_ACCESS_ROLE_ID and r.get("enabled") is not False
     ]
-    values = ", ".join(sorted(str(r["value"]) for r in roles)) or "(none besides Default Access)"
+    listed = ", ".join(sorted(r["names"][0] if r["names"] else r["id"] for r in roles))
+    values = listed or "(none besides Default Access)"
     if wanted:
         for role in roles:
-            if role["value"] == wanted:
-                return str(role["id"])
+            if wanted in role["names"]:
+                return role["id"]
         raise DeployTimeError(
             f"webex-scim:assignmentRole: the app has no role {wanted!r}; its roles are: {values}. "
             "Fix: pulumi config set assignmentRole <one of those>"
         )
     if len(roles) == 1:
-        return str(roles[0]["id"])
+        return roles[0]["id"]
     raise DeployTimeError(
         f"webex-scim:assignmentRole: not set and the app has {len(roles)} assignable roles ({values}); "
-        "choose one: pulumi config set assignmentRole <role value>"
+        "choose one: pulumi config set assignmentRole <role value or display name>"
     )
 
 
@@ -103,4 +105,9 @@ def _role_dict(role: Any) -> dict[str, Any]:
     """ServicePrincipalAppRole outputs arrive as typed objects or dicts depending on the engine; read either."""
     if isinstance(role, Mapping):
         return dict(role)
-    return {k: getattr(role, k, None) for k in ("id", "value", "enabled")}
+    return {
+        "id": getattr(role, "id", None),
+        "value": getattr(role, "value", None),
+        "displayName": getattr(role, "display_name", None),
+        "enabled": getattr(role, "enabled", None),
+    }

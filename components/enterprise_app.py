@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_azuread as azuread
 
 from . import catalog
 from .settings import AppSettings
+
+HIDE_APP_TAG = "HideApp"  # the portal's "Visible to users? = No"
+
+
+def with_hide_tag(tags: Sequence[str] | None, hide: bool) -> list[str]:
+    """The service principal's tags with HideApp added or removed, and every other tag kept as it was.
+
+    Tags are one list that a write replaces whole: the gallery and SSO tags the app already carries (which the
+    portal relies on to list and configure it) must go back unchanged.
+    """
+    kept = [t for t in (tags or []) if t != HIDE_APP_TAG]
+    return [*kept, HIDE_APP_TAG] if hide else kept
+
+
+def _or_none(value: str | None) -> str | None:
+    """Graph reports an unset string as "", which the provider's validators refuse as an input."""
+    return value or None
 
 
 class WebexEnterpriseApp(pulumi.ComponentResource):
@@ -18,6 +37,9 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
 
     Adopted app: SSO setup already created the app, so only its service principal is managed, with
     `retain_on_delete`: destroying this stack must never delete an app that sign-in depends on.
+
+    Either way `use_existing` rewrites the service principal from our inputs, so what we do not manage is read
+    from the existing one and written back as it was (tags, SSO mode and settings, notes).
     """
 
     service_principal: azuread.ServicePrincipal
@@ -26,30 +48,33 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, app: AppSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         adopted = app.existing_service_principal_object_id
-        facts = {"displayName": app.display_name, "adopted": adopted is not None, "templateId": app.template_id}
+        facts = {
+            "displayName": app.display_name,
+            "adopted": adopted is not None,
+            "templateId": app.template_id,
+            "hideFromUsers": app.hide_from_users,
+            "assignmentRequired": app.assignment_required,
+        }
         super().__init__("webex-scim:index:WebexEnterpriseApp", name, facts, opts)
-        # Replace the whole tag set the way the portal does: keep the "enterprise app" and "gallery" tags a gallery
-        # instance carries (dropping them hides the app from the Enterprise applications list), add HideApp if asked.
-        feature_tags = [azuread.ServicePrincipalFeatureTagArgs(enterprise=True, gallery=True, hide=app.hide_from_users)]
+        lookup = pulumi.InvokeOutputOptions(parent=self)
 
         if adopted:
-            existing = azuread.get_service_principal_output(
-                object_id=adopted, opts=pulumi.InvokeOutputOptions(parent=self)
-            )
-            client_id: pulumi.Input[str] = existing.client_id
-            # use_existing rewrites the service principal from our inputs: carry its sign-in settings over,
-            # or adopting the app would switch off the SAML SSO it already serves.
+            existing = azuread.get_service_principal_output(object_id=adopted, opts=lookup)
+            # The SSO settings of the app sign-in already uses.
             extra = {
-                "preferred_single_sign_on_mode": existing.preferred_single_sign_on_mode,
-                "login_url": existing.login_url,
+                "preferred_single_sign_on_mode": existing.preferred_single_sign_on_mode.apply(_or_none),
+                "login_url": existing.login_url.apply(_or_none),
                 "notification_email_addresses": existing.notification_email_addresses,
+                "alternative_names": existing.alternative_names,
+                "description": existing.description.apply(_or_none),
+                "notes": existing.notes.apply(_or_none),
             }
             sp_opts = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         else:
             template_id = (
                 app.template_id
                 or azuread.get_application_template_output(
-                    display_name=catalog.catalog()["galleryAppName"], opts=pulumi.InvokeOutputOptions(parent=self)
+                    display_name=catalog.catalog()["galleryAppName"], opts=lookup
                 ).template_id
             )
             self.application = azuread.ApplicationFromTemplate(
@@ -58,15 +83,19 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
                 template_id=template_id,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            client_id = self.application.application_id
+            # The template made the service principal; its client id and tags are read from it (the template
+            # resource's `application_id` is a resource path, not the client id).
+            existing = azuread.get_service_principal_output(
+                object_id=self.application.service_principal_object_id, opts=lookup
+            )
             extra = {}
             sp_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.application])
 
         self.service_principal = azuread.ServicePrincipal(
             "service-principal",
-            client_id=client_id,
+            client_id=existing.client_id,
             use_existing=True,
-            feature_tags=feature_tags,
+            tags=existing.tags.apply(lambda tags: with_hide_tag(tags, app.hide_from_users)),
             app_role_assignment_required=app.assignment_required,
             owners=app.owners or None,
             opts=sp_opts,

@@ -17,6 +17,11 @@ from .graph.resources import AttributeMappings, CredentialCheck, JobRestart, Syn
 from .settings import Settings
 
 
+def graph_job_id(resource_path: str) -> str:
+    """The Graph job id (`<template>.<hex>.<guid>`) from the provider's `/servicePrincipals/…/jobs/<id>` path."""
+    return resource_path.rsplit("/jobs/", 1)[-1]
+
+
 def notification_settings(settings: Settings) -> str:
     """The SyncNotificationSettings value: failure emails plus the accidental-deletion guard."""
     threshold = settings.provisioning.delete_threshold
@@ -87,7 +92,11 @@ class ProvisioningJob(pulumi.ComponentResource):
             "enabled": prov.enabled,
         }
         super().__init__("webex-scim:index:ProvisioningJob", name, self.facts, opts)
-        sp_id = service_principal.id
+        # Two spellings of the same ids: the azuread synchronization resources take Terraform-style resource paths
+        # (`/servicePrincipals/{objectId}`, the job's `/servicePrincipals/{sp}/synchronization/jobs/{jobId}`);
+        # Graph, and so our own dynamic resources, takes the bare object id and the bare job id.
+        sp_path = pulumi.Output.concat("/servicePrincipals/", service_principal.object_id)
+        sp_id = service_principal.object_id
         graph = settings.graph_base_url
 
         def child(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
@@ -105,15 +114,15 @@ class ProvisioningJob(pulumi.ComponentResource):
 
         # Provisioning Status On/Off. Graph creates jobs disabled; the provider starts it when enabled.
         self.job = azuread.SynchronizationJob(
-            "job", service_principal_id=sp_id, template_id=template_id, enabled=prov.enabled, opts=child()
+            "job", service_principal_id=sp_path, template_id=template_id, enabled=prov.enabled, opts=child()
         )
-        self.job_id = self.job.id
+        self.job_id = self.job.id.apply(graph_job_id)
 
         # "Test Connection": a bad token fails `pulumi up` here with Webex's answer, before it is saved.
         self.credential_check = CredentialCheck(
             "credential-check",
             service_principal_id=sp_id,
-            job_id=self.job.id,
+            job_id=self.job_id,
             tenant_url=settings.effective_tenant_url,
             token=token,
             graph_base_url=graph,
@@ -121,7 +130,7 @@ class ProvisioningJob(pulumi.ComponentResource):
         )
         self.secret = azuread.SynchronizationSecret(
             "credentials",
-            service_principal_id=sp_id,
+            service_principal_id=sp_path,
             credentials=secret_credentials(settings, token),
             opts=child(self.credential_check),
         )
@@ -131,7 +140,7 @@ class ProvisioningJob(pulumi.ComponentResource):
             "attribute-mappings",
             settings.mappings,
             service_principal_id=sp_id,
-            job_id=self.job.id,
+            job_id=self.job_id,
             graph_base_url=graph,
             opts=child(self.secret),
         )
@@ -141,7 +150,7 @@ class ProvisioningJob(pulumi.ComponentResource):
             self.restart = JobRestart(
                 "restart",
                 service_principal_id=sp_id,
-                job_id=self.job.id,
+                job_id=self.job_id,
                 request_id=prov.restart_request,
                 graph_base_url=graph,
                 opts=child(self.secret, self.mappings),
@@ -151,7 +160,7 @@ class ProvisioningJob(pulumi.ComponentResource):
             # Provision on demand: the article's first check, one user, before the whole scope follows.
             self.provision_pilot = azuread.SynchronizationJobProvisionOnDemand(
                 "provision-pilot-user",
-                service_principal_id=sp_id,
+                service_principal_id=sp_path,
                 synchronization_job_id=self.job.id,
                 parameters=[
                     azuread.SynchronizationJobProvisionOnDemandParameterArgs(
@@ -167,4 +176,4 @@ class ProvisioningJob(pulumi.ComponentResource):
                 triggers={"user": pilot_user_object_id, "mappings": mappings_fingerprint(settings)},
                 opts=child(self.secret, self.mappings),
             )
-        self.register_outputs({**self.facts, "jobId": self.job.id, "ruleId": self.mappings.ruleId})
+        self.register_outputs({**self.facts, "jobId": self.job_id, "ruleId": self.mappings.ruleId})

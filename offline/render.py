@@ -176,7 +176,7 @@ def tree_lines(
     for prefix, r in rows:
         lines.append(("green", f" +   {prefix + r.type:<{width}}{r.name:<34}create"))
         pad = " " * (5 + len(prefix) + 3)
-        if details and r.custom:
+        if details:  # custom resources' inputs, and the settings a component records
             for key, value in display_inputs(r.inputs).items():
                 lines += [("dim", pad + text) for text in detail_lines(key, value)]
             if r.options.get("retainOnDelete"):

@@ -112,12 +112,19 @@ def good_inputs() -> dict[str, dict[str, Any]]:
     """Inputs of every registration of a healthy pilot stack, by part name (see TYPES)."""
     return {
         "root": {"orgId": ORG_ID, "offer": "commercial", "rollout": "pilot"},
-        "app": {"displayName": "Cisco Webex", "adopted": False, "templateId": None},
+        "app": {
+            "displayName": "Cisco Webex",
+            "adopted": False,
+            "templateId": None,
+            "hideFromUsers": True,
+            "assignmentRequired": True,
+        },
         "gallery": {"displayName": "Cisco Webex", "templateId": UNKNOWN},
         "sp": {
             "clientId": UNKNOWN,
             "useExisting": True,
-            "featureTags": [{"enterprise": True, "gallery": True, "hide": True}],
+            # As the program writes them: the app's own tags, plus HideApp.
+            "tags": ["WindowsAzureActiveDirectoryIntegratedApp", "HideApp"],
             "appRoleAssignmentRequired": True,
         },
         "assignments": {

@@ -46,7 +46,8 @@ def test_new_app_inputs():
     assert inputs(result, "service-principal") == {
         "appRoleAssignmentRequired": True,
         "clientId": UNKNOWN_TEXT,
-        "featureTags": [{"enterprise": True, "gallery": True, "hide": True}],
+        # The app's own tags plus HideApp: its tags are read from the tenant, so unknown in a preview.
+        "tags": UNKNOWN_TEXT,
         "useExisting": True,
     }
     sp = by_name(result)["service-principal"]
@@ -60,7 +61,8 @@ def test_app_settings_flow_into_the_service_principal():
     result = run(config(app=app))
     assert inputs(result, "gallery-app")["displayName"] == "Webex (Contoso)"
     sp = inputs(result, "service-principal")
-    assert sp["featureTags"] == [{"enterprise": True, "gallery": True, "hide": False}]
+    assert sp["tags"] == UNKNOWN_TEXT
+    assert inputs(result, "app")["hideFromUsers"] is False  # what the tags are built from, for reviewers
     assert sp["appRoleAssignmentRequired"] is False
     assert sp["owners"] == [owner]
 
@@ -81,9 +83,17 @@ def test_adopted_app_is_retained_and_no_gallery_app_is_made():
     sp_inputs = inputs(result, "service-principal")
     assert sp_inputs["useExisting"] is True
     assert sp_inputs["clientId"] == UNKNOWN_TEXT  # read from the existing service principal at deploy time
-    assert sp_inputs["featureTags"] == [{"enterprise": True, "gallery": True, "hide": True}]
-    # Its SSO settings are carried over from the existing service principal, not cleared.
-    assert sp_inputs["preferredSingleSignOnMode"] == UNKNOWN_TEXT
+    assert sp_inputs["tags"] == UNKNOWN_TEXT
+    # What we do not manage is carried over from the existing service principal, not cleared.
+    for carried in (
+        "preferredSingleSignOnMode",
+        "loginUrl",
+        "notificationEmailAddresses",
+        "alternativeNames",
+        "description",
+        "notes",
+    ):
+        assert sp_inputs[carried] == UNKNOWN_TEXT, carried
 
 
 def test_pilot_assignment_targets_the_service_principal():
@@ -149,6 +159,8 @@ def test_tenant_url_override_and_scope_all_and_threshold_off():
 def test_job_is_automatic_and_created_first():
     result = run(config())
     assert inputs(result, "job") == {"enabled": True, "servicePrincipalId": UNKNOWN_TEXT, "templateId": "ciscowebex"}
+    # The provider wants a resource path for the service principal; it is built from the (unknown) object id.
+    assert inputs(result, "credentials")["servicePrincipalId"] == UNKNOWN_TEXT
     off = run(config(provisioning={"templateId": "ciscowebex", "enabled": False}))
     assert inputs(off, "job")["enabled"] is False
 

@@ -15,12 +15,21 @@ from components.settings import Assignment, DeployTimeError
 
 USER_ROLE = {"id": "7ca6ce96-0000-4a3b-9b1c-2f5e8d7a6b01", "value": "User", "enabled": True}
 ADMIN_ROLE = {"id": "1b2c3d4e-0000-4a3b-9b1c-2f5e8d7a6b02", "value": "Admin", "enabled": True}
-MSIAM = {"id": "b9632174-0000-4a3b-9b1c-2f5e8d7a6b03", "value": None, "enabled": True}  # SAML apps' valueless role
+# SAML gallery apps' role: no value, only a display name.
+MSIAM = {"id": "b9632174-0000-4a3b-9b1c-2f5e8d7a6b03", "value": None, "displayName": "msiam_access", "enabled": True}
 DEFAULT_ACCESS = {"id": DEFAULT_ACCESS_ROLE_ID, "value": "", "enabled": True}
 
 
 def test_the_only_webex_role_is_picked_and_default_access_never():
-    assert pick_role_id([DEFAULT_ACCESS, MSIAM, USER_ROLE], None) == USER_ROLE["id"]
+    assert pick_role_id([DEFAULT_ACCESS, USER_ROLE], None) == USER_ROLE["id"]
+
+
+def test_a_role_without_value_counts_and_is_named_by_display_name():
+    with pytest.raises(DeployTimeError) as err:
+        pick_role_id([DEFAULT_ACCESS, MSIAM, USER_ROLE], None)
+    assert "User, msiam_access" in str(err.value)
+    assert pick_role_id([MSIAM, USER_ROLE], "msiam_access") == MSIAM["id"]
+    assert pick_role_id([DEFAULT_ACCESS, MSIAM], None) == MSIAM["id"]
 
 
 def test_a_configured_role_value_is_used():

@@ -21,6 +21,7 @@ APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
 SYNCHRONIZATION_SECRET = "azuread:index/synchronizationSecret:SynchronizationSecret"
 PROVISIONING_JOB = "webex-scim:index:ProvisioningJob"
 ASSIGNMENTS = "webex-scim:index:Assignments"
+ENTERPRISE_APP = "webex-scim:index:WebexEnterpriseApp"
 ATTRIBUTE_MAPPINGS = "pulumi-python:dynamic/webex:AttributeMappings"
 
 
