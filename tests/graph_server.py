@@ -2,7 +2,12 @@
 
 `ThreadingHTTPServer` on 127.0.0.1, port 0. It implements what the dynamic resources call, records every request
 (method, path, headers, body), and injects faults on demand: a status with or without `Retry-After` (429, 503, 500,
-replication 404/409), a dropped connection, and edits of a stored schema behind the client's back (drift).
+replication 404/409), a dropped connection, and edits of a stored schema or of a job's on/off state behind the
+client's back (drift).
+
+Jobs move between states as in Graph: POST jobs creates one with schedule.state Disabled and status.code NotRun;
+start makes both Active (clearing a pause or a quarantine); pause sets status.code Paused and schedule.state to
+`pause_schedule_state` (Disabled by default; set it to "Paused" to check a caller does not depend on which).
 
 The default schema is a compact but realistic Cisco Webex job schema: one synchronization rule with a User -> Webex
 user object mapping (the Webex default mappings plus template extras), a Group object mapping, and two directory
@@ -355,6 +360,7 @@ class _State:
     secrets: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     log: list[Recorded] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    pause_schedule_state: str = "Disabled"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -537,9 +543,7 @@ class _Server(ThreadingHTTPServer):
 
     def op_start(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
         with self.state.lock:
-            job = self.state.jobs[p["job"]]
-            job["status"]["code"] = "Active"
-            job["schedule"]["state"] = "Active"
+            self.switch(self.state.jobs[p["job"]], on=True)
         return 204, None
 
     def op_restart(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
@@ -549,22 +553,43 @@ class _Server(ThreadingHTTPServer):
 
     def op_pause(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
         with self.state.lock:
-            self.state.jobs[p["job"]]["status"]["code"] = "Paused"
-            self.state.jobs[p["job"]]["schedule"]["state"] = "Paused"
+            self.switch(self.state.jobs[p["job"]], on=False)
         return 204, None
 
-    def add_job(self, job_id: str, *, status: str = "NotRun") -> None:
+    def switch(self, job: dict[str, Any], *, on: bool) -> None:
+        """What start (on) and pause (off) do to a job; the caller holds the lock."""
+        if on:
+            job["status"]["code"] = "Active"
+            job["status"]["quarantine"] = None
+            job["schedule"]["state"] = "Active"
+        else:
+            job["status"]["code"] = "Paused"
+            job["schedule"]["state"] = self.state.pause_schedule_state
+
+    def add_job(self, job_id: str, *, status: str = "NotRun", schedule_state: str | None = None) -> None:
+        if schedule_state is None:
+            # A running or quarantined job is scheduled; a paused one is off; a new (NotRun) one is Disabled.
+            schedule_state = {
+                "Active": "Active",
+                "Quarantine": "Active",
+                "Paused": self.state.pause_schedule_state,
+            }.get(status, "Disabled")
+        quarantine = (
+            {"currentBegan": "2024-05-02T10:11:12Z", "reason": "EncounteredQuarantineException"}
+            if status == "Quarantine"
+            else None
+        )
         with self.state.lock:
             self.state.jobs[job_id] = {
                 "id": job_id,
                 "templateId": job_id.split(".", 1)[0],
-                "schedule": {"expiration": None, "interval": "PT40M", "state": "Disabled"},
+                "schedule": {"expiration": None, "interval": "PT40M", "state": schedule_state},
                 "status": {
                     "code": status,
                     "countSuccessiveCompleteFailures": 0,
                     "escrowsPruned": False,
                     "lastExecution": None,
-                    "quarantine": None,
+                    "quarantine": quarantine,
                     "troubleshootingUrl": None,
                 },
                 "synchronizationJobSettings": [],
@@ -631,10 +656,18 @@ class GraphTestServer:
     def state(self) -> _State:
         return self._server.state
 
-    def add_job(self, *, status: str = "NotRun", template_id: str = TEMPLATE_ID) -> str:
+    def add_job(
+        self, *, status: str = "NotRun", template_id: str = TEMPLATE_ID, schedule_state: str | None = None
+    ) -> str:
+        """A job as if created by POST jobs (NotRun, schedule Disabled), or in the given status (the schedule then
+        follows it: Active for Active/Quarantine, off for Paused) unless `schedule_state` says otherwise."""
         job_id = f"{template_id}.{uuid.uuid4().hex}.{uuid.uuid4()}"
-        self._server.add_job(job_id, status=status)
+        self._server.add_job(job_id, status=status, schedule_state=schedule_state)
         return job_id
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        with self.state.lock:
+            return copy.deepcopy(self.state.jobs[job_id])
 
     def schema(self, job_id: str) -> dict[str, Any]:
         with self.state.lock:
@@ -648,6 +681,11 @@ class GraphTestServer:
     def set_job_status(self, job_id: str, code: str) -> None:
         with self.state.lock:
             self.state.jobs[job_id]["status"]["code"] = code
+
+    def portal_toggle(self, job_id: str, *, on: bool) -> None:
+        """Provisioning Status On/Off in the portal: what start/pause do, behind the client's back (drift)."""
+        with self.state.lock:
+            self._server.switch(self.state.jobs[job_id], on=on)
 
     def inject(self, fault: Fault) -> Fault:
         with self.state.lock:

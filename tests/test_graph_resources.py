@@ -30,8 +30,11 @@ from components.graph.resources import (
     CredentialCheckProvider,
     JobRestart,
     JobRestartProvider,
+    JobState,
+    JobStateProvider,
     SynchronizationTemplate,
     SynchronizationTemplateProvider,
+    job_state_action,
     pick_template,
 )
 from components.mapping_settings import MappingSettings, attribute_mappings_inputs
@@ -520,9 +523,254 @@ def test_restart_on_create_when_requested(server: GraphTestServer) -> None:
     assert calls(server) == [f"GET {job}", "POST restart", "POST start"]
 
 
+# -- JobState ----------------------------------------------------------------------------------------------------
+
+
+def state_props(server: GraphTestServer, job: str, enabled: Any) -> dict[str, Any]:
+    return {"servicePrincipalId": server.sp_id, "jobId": job, "graphBaseUrl": server.base_url, "enabled": enabled}
+
+
+def live(server: GraphTestServer, job: str) -> tuple[str, str]:
+    record = server.job(job)
+    return record["schedule"]["state"], record["status"]["code"]
+
+
+def test_job_state_create_enabled_starts_a_new_job_once(server: GraphTestServer) -> None:
+    job = server.add_job()  # as POST jobs leaves it: schedule Disabled, status NotRun
+    assert live(server, job) == ("Disabled", "NotRun")
+    reset_total_stats()
+    id_, outs = up(JobStateProvider(), None, state_props(server, job, True))
+    assert calls(server) == [f"GET {job}", "POST start"]
+    assert server.requests("POST")[0].body == b""
+    assert total_stats().calls == {"getJob": 1, "startJob": 1}
+    assert live(server, job) == ("Active", "Active")
+    assert id_.startswith("jobstate-")
+    assert outs == {**state_props(server, job, True), "scheduleState": "Active", "statusCode": "Active"}
+
+
+def test_job_state_create_disabled_leaves_a_disabled_job_alone(server: GraphTestServer) -> None:
+    job = server.add_job()
+    _, outs = up(JobStateProvider(), None, state_props(server, job, False))
+    assert calls(server) == [f"GET {job}"]
+    assert live(server, job) == ("Disabled", "NotRun")
+    assert outs["enabled"] is False and (outs["scheduleState"], outs["statusCode"]) == ("Disabled", "NotRun")
+
+
+def test_job_state_create_disabled_pauses_a_running_job(server: GraphTestServer) -> None:
+    job = server.add_job(status="Active")
+    _, outs = up(JobStateProvider(), None, state_props(server, job, False))
+    assert calls(server) == [f"GET {job}", "POST pause"]
+    assert live(server, job) == ("Disabled", "Paused")
+    assert (outs["scheduleState"], outs["statusCode"]) == ("Disabled", "Paused")
+
+
+def test_job_state_create_enabled_on_a_running_job_makes_no_post(server: GraphTestServer) -> None:
+    job = server.add_job(status="Active")
+    _, outs = up(JobStateProvider(), None, state_props(server, job, True))
+    assert calls(server) == [f"GET {job}"]
+    assert (outs["scheduleState"], outs["statusCode"]) == ("Active", "Active")
+
+
+@pytest.mark.parametrize("status", ["Quarantine", "Paused"])
+def test_job_state_starts_a_quarantined_or_paused_job(server: GraphTestServer, status: str) -> None:
+    # A quarantined job keeps its Active schedule: the status code alone says it does not run.
+    job = server.add_job(status=status, schedule_state="Active")
+    _, outs = up(JobStateProvider(), None, state_props(server, job, True))
+    assert calls(server) == [f"GET {job}", "POST start"]
+    assert live(server, job) == ("Active", "Active") and server.job(job)["status"]["quarantine"] is None
+    assert outs["statusCode"] == "Active"
+
+
+def test_job_state_update_on_off_on_and_no_change(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = JobStateProvider()
+    state = up(provider, None, state_props(server, job, True))
+
+    server.clear_log()
+    for _ in range(3):
+        state = up(provider, state, state_props(server, job, True))
+    assert server.requests() == []  # no change: no call at all, neither GET nor POST
+
+    reset_total_stats()
+    state = up(provider, state, state_props(server, job, False))
+    assert calls(server) == [f"GET {job}", "POST pause"]
+    assert total_stats().calls == {"getJob": 1, "pauseJob": 1}
+    assert live(server, job) == ("Disabled", "Paused")
+    assert state[1]["enabled"] is False and state[1]["statusCode"] == "Paused"
+
+    server.clear_log()
+    state = up(provider, state, state_props(server, job, False))
+    assert server.requests() == []
+
+    state = up(provider, state, state_props(server, job, True))
+    assert calls(server) == [f"GET {job}", "POST start"]
+    assert live(server, job) == ("Active", "Active")
+    assert not server.requests(suffix="/restart")  # never a restart
+
+
+def test_job_state_forced_update_in_the_wanted_state_makes_no_post(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = JobStateProvider()
+    id_, outs = up(provider, None, state_props(server, job, True))
+    server.clear_log()
+    provider.update(id_, outs, state_props(server, job, True))
+    assert calls(server) == [f"GET {job}"]
+
+
+@pytest.mark.parametrize("paused_state", ["Disabled", "Paused"])
+def test_job_state_portal_toggle_is_drift_on_refresh_and_reverted(server: GraphTestServer, paused_state: str) -> None:
+    server.state.pause_schedule_state = paused_state  # whichever schedule state Graph reports for a paused job
+    job = server.add_job()
+    provider = JobStateProvider()
+    id_, outs = up(provider, None, state_props(server, job, True))
+
+    server.portal_toggle(job, on=False)  # Provisioning Status Off in the portal
+    server.clear_log()
+    refreshed = provider.read(id_, outs)
+    assert calls(server) == [f"GET {job}"]
+    assert refreshed.id == id_
+    assert refreshed.outs == {**outs, "enabled": False, "scheduleState": paused_state, "statusCode": "Paused"}
+
+    # The next `pulumi up` (olds are the refreshed outputs) sees the change and starts the job again.
+    assert provider.diff(id_, refreshed.outs, state_props(server, job, True)).changes is True
+    server.clear_log()
+    id_, outs = up(provider, (id_, refreshed.outs), state_props(server, job, True))
+    assert calls(server) == [f"GET {job}", "POST start"]
+    assert provider.read(id_, outs).outs == outs  # converged: a refresh now shows nothing
+
+    # The other way round: wanted off, turned on in the portal.
+    id_, outs = up(provider, (id_, outs), state_props(server, job, False))
+    server.portal_toggle(job, on=True)
+    refreshed = provider.read(id_, outs)
+    assert refreshed.outs["enabled"] is True and refreshed.outs["scheduleState"] == "Active"
+    server.clear_log()
+    id_, outs = up(provider, (id_, refreshed.outs), state_props(server, job, False))
+    assert calls(server) == [f"GET {job}", "POST pause"]
+    assert live(server, job) == (paused_state, "Paused")
+
+
+def test_job_state_quarantine_found_by_refresh_is_drift(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = JobStateProvider()
+    id_, outs = up(provider, None, state_props(server, job, True))
+    server.set_job_status(job, "Quarantine")  # the schedule stays Active: `enabled` reads true
+    refreshed = provider.read(id_, outs).outs
+    assert refreshed["enabled"] is True and refreshed["statusCode"] == "Quarantine"
+    assert provider.diff(id_, refreshed, state_props(server, job, True)).changes is True
+    server.clear_log()
+    up(provider, (id_, refreshed), state_props(server, job, True))
+    assert calls(server) == [f"GET {job}", "POST start"]
+    assert live(server, job) == ("Active", "Active")
+
+
+def test_job_state_diff_without_graph(server: GraphTestServer) -> None:
+    from pulumi.runtime import rpc
+
+    job = server.add_job()
+    provider = JobStateProvider()
+    id_, outs = up(provider, None, state_props(server, job, False))
+    server.clear_log()
+    same = state_props(server, job, False)
+    assert provider.diff(id_, outs, same).changes is False
+    assert provider.diff(id_, outs, {**same, "enabled": True}).changes is True
+    assert provider.diff(id_, outs, {**same, "enabled": rpc.UNKNOWN}).changes is True
+    assert provider.diff(id_, outs, {**same, "jobId": "other-job"}).changes is True
+    assert provider.diff(id_, outs, {**same, "graphBaseUrl": "https://graph.microsoft.us/v1.0"}).changes is True
+    assert provider.diff(id_, outs, {**same, "jobId": rpc.UNKNOWN}).replaces == []  # a new job id is an update
+    assert server.requests() == []
+
+
+def test_job_state_action_table() -> None:
+    assert job_state_action(True, "Disabled", "NotRun") == "start"
+    assert job_state_action(True, "Paused", "Paused") == "start"
+    assert job_state_action(True, "Active", "Quarantine") == "start"
+    assert job_state_action(True, "Active", "Paused") == "start"
+    assert job_state_action(True, "Active", "Active") is None
+    assert job_state_action(True, "Active", "NotRun") is None
+    assert job_state_action(False, "Active", "Active") == "pause"
+    assert job_state_action(False, "Active", "Quarantine") == "pause"
+    assert job_state_action(False, "Disabled", "NotRun") is None
+    assert job_state_action(False, "Paused", "Paused") is None
+    assert job_state_action(False, "Disabled", "Paused") is None
+
+
+def test_job_state_delete_makes_no_call(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = JobStateProvider()
+    id_, outs = up(provider, None, state_props(server, job, True))
+    server.clear_log()
+    provider.delete(id_, outs)
+    provider.delete(id_, {**outs, "jobId": "already-gone"})
+    assert server.requests() == []
+    assert live(server, job) == ("Active", "Active")  # the job is the azuread resource's to delete
+
+
+def test_job_state_read_of_a_deleted_job_reports_it_gone(server: GraphTestServer) -> None:
+    job = server.add_job()
+    provider = JobStateProvider()
+    id_, outs = up(provider, None, state_props(server, job, True))
+    gone = provider.read(id_, {**outs, "jobId": "deleted-job"})
+    assert gone.id == "" and gone.outs == {}
+
+
+def test_job_state_pause_and_start_ride_out_faults(server: GraphTestServer) -> None:
+    job = server.add_job(status="Active")
+    provider = JobStateProvider()
+    server.inject(Fault(status=429, retry_after="0", times=1, method="POST", path_contains="/pause"))
+    server.inject(Fault(drop=True, times=1, method="POST", path_contains="/pause"))
+    state = up(provider, None, state_props(server, job, False))
+    assert calls(server) == [f"GET {job}", "POST pause", "POST pause", "POST pause"]
+    assert live(server, job) == ("Disabled", "Paused")
+    server.clear_log()
+    server.inject(Fault(status=503, times=1, method="POST", path_contains="/start"))
+    up(provider, state, state_props(server, job, True))
+    assert calls(server) == [f"GET {job}", "POST start", "POST start"]
+
+
+def test_job_state_pause_failure_is_a_clear_redacted_error(server: GraphTestServer) -> None:
+    job = server.add_job(status="Active")
+    server.inject(
+        Fault(
+            status=403,
+            times=1,
+            method="POST",
+            path_contains="/pause",
+            code="Authorization_RequestDenied",
+            message=f"Insufficient privileges for Bearer {BEARER}",
+        )
+    )
+    provider = JobStateProvider()
+    with pytest.raises(GraphError) as caught:
+        provider.update("jobstate-x", {}, state_props(server, job, False))
+    message = str(caught.value)
+    assert "Graph pauseJob failed: POST" in message and "HTTP 403 Authorization_RequestDenied" in message
+    assert BEARER not in message and "[redacted]" in message
+    assert live(server, job) == ("Active", "Active")
+
+
+def test_job_state_check() -> None:
+    from pulumi.runtime import rpc
+
+    provider = JobStateProvider()
+    ok = {"servicePrincipalId": "s", "jobId": "j", "enabled": False}
+    assert provider.check({}, ok).failures == []
+    assert provider.check({}, {**ok, "enabled": rpc.UNKNOWN}).failures == []
+    failures = provider.check({}, {"servicePrincipalId": "s", "enabled": "yes"}).failures
+    assert [(f.property, f.reason) for f in failures] == [
+        ("jobId", "jobId is required"),
+        ("enabled", "enabled must be true or false"),
+    ]
+
+
 # -- pickling, isolation, secrets --------------------------------------------------------------------------------
 
-PROVIDERS = [SynchronizationTemplateProvider, AttributeMappingsProvider, CredentialCheckProvider, JobRestartProvider]
+PROVIDERS = [
+    SynchronizationTemplateProvider,
+    AttributeMappingsProvider,
+    CredentialCheckProvider,
+    JobRestartProvider,
+    JobStateProvider,
+]
 
 
 @pytest.mark.parametrize("provider_class", PROVIDERS, ids=lambda c: c.__name__)
@@ -587,6 +835,45 @@ print(json.dumps(results))
     ]
 
 
+def test_job_state_dill_round_trip_in_a_clean_subprocess(server: GraphTestServer) -> None:
+    """JobStateProvider serialized as `pulumi.dynamic.Resource` does, then create/diff/update/read/delete in a fresh
+    interpreter like the provider host (which imports this project's module by reference)."""
+    job = server.add_job()
+    script = """
+import base64, json, sys
+import dill
+blob, props = json.loads(sys.stdin.read())
+provider = dill.loads(base64.b64decode(blob))
+created = provider.create(props)
+off = {**props, "enabled": False}
+changed = provider.diff(created.id, created.outs, off).changes
+updated = provider.update(created.id, created.outs, off)
+read = provider.read(created.id, updated.outs)
+provider.delete(created.id, read.outs)
+print(json.dumps({"type": type(provider).__qualname__, "module": type(provider).__module__, "created": created.outs,
+                  "changed": changed, "updated": updated.outs, "read": read.outs}))
+"""
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH"}}
+    env.update({TEST_TOKEN_ENV: BEARER, BACKOFF_ENV: "0.01", MAX_WAIT_ENV: "5"})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps([serialize_provider(JobStateProvider()), state_props(server, job, True)]),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["type"], result["module"]) == ("JobStateProvider", "components.graph.resources")
+    assert result["created"]["scheduleState"] == "Active" and result["changed"] is True
+    assert result["updated"]["enabled"] is False and result["read"] == result["updated"]
+    assert calls(server) == [f"GET {job}", "POST start", f"GET {job}", "POST pause", f"GET {job}"]
+    assert BEARER not in done.stdout and BEARER not in done.stderr
+
+
 def test_canary_webex_token_stays_in_the_validate_body(
     server: GraphTestServer, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -601,6 +888,7 @@ def test_canary_webex_token_stays_in_the_validate_body(
             outputs.append(str(error))
     outputs.append(AttributeMappingsProvider().create(mapping_props(server, job)).outs)
     outputs.append(JobRestartProvider().create(restart_props(server, job, "x")).outs)
+    outputs.append(JobStateProvider().create(state_props(server, job, True)).outs)
     blob = json.dumps(outputs) + "".join(capfd.readouterr())
     blob += "".join(serialize_provider(p()) for p in PROVIDERS)
     assert canary not in blob and BEARER not in blob
@@ -640,6 +928,7 @@ def test_type_tokens_inputs_and_secret_token_under_mocks() -> None:
         )
         check = CredentialCheck("cred", service_principal_id=SP_ID, job_id="job-1", tenant_url=TENANT_URL, token=canary)
         restart = JobRestart("restart", service_principal_id=SP_ID, job_id="job-1", request_id="r1")
+        state = JobState("state", service_principal_id=SP_ID, job_id="job-1", enabled=False)
 
         def verify(args: list[Any]) -> None:
             token_is_secret = args[0]
@@ -650,16 +939,19 @@ def test_type_tokens_inputs_and_secret_token_under_mocks() -> None:
                 "maps": "pulumi-python:dynamic/webex:AttributeMappings",
                 "cred": "pulumi-python:dynamic/webex:CredentialCheck",
                 "restart": "pulumi-python:dynamic/webex:JobRestart",
+                "state": "pulumi-python:dynamic/webex:JobState",
             }
             inputs = {r.name: r.inputs for r in mocks.registered}
             assert inputs["maps"]["userMappings"][0]["target"] == "userName"
             assert inputs["restart"]["requestId"] == "r1"
+            assert inputs["state"]["enabled"] is False and inputs["state"]["jobId"] == "job-1"
+            assert inputs["state"]["graphBaseUrl"] == "https://graph.microsoft.com/v1.0"
             assert canary not in inputs["cred"]["__provider"]
 
         secret = pulumi.Output.from_input(check.token).is_secret()
-        return pulumi.Output.all(pulumi.Output.from_input(secret), template.urn, mappings.ruleId, restart.urn).apply(
-            verify
-        )
+        return pulumi.Output.all(
+            pulumi.Output.from_input(secret), template.urn, mappings.ruleId, restart.urn, state.urn
+        ).apply(verify)
 
     program()
 

@@ -307,7 +307,12 @@ class GraphClient:
         )
 
     def start_job(self, sp_id: str, job_id: str) -> None:
+        """Start (or resume) the job; a quarantined job leaves quarantine. Graph answers 204."""
         self.call("startJob", "POST", f"{self._job(sp_id, job_id)}/start")
+
+    def pause_job(self, sp_id: str, job_id: str) -> None:
+        """Pause the job (the portal's Provisioning Status Off); its progress is kept for the next start. 204."""
+        self.call("pauseJob", "POST", f"{self._job(sp_id, job_id)}/pause")
 
     @staticmethod
     def _job(sp_id: str, job_id: str) -> str:
@@ -345,7 +350,7 @@ class GraphClient:
                 )
             except httpx.TransportError as exc:
                 # Dropped or timed-out connections: nothing (or something) arrived; every call here is
-                # idempotent (GET/PUT/DELETE, and POSTs that only validate, start or restart), so retry.
+                # idempotent (GET/PUT/DELETE, and POSTs that only validate, start, pause or restart), so retry.
                 reason = f"connection failed ({type(exc).__name__})"
                 delay = self.retry.backoff(attempt)
                 if not self._may_wait(attempt, waited, delay):

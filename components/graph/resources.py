@@ -1,7 +1,7 @@
 """Pulumi dynamic resources for the Graph synchronization calls the azuread provider lacks.
 
 Type tokens: `pulumi-python:dynamic/webex:SynchronizationTemplate`, `…:AttributeMappings`, `…:CredentialCheck`,
-`…:JobRestart`.
+`…:JobRestart`, `…:JobState`.
 
 Pulumi pickles each provider object (dill) into the state and unpickles it in its dynamic-provider host. The provider
 classes live here, in an importable module, so dill stores them *by reference* (module + class name) and the host
@@ -33,6 +33,10 @@ from components.mapping_settings import MappingSettings, attribute_mappings_inpu
 
 # Job status codes (synchronizationStatus.code) in which a job does not run until started.
 STOPPED_STATUS_CODES: frozenset[str] = frozenset({"Paused", "Quarantine"})
+
+# synchronizationSchedule.state of a job that runs on its interval (the portal's Provisioning Status On). Any other
+# state (Disabled: never started or turned off; Paused) means the job does not run.
+ACTIVE_SCHEDULE_STATE = "Active"
 
 
 # -- helpers shared by the providers ---------------------------------------------------------------------------
@@ -563,3 +567,138 @@ class JobRestart(dyn.Resource, module="webex", name="JobRestart"):
             "startedJob": None,
         }
         super().__init__(JobRestartProvider(), resource_name, props, opts)
+
+
+# -- JobState ----------------------------------------------------------------------------------------------------
+
+# What Graph reports right after each call (schedule.state, status.code): start clears a pause or a quarantine and
+# schedules the job; pause turns the schedule off. A refresh (`read`) replaces these with the live values.
+_AFTER_CALL: dict[str, tuple[str, str]] = {"start": ("Active", "Active"), "pause": ("Disabled", "Paused")}
+
+
+def job_state_action(enabled: bool, schedule_state: str | None, status_code: str | None) -> str | None:
+    """The call that puts a job in the wanted state: "start", "pause" or None (already there).
+
+    Wanted on: start unless the schedule is Active and the job is neither Paused nor in Quarantine (start also
+    takes a job out of quarantine). Wanted off: pause only a job whose schedule is Active; a Disabled or Paused job
+    is already off.
+    """
+    running = schedule_state == ACTIVE_SCHEDULE_STATE
+    if enabled:
+        return None if running and status_code not in STOPPED_STATUS_CODES else "start"
+    return "pause" if running else None
+
+
+def _job_state(job: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    schedule_state = (job.get("schedule") or {}).get("state") or None
+    status_code = (job.get("status") or {}).get("code") or None
+    return schedule_state, status_code
+
+
+class JobStateProvider(dyn.ResourceProvider):
+    """Starts or pauses the job so that it runs exactly when `enabled` says (GET the job, then at most one POST)."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        failures = _missing(news, ["servicePrincipalId", "jobId"])
+        enabled = news.get("enabled")
+        if not _has_unknowns(enabled) and not isinstance(enabled, bool):
+            failures.append(dyn.CheckFailure("enabled", "enabled must be true or false"))
+        return dyn.CheckResult(news, failures)
+
+    def _outs(self, props: Mapping[str, Any], enabled: bool) -> dict[str, Any]:
+        return {
+            "servicePrincipalId": props["servicePrincipalId"],
+            "jobId": props["jobId"],
+            "graphBaseUrl": _base_url(props),
+            "enabled": enabled,
+        }
+
+    def _apply(self, props: Mapping[str, Any], *, fresh: bool) -> dict[str, Any]:
+        sp_id, job_id, enabled = str(props["servicePrincipalId"]), str(props["jobId"]), bool(props["enabled"])
+        with _client(props, fresh=fresh) as client:
+            schedule_state, status_code = _job_state(client.get_job(sp_id, job_id))
+            action = job_state_action(enabled, schedule_state, status_code)
+            if action == "start":
+                client.start_job(sp_id, job_id)
+            elif action == "pause":
+                client.pause_job(sp_id, job_id)
+        if action:
+            pulumi.log.info(
+                f"JobState {job_id}: {action} (schedule was {schedule_state}, status {status_code}); "
+                f"provisioning is now {'on' if enabled else 'off'}"
+            )
+            schedule_state, status_code = _AFTER_CALL[action]
+        return {**self._outs(props, enabled), "scheduleState": schedule_state, "statusCode": status_code}
+
+    def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        return dyn.CreateResult(f"jobstate-{uuid.uuid4().hex}", self._apply(props, fresh=True))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        # `olds` are the outputs: after a refresh they hold the live state (`read`), so a portal toggle, a pause or a
+        # quarantine since the last run is a change even when the inputs are the same. No Graph call here.
+        changed = _changed(olds, news, ["servicePrincipalId", "jobId", "graphBaseUrl", "enabled"])
+        if not changed and olds.get("scheduleState") is not None:
+            if job_state_action(bool(news.get("enabled")), olds.get("scheduleState"), olds.get("statusCode")):
+                changed.append("scheduleState")
+        return dyn.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        return dyn.UpdateResult(self._apply(news, fresh=False))
+
+    def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
+        try:
+            with _client(props) as client:
+                job = client.get_job(str(props["servicePrincipalId"]), str(props["jobId"]))
+        except GraphError as error:
+            if error.status == 404:
+                return dyn.ReadResult("", {})
+            raise
+        schedule_state, status_code = _job_state(job)
+        # `enabled` is what Graph says (the azuread provider reads it the same way), so a portal toggle is drift.
+        outs = self._outs(props, schedule_state == ACTIVE_SCHEDULE_STATE)
+        return dyn.ReadResult(id_, {**outs, "scheduleState": schedule_state, "statusCode": status_code})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        # Nothing to undo: the job itself goes with the azuread SynchronizationJob.
+        return None
+
+
+class JobState(dyn.Resource, module="webex", name="JobState"):
+    """Provisioning Status On/Off of a provisioning job: starts or pauses it to match `enabled`."""
+
+    enabled: pulumi.Output[bool]
+    scheduleState: pulumi.Output[str | None]
+    statusCode: pulumi.Output[str | None]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        service_principal_id: pulumi.Input[str],
+        job_id: pulumi.Input[str],
+        enabled: pulumi.Input[bool],
+        graph_base_url: pulumi.Input[str] = DEFAULT_GRAPH_BASE_URL,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """JobState(resource_name, *, service_principal_id, job_id, enabled,
+        graph_base_url="https://graph.microsoft.com/v1.0", opts=None)
+
+        Inputs: servicePrincipalId (the bare object id), jobId (the Graph job id, not the azuread resource id),
+        graphBaseUrl, enabled (bool). Create and update GET the job, then POST …/start when enabled and the job is
+        not running (schedule not Active, or status Paused/Quarantine), or POST …/pause when not enabled and the
+        schedule is Active; otherwise nothing. Never a restart. Delete makes no call.
+        Outputs: the inputs, scheduleState (job.schedule.state: Active, Disabled, Paused) and statusCode
+        (job.status.code: Active, Paused, Quarantine, NotRun, …), as Graph reports them after the call. A refresh
+        reads them live and sets enabled to schedule.state == Active, so a portal toggle is drift the next
+        `pulumi up` reverts. Create the azuread SynchronizationJob with enabled=False (ignore_changes=["enabled"])
+        and make this depend on the credentials and mappings, so the first cycle runs with both.
+        """
+        props = {
+            "servicePrincipalId": service_principal_id,
+            "jobId": job_id,
+            "graphBaseUrl": graph_base_url,
+            "enabled": enabled,
+            "scheduleState": None,
+            "statusCode": None,
+        }
+        super().__init__(JobStateProvider(), resource_name, props, opts)
