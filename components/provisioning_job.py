@@ -13,7 +13,7 @@ import json
 import pulumi
 import pulumi_azuread as azuread
 
-from .graph.resources import AttributeMappings, CredentialCheck, JobRestart, SynchronizationTemplate
+from .graph.resources import AttributeMappings, CredentialCheck, JobRestart, JobState, SynchronizationTemplate
 from .settings import Settings
 
 
@@ -112,9 +112,15 @@ class ProvisioningJob(pulumi.ComponentResource):
             )
             template_id = self.template.templateId
 
-        # Provisioning Status On/Off. Graph creates jobs disabled; the provider starts it when enabled.
+        # Created stopped: the provider would start an enabled job at once, before the token is checked and saved
+        # and before the mappings are written, and its first cycle would quarantine it or provision with the
+        # template's defaults. JobState below switches it on (Provisioning Status On/Off) when all is in place.
         self.job = azuread.SynchronizationJob(
-            "job", service_principal_id=sp_path, template_id=template_id, enabled=prov.enabled, opts=child()
+            "job",
+            service_principal_id=sp_path,
+            template_id=template_id,
+            enabled=False,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["enabled"]),
         )
         self.job_id = self.job.id.apply(graph_job_id)
 
@@ -145,6 +151,16 @@ class ProvisioningJob(pulumi.ComponentResource):
             opts=child(self.secret),
         )
 
+        # Provisioning Status On/Off, once credentials and mappings are in place; a portal toggle shows as drift.
+        self.state = JobState(
+            "job-state",
+            service_principal_id=sp_id,
+            job_id=self.job_id,
+            enabled=prov.enabled,
+            graph_base_url=graph,
+            opts=child(self.secret, self.mappings),
+        )
+
         if prov.restart_request:
             # Restart (clear state, leave quarantine) only when the user bumps this value, never on every run.
             self.restart = JobRestart(
@@ -153,7 +169,7 @@ class ProvisioningJob(pulumi.ComponentResource):
                 job_id=self.job_id,
                 request_id=prov.restart_request,
                 graph_base_url=graph,
-                opts=child(self.secret, self.mappings),
+                opts=child(self.secret, self.mappings, self.state),
             )
 
         if pilot_user_object_id is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,4 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Leave at once: the SDK's worker threads may still be mid-registration, and waiting for them at
+        # interpreter shutdown could take a second Ctrl-C. The policy pack is already stopped (finally above).
+        os._exit(130)

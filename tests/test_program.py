@@ -34,6 +34,7 @@ def test_new_app_pilot_resources_and_parents():
             ("azuread:index/synchronizationJob:SynchronizationJob", "job", "provisioning"),
             ("pulumi-python:dynamic/webex:CredentialCheck", "credential-check", "provisioning"),
             ("pulumi-python:dynamic/webex:AttributeMappings", "attribute-mappings", "provisioning"),
+            ("pulumi-python:dynamic/webex:JobState", "job-state", "provisioning"),
             (ON_DEMAND, "provision-pilot-user", "provisioning"),
         ]
     )
@@ -156,13 +157,22 @@ def test_tenant_url_override_and_scope_all_and_threshold_off():
     assert '"DeleteThresholdEnabled":false' in creds["SyncNotificationSettings"]
 
 
-def test_job_is_automatic_and_created_first():
+def test_job_is_created_stopped_and_switched_on_once_credentials_and_mappings_exist():
     result = run(config())
-    assert inputs(result, "job") == {"enabled": True, "servicePrincipalId": UNKNOWN_TEXT, "templateId": "ciscowebex"}
-    # The provider wants a resource path for the service principal; it is built from the (unknown) object id.
-    assert inputs(result, "credentials")["servicePrincipalId"] == UNKNOWN_TEXT
+    names = by_name(result)
+    assert inputs(result, "job") == {"enabled": False, "servicePrincipalId": UNKNOWN_TEXT, "templateId": "ciscowebex"}
+    assert names["job"].options["ignoreChanges"] == ["enabled"]  # JobState owns On/Off
+    state = inputs(result, "job-state")
+    assert state == {
+        "enabled": True,
+        "graphBaseUrl": "https://graph.microsoft.com/v1.0",
+        "jobId": UNKNOWN_TEXT,
+        "servicePrincipalId": UNKNOWN_TEXT,
+    }
+    deps = names["job-state"].options["dependencies"]
+    assert names["credentials"].urn in deps and names["attribute-mappings"].urn in deps
     off = run(config(provisioning={"templateId": "ciscowebex", "enabled": False}))
-    assert inputs(off, "job")["enabled"] is False
+    assert inputs(off, "job-state")["enabled"] is False
 
 
 def test_sync_template_is_looked_up_when_not_overridden():

@@ -71,6 +71,6 @@ def test_ids_reach_each_resource_in_its_own_spelling():
     assert tenant.inputs["provision-pilot-user"]["servicePrincipalId"] == path
     assert tenant.inputs["provision-pilot-user"]["synchronizationJobId"] == JOB_PATH
     assert tenant.inputs["provision-pilot-user"]["parameters"][0]["ruleId"] == "rule-1"
-    for graph_resource in ("credential-check", "attribute-mappings"):
+    for graph_resource in ("credential-check", "attribute-mappings", "job-state"):
         assert tenant.inputs[graph_resource]["servicePrincipalId"] == SP
         assert tenant.inputs[graph_resource]["jobId"] == GRAPH_JOB
