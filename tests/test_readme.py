@@ -53,3 +53,17 @@ def test_mapping_examples_preview_cleanly(tmp_path, capsys, block):
 
 def test_there_are_two_mapping_examples():
     assert len(MAPPING_EXAMPLES) == 2
+
+
+def test_every_setting_is_documented():
+    """Each webex-scim key the settings accept appears in README's settings table (nested ones as `app.x`)."""
+    from components.settings import AppSettings, ProvisioningSettings, Settings
+
+    def aliases(model) -> list[str]:
+        return [field.alias or name for name, field in model.model_fields.items()]
+
+    keys = [k for k in aliases(Settings) if k not in ("app", "provisioning")] + ["scimToken"]
+    keys += [f"app.{k}" for k in aliases(AppSettings)] + [f"provisioning.{k}" for k in aliases(ProvisioningSettings)]
+    table = README.split("## Stack settings", 1)[1].split("\n## ", 1)[0]
+    missing = [k for k in keys if f"`{k}`" not in table]
+    assert missing == []
