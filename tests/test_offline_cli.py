@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -87,3 +88,18 @@ def test_secure_value_in_stack_file_counts_as_set_and_secret(tmp_path, capsys):
     creds = next(s for s in doc["steps"] if s["name"] == "credentials")["inputs"]["credentials"]
     assert {c["key"]: c["value"] for c in creds}["SecretToken"] == "[secret]"
     assert "AAAABBBBCCCC" not in json.dumps(doc)
+
+
+def test_colour_only_for_terminals(dev_preview):
+    proc, _ = dev_preview
+    assert "\x1b[" not in proc.stdout  # a pipe (CI log, file) gets plain text
+    forced = subprocess.run(
+        [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--no-policies", "--no-details"],
+        cwd=ROOT,
+        env={**os.environ, "FORCE_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert forced.returncode == 0
+    assert "\x1b[1mPreviewing update (dev)" in forced.stdout
