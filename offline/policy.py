@@ -18,6 +18,7 @@ import ctypes
 import json
 import os
 import pickle
+import queue
 import re
 import signal
 import subprocess
@@ -907,18 +908,30 @@ class _ForkedAnalysis:
         self._pid: int | None = pid
         self._requests = os.fdopen(request_w, "wb")
         self._results = os.fdopen(result_r, "rb")
-        self._lock = threading.Lock()
+        # Registrations come in bursts on the SDK's worker threads, faster than the child analyzes them: a full
+        # pipe must never stall a registration, so a writer thread owns the pipe and the program only queues.
+        self._queue: queue.SimpleQueue[RecordedResource | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_all, name="policy-pipe", daemon=True)
+        self._writer.start()
 
     def submit(self, resource: RecordedResource) -> None:
-        frame = pickle.dumps(resource, protocol=pickle.HIGHEST_PROTOCOL)
-        with self._lock:  # registrations arrive on the SDK's worker threads
-            self._requests.write(len(frame).to_bytes(4, "little") + frame)
-            self._requests.flush()
+        self._queue.put(resource)
 
-    def finish(self, resources: Sequence[RecordedResource]) -> PolicyReport:
-        with self._lock:
+    def _write_all(self) -> None:
+        try:
+            while (resource := self._queue.get()) is not None:
+                frame = pickle.dumps(resource, protocol=pickle.HIGHEST_PROTOCOL)
+                self._requests.write(len(frame).to_bytes(4, "little") + frame)
+                if self._queue.empty():
+                    self._requests.flush()
             self._requests.write(_END_OF_RESOURCES)
             self._requests.close()
+        except (OSError, ValueError):  # the child is gone: finish() reports what it left
+            pass
+
+    def finish(self, resources: Sequence[RecordedResource]) -> PolicyReport:
+        self._queue.put(None)
+        self._writer.join()
         payload = self._results.read()
         code = self._reap()
         try:
@@ -937,6 +950,7 @@ class _ForkedAnalysis:
             except ProcessLookupError:
                 pass
             self._reap()
+        self._queue.put(None)  # a writer still running stops on the closed pipe or on this
         for stream in (self._requests, self._results):
             try:
                 stream.close()
