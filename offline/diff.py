@@ -614,7 +614,7 @@ def _run_forked(cwd: Path, argv: list[str], out_path: Path, err_path: Path, load
 
 # Third-party modules both sides import (the program's SDKs): loaded once here, before forking, instead of twice.
 # Only the venv's libraries: never the project's own code, which each side must load from its own tree.
-SHARED_IMPORTS = ("pulumi_azuread", "pydantic", "httpx", "pulumi.dynamic", "yaml")
+SHARED_IMPORTS = ("pulumi_azuread", "pydantic", "pulumi.dynamic", "pulumi.runtime.mocks", "yaml", "grpc")
 
 
 def _preload() -> None:
