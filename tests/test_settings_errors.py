@@ -91,6 +91,22 @@ CASES = [
     ("bad expiry date", config(tokenExpiresOn="next year"), ["webex-scim:tokenExpiresOn", "ISO date"]),
     ("unknown rollout", config(rollout="canary"), ["webex-scim:rollout", "'canary'"]),
     ("owner not an object id", config(app={"owners": ["alice@contoso.com"]}), ["webex-scim:app.owners", "object ID"]),
+    (
+        "template id not a uuid",
+        config(app={"templateId": "cisco-webex"}),
+        ["webex-scim:app.templateId", "'cisco-webex'", "UUID"],
+    ),
+    (
+        "adopted app id not a uuid",
+        config(app={"existingServicePrincipalObjectId": "Cisco Webex"}),
+        ["webex-scim:app.existingServicePrincipalObjectId", "UUID"],
+    ),
+    (
+        "graph url not https",
+        config(graphBaseUrl="http://graph.microsoft.com/v1.0"),
+        ["webex-scim:graphBaseUrl", "not an https URL", "graph.microsoft.us"],
+    ),
+    ("empty app name", config(app={"displayName": " "}), ["webex-scim:app.displayName", "must not be empty"]),
 ]
 
 
