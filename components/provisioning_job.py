@@ -123,15 +123,15 @@ class ProvisioningJob(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["enabled"]),
         )
         self.job_id = self.job.id.apply(graph_job_id)
+        # What each of this project's Graph resources needs to find the job.
+        job_ref = {"service_principal_id": sp_id, "job_id": self.job_id, "graph_base_url": graph}
 
         # "Test Connection": a bad token fails `pulumi up` here with Webex's answer, before it is saved.
         self.credential_check = CredentialCheck(
             "credential-check",
-            service_principal_id=sp_id,
-            job_id=self.job_id,
             tenant_url=settings.effective_tenant_url,
             token=token,
-            graph_base_url=graph,
+            **job_ref,
             opts=child(),
         )
         self.secret = azuread.SynchronizationSecret(
@@ -145,19 +145,15 @@ class ProvisioningJob(pulumi.ComponentResource):
         self.mappings = AttributeMappings.from_settings(
             "attribute-mappings",
             settings.mappings,
-            service_principal_id=sp_id,
-            job_id=self.job_id,
-            graph_base_url=graph,
+            **job_ref,
             opts=child(self.secret),
         )
 
         # Provisioning Status On/Off, once credentials and mappings are in place; a portal toggle shows as drift.
         self.state = JobState(
             "job-state",
-            service_principal_id=sp_id,
-            job_id=self.job_id,
             enabled=prov.enabled,
-            graph_base_url=graph,
+            **job_ref,
             opts=child(self.secret, self.mappings),
         )
 
@@ -165,10 +161,8 @@ class ProvisioningJob(pulumi.ComponentResource):
             # Restart (clear state, leave quarantine) only when the user bumps this value, never on every run.
             self.restart = JobRestart(
                 "restart",
-                service_principal_id=sp_id,
-                job_id=self.job_id,
                 request_id=prov.restart_request,
-                graph_base_url=graph,
+                **job_ref,
                 opts=child(self.secret, self.mappings, self.state),
             )
 

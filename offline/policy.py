@@ -1023,9 +1023,3 @@ def start_analysis(
     if hasattr(os, "fork") and sys.platform.startswith("linux") and not _GRPC_STARTED:
         return _ForkedAnalysis(pack_dir, project=project, stack=stack, policy_config=policy_config)
     return _InProcessAnalysis(pack_dir, project=project, stack=stack, policy_config=policy_config)
-
-
-def close_all() -> None:
-    """Close every pack still running (also registered at exit via each pack's finalizer)."""
-    for pack in list(_LIVE):
-        pack.close()

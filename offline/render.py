@@ -145,7 +145,6 @@ def tree_lines(
     violations: list[PolicyViolation],
     *,
     details: bool = True,
-    pack_label: str | None = None,
     outcomes: dict[str, str] | None = None,
 ) -> list[tuple[str, str]]:
     """(style, text) lines of the preview, in the order `pulumi preview` prints them."""
@@ -189,7 +188,7 @@ def tree_lines(
 
     if violations or outcomes:
         lines += [("", ""), ("bold", "Policies:")]
-        label = pack_label or "webex-scim-guard"
+        label = "webex-scim-guard"
         if outcomes:
             # As the CLI's summary: a rule with nothing to check is "not applicable", never counted as passed.
             counts = Counter(outcomes.values())

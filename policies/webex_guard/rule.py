@@ -34,6 +34,26 @@ StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
 TAGS = ["webex", "entra-id", "scim"]
 
 
+def _metadata(
+    name: str,
+    description: str,
+    enforcement_level: EnforcementLevel,
+    severity: Severity,
+    remediation_steps: str,
+    config_schema: PolicyConfigSchema | None,
+) -> dict[str, Any]:
+    """What every rule declares, resource or stack alike, as the SDK's policy constructors take it."""
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": enforcement_level,
+        "config_schema": config_schema,
+        "severity": severity,
+        "tags": TAGS,
+        "remediation_steps": remediation_steps,
+    }
+
+
 class ResourceRule(ResourceValidationPolicy):
     """A resource policy about one resource type; not applicable to any other type."""
 
@@ -60,14 +80,8 @@ class ResourceRule(ResourceValidationPolicy):
             check(args.props, args, report)
 
         super().__init__(
-            name=name,
-            description=description,
             validate=validate,
-            enforcement_level=enforcement_level,
-            config_schema=config_schema,
-            severity=severity,
-            tags=TAGS,
-            remediation_steps=remediation_steps,
+            **_metadata(name, description, enforcement_level, severity, remediation_steps, config_schema),
         )
 
 
@@ -91,14 +105,8 @@ class StackRule(StackValidationPolicy):
     ) -> None:
         self.applies_to = applies_to
         super().__init__(
-            name=name,
-            description=description,
             validate=check,
-            enforcement_level=enforcement_level,
-            config_schema=config_schema,
-            severity=severity,
-            tags=TAGS,
-            remediation_steps=remediation_steps,
+            **_metadata(name, description, enforcement_level, severity, remediation_steps, config_schema),
         )
 
 
