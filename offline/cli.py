@@ -8,9 +8,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import render, stackfile
+from . import stackfile
 from .errors import EngineError, UsageError
-from .model import PolicyViolation
+
+# Nothing here imports the SDKs at module level: a preview forks its policy client (which starts the pack) first,
+# so the pack's start-up runs on the other core while this process imports pulumi and runs the program.
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PACK_DIR = PROJECT_DIR / "policies"
@@ -47,25 +49,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def preview(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.project_dir, stack=args.stack, config_file=args.config_file)
-    analysis = None
+    pack = analysis = None
     if not args.no_policies:
-        from .policy import load_policy_config, start_analysis
+        from .analysis import start_pack
+        from .policy_config import load_policy_config
 
         policy_config = load_policy_config(args.policy_config) if args.policy_config is not None else None
-        # Started before the program runs and fed each resource as it registers: the pack starts up and analyzes
-        # on the second core while the program goes on, as the engine does.
-        analysis = start_analysis(
-            args.project_dir / "policies", project=cfg.project, stack=cfg.stack, policy_config=policy_config
-        )
+        # Started before this process imports the SDKs, and fed each resource as it registers: the pack starts up
+        # and analyzes on the second core while the program goes on, as the engine does.
+        pack = start_pack(args.project_dir / "policies")
     try:
         from .engine import run_program
 
+        if pack is not None:
+            from .analysis import start_analysis
+
+            analysis = start_analysis(pack, project=cfg.project, stack=cfg.stack, policy_config=policy_config)
         run = run_program(cfg, on_register=analysis.submit if analysis else None)
         report = analysis.finish(run.resources) if analysis else None
-        violations: list[PolicyViolation] = report.violations if report else []
+        violations = report.violations if report else []
     finally:
         if analysis is not None:
             analysis.close()
+        if pack is not None:
+            pack.kill()
+
+    from . import render
 
     doc = render.document(run, violations)
     if args.json_path == "-":

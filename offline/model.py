@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.protobuf import struct_pb2
+if TYPE_CHECKING:  # only a type here: importing protobuf is left to the code that builds these
+    from google.protobuf import struct_pb2
 
 
 @dataclass
@@ -40,3 +41,16 @@ class PolicyViolation:
             "urn": self.urn,
             "message": self.message,
         }
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    """Everything one analysis found.
+
+    `outcomes` follows the CLI's policy summary: "failed" (a diagnostic), "disabled", "not-applicable" (the policy
+    reported itself not applicable to every resource it saw, or to the stack) or "passed".
+    """
+
+    violations: list[PolicyViolation]
+    outcomes: dict[str, str]
+    not_applicable: dict[str, str]  # policy name -> the pack's reason, for the "not-applicable" outcomes
