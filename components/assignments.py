@@ -60,7 +60,7 @@ def resource_name(a: Assignment) -> str:
 class Assignments(pulumi.ComponentResource):
     """One AppRoleAssignment per configured user or group."""
 
-    principal_ids: dict[str, pulumi.Output[str]]
+    principal_ids: dict[str, pulumi.Input[str]]
 
     def __init__(
         self,
@@ -88,7 +88,7 @@ class Assignments(pulumi.ComponentResource):
                     lambda roles, wanted=wanted: pick_role_id([_role_dict(r) for r in roles or []], wanted)
                 )
             role_id = role_ids[wanted]
-            principal_id = pulumi.Output.from_input(_principal_object_id(a, self))
+            principal_id = _principal_object_id(a, self)  # a plain string when given: no Output per principal
             key = resource_name(a)
             self.principal_ids[key] = principal_id
             self.assignments[key] = azuread.AppRoleAssignment(

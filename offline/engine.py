@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import runpy
 import sys
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -170,6 +171,28 @@ def _project_on_path(cfg: StackConfig) -> Iterator[None]:
         sys.path[:] = old_path
 
 
+def _run_main(path: Path) -> None:
+    """Run the program file as `__main__`, as runpy.run_path does, but directly in this frame.
+
+    The SDK records the call stack of every resource it registers (extracting every frame down to the bottom of the
+    stack): the three frames of runpy under the program cost ~30 us per resource, 0.15 s at 5,000 assignments.
+    """
+    code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)  # not this module's __future__ flags
+    module = types.ModuleType("__main__")
+    module.__file__ = str(path)
+    saved_main, saved_argv0 = sys.modules.get("__main__"), sys.argv[0] if sys.argv else None
+    sys.modules["__main__"] = module
+    if sys.argv:
+        sys.argv[0] = str(path)
+    try:
+        exec(code, module.__dict__)
+    finally:
+        if saved_main is not None:
+            sys.modules["__main__"] = saved_main
+        if saved_argv0 is not None:
+            sys.argv[0] = saved_argv0
+
+
 async def _run_and_settle(cfg: StackConfig) -> None:
     """Run the program, then wait for all of its Outputs at once.
 
@@ -177,7 +200,7 @@ async def _run_and_settle(cfg: StackConfig) -> None:
     in the number of resources (5,000 assignments: 690k callbacks). Settling them in one `asyncio.wait` first
     leaves that loop nothing to do.
     """
-    runpy.run_path(str(cfg.main), run_name="__main__")
+    _run_main(cfg.main)
     tasks = runtime_settings.SETTINGS.outputs
     while True:
         with runtime_settings.SETTINGS.lock:
