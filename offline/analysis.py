@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EngineError, UsageError
 from .model import RecordedResource
-from .pack_process import PackProcess, forget_inherited
+from .pack_process import Pack, PackProcess, SharedPack, forget_inherited
 
 if TYPE_CHECKING:
     from .model import PolicyReport
@@ -41,7 +41,7 @@ class _InProcessAnalysis:
 
     def __init__(
         self,
-        process: PackProcess,
+        process: Pack,
         *,
         project: str,
         stack: str,
@@ -73,7 +73,7 @@ class _ForkedAnalysis:
 
     def __init__(
         self,
-        process: PackProcess,
+        process: Pack,
         *,
         project: str,
         stack: str,
@@ -166,7 +166,7 @@ _END_OF_RESOURCES = (0).to_bytes(4, "little")
 def _serve_analysis(
     request_fd: int,
     result_fd: int,
-    process: PackProcess,
+    process: Pack,
     project: str,
     stack: str,
     policy_config: Mapping[str, Any] | None,
@@ -199,13 +199,14 @@ def _serve_analysis(
         out.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def start_pack(pack_dir: Path = PACK_DIR) -> PackProcess:
-    """Start the pack process now (call it first thing: its start-up then overlaps everything else)."""
-    return PackProcess(pack_dir)
+def start_pack(pack_dir: Path = PACK_DIR) -> Pack:
+    """Start the pack process now (call it first thing: its start-up then overlaps everything else), or use the
+    one `python -m offline diff` shares with this preview (byte-identical to the pack in `pack_dir`)."""
+    return SharedPack.from_environment() or PackProcess(pack_dir)
 
 
 def start_analysis(
-    process: PackProcess,
+    process: Pack,
     *,
     project: str,
     stack: str,

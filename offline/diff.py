@@ -529,13 +529,17 @@ class _ForkedChild:
     It ends with os._exit, so nothing of ours (temporary directories, atexit handlers) runs twice.
     """
 
-    def __init__(self, cwd: Path, argv: list[str], scratch: Path, label: str, *, loaded_from: Path) -> None:
+    def __init__(
+        self, cwd: Path, argv: list[str], scratch: Path, label: str, *, loaded_from: Path, env: dict[str, str]
+    ) -> None:
         self.out_path, self.err_path = scratch / f"{label}.json", scratch / f"{label}.err"
         self.code: int | None = None
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         pid = os.fork()
         if pid == 0:  # pragma: no cover (runs in the child, which never returns)
+            os.environ.clear()
+            os.environ.update(env)
             _run_forked(cwd, argv, self.out_path, self.err_path, loaded_from)
         self.pid = pid
 
@@ -557,9 +561,20 @@ class _ForkedChild:
                 self.code = -9
 
 
+# The interpreter's and the virtualenv's own trees: never the project's code (checked as text, before resolving).
+_RUNTIME_PREFIXES = tuple(
+    {os.path.join(p, "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    | {os.path.join(os.path.realpath(p), "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+)
+
+
 def _within(path: str | None, tree: Path) -> bool:
-    """Whether `path` is the project's own code in `tree`; a virtualenv inside the tree (`.venv`) is not."""
-    if not path:
+    """Whether `path` is the project's own code in `tree`; a virtualenv inside the tree (`.venv`) is not.
+
+    Asked of every loaded module when a side forgets the head's code: the runtime's own files (most of them) are
+    told apart by their prefix, and only the rest are resolved (symlinks) and compared.
+    """
+    if not path or path.startswith(_RUNTIME_PREFIXES):
         return False
     try:
         resolved = Path(path).resolve()
@@ -614,7 +629,25 @@ def _run_forked(cwd: Path, argv: list[str], out_path: Path, err_path: Path, load
 
 # Third-party modules both sides import (the program's SDKs): loaded once here, before forking, instead of twice.
 # Only the venv's libraries: never the project's own code, which each side must load from its own tree.
-SHARED_IMPORTS = ("pulumi_azuread", "pydantic", "pulumi.dynamic", "pulumi.runtime.mocks", "yaml", "grpc")
+SHARED_IMPORTS = (
+    "pulumi_azuread",
+    "pulumi.dynamic",
+    "pulumi.runtime.mocks",
+    "yaml",
+    "grpc",
+    # pydantic imports these lazily, on the first model a side defines: loaded here, they are loaded once.
+    "pydantic.main",
+    "pydantic.fields",
+    "pydantic.functional_validators",
+    "pydantic.types",
+    "pydantic.alias_generators",
+    "pydantic.json_schema",
+    "pydantic._internal._generate_schema",
+    "difflib",
+    "hmac",
+    "secrets",
+    "zoneinfo",
+)
 
 
 def _preload() -> None:
@@ -702,6 +735,117 @@ def materialize(project_dir: Path, ref: str, dest: Path) -> Path:
     return base_dir
 
 
+# The base's code (engine, program, pack) is compiled once, by the process that extracts it, so the base's preview
+# and pack read bytecode instead of compiling their sources again (the base side writes none: its tree is
+# temporary).
+BASE_CODE = ("offline", "components", "policies")
+
+
+class _Materializer:
+    """`materialize` (and byte-compiling the base's code) in a forked child, while this process imports the SDKs
+    both sides share. Without fork it runs here, at once."""
+
+    def __init__(self, project_dir: Path, ref: str, dest: Path, *, fork: bool) -> None:
+        self.dest = dest
+        self._error: str | None = None
+        self._path: Path | None = None
+        self._pid: int | None = None
+        if not fork:
+            try:
+                self._path = materialize(project_dir, ref, dest)
+            except BaseUnavailable as exc:
+                self._error = str(exc)
+            return
+        self._errors = scratch_file = dest.parent / "base.materialize"
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (runs in the child, which never returns)
+            code = 0
+            try:
+                # Behind the parent's imports, which every later step waits for; this only has to be done by then.
+                os.nice(10)
+                base_dir = materialize(project_dir, ref, dest)
+                _compile_tree(base_dir, project_dir)
+                scratch_file.write_text(str(base_dir), encoding="utf-8")
+            except BaseUnavailable as exc:
+                scratch_file.write_text("\0" + str(exc), encoding="utf-8")
+            except BaseException as exc:  # reported by the parent as an unavailable base
+                try:
+                    scratch_file.write_text(f"\0extracting {ref} failed: {type(exc).__name__}: {exc}", "utf-8")
+                except OSError:
+                    code = 1
+            finally:
+                os._exit(code)
+        self._pid = pid
+
+    def kill(self) -> None:
+        if self._pid is not None:
+            pid, self._pid = self._pid, None
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+    def result(self) -> Path:
+        if self._pid is not None:
+            pid, self._pid = self._pid, None
+            os.waitpid(pid, 0)
+            try:
+                text = self._errors.read_text(encoding="utf-8")
+            except OSError:
+                text = "\0the process extracting the base ended without a result"
+            if text.startswith("\0"):
+                self._error = text[1:]
+            else:
+                self._path = Path(text)
+        if self._error is not None or self._path is None:
+            raise BaseUnavailable(self._error or "the base could not be extracted")
+        return self._path
+
+
+def _compile_tree(base_dir: Path, head_dir: Path) -> None:
+    """Byte-compile the base's code. A file byte-identical to the head's (most of them, in most pull requests)
+    takes the head's bytecode instead, once given the head file's modification time, which that bytecode's header
+    records (Python then accepts it, and points its code at the base's file)."""
+    import compileall
+
+    for name in BASE_CODE:
+        for source in sorted((base_dir / name).rglob("*.py")):
+            if not _reuse_bytecode(source, head_dir / source.relative_to(base_dir)):
+                compileall.compile_file(source, quiet=2)
+
+
+def _reuse_bytecode(source: Path, head_source: Path) -> bool:
+    import importlib.util
+    import shutil
+
+    head_pyc = Path(importlib.util.cache_from_source(str(head_source)))
+    try:
+        stat = head_source.stat()
+        with head_pyc.open("rb") as f:
+            header = f.read(16)
+        if head_source.read_bytes() != source.read_bytes():
+            return False
+    except OSError:
+        return False
+    # PEP 552: magic, flags (0: checked by the source's time and size), source mtime, source size.
+    fresh = (
+        header[:4] == importlib.util.MAGIC_NUMBER
+        and int.from_bytes(header[4:8], "little") == 0
+        and int.from_bytes(header[8:12], "little") == int(stat.st_mtime) & 0xFFFFFFFF
+        and int.from_bytes(header[12:16], "little") == stat.st_size & 0xFFFFFFFF
+    )
+    if not fresh:
+        return False
+    target = Path(importlib.util.cache_from_source(str(source)))
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(head_pyc, target)
+    os.utime(source, (stat.st_atime, stat.st_mtime))
+    return True
+
+
 def _side_argv(args: argparse.Namespace, config_file: Path | None, policy_config: Path | None) -> list[str]:
     argv = ["preview", "--json", "-"]
     argv += ["--config-file", str(config_file)] if config_file is not None else ["--stack", args.stack]
@@ -720,6 +864,69 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+# What the pack process reads: its own directory, and the program's data tables (policies/webex_guard/catalog.py).
+PACK_INPUTS = ("policies", "components/webex_catalog.json")
+
+
+def _pack_files(root: Path) -> dict[str, bytes] | None:
+    files: dict[str, bytes] = {}
+    for name in PACK_INPUTS:
+        path = root / name
+        if path.is_file():
+            files[name] = path.read_bytes()
+            continue
+        if not path.is_dir():
+            return None
+        for f in sorted(path.rglob("*")):
+            rel = f.relative_to(root)
+            if f.is_file() and not {"venv", ".venv", "__pycache__"} & set(rel.parts) and f.suffix != ".pyc":
+                files[rel.as_posix()] = f.read_bytes()
+    return files
+
+
+def shareable_pack(head_dir: Path, base_dir: Path) -> bool:
+    """Whether the base's policy pack is byte for byte the head's (its files and the data it reads): one pack
+    process can then serve both sides, and each side still gets exactly its own revision's verdicts."""
+    head, base = _pack_files(head_dir), _pack_files(base_dir)
+    return head is not None and head == base
+
+
+def _same_pack(head_dir: Path, base_dir: Path, project: str) -> bool:
+    """Whether one pack may serve both sides: the same files, and the same project to configure it for."""
+    from . import stackfile
+
+    if not shareable_pack(head_dir, base_dir):
+        return False
+    try:
+        return stackfile.load_project(base_dir)[0] == project
+    except UsageError:
+        return False
+
+
+def _start_shared_pack(project_dir: Path) -> Any:
+    from .pack_process import PackProcess
+
+    try:
+        return PackProcess(project_dir / "policies")
+    except Exception:  # the side's own preview will say what is wrong with the pack
+        return None
+
+
+def _shared_pack_env(pack: Any) -> dict[str, str]:
+    """The environment that hands a started pack to a side (`SharedPack.from_environment`); empty if it failed."""
+    if pack is None:
+        return {}
+    from .pack_process import SHARED_PACK_ENV, SharedPack
+
+    try:
+        port = pack.wait_for_port(60.0)
+    except TimeoutError:
+        port = None
+    if port is None:
+        return {}  # each side starts its own and reports the failure in its own words
+    return {SHARED_PACK_ENV: SharedPack(pack.pack_dir, pack.pid, port).environment_value()}
+
+
 def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]:
     """(exit code, document, message for stderr)."""
     from . import stackfile
@@ -734,25 +941,31 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
     env = _child_env()
 
     fork = _can_fork()
-    if fork and os.environ.get("WEBEX_SCIM_DIFF_PRELOAD", "1") == "1":
-        _preload()
     loaded_from = Path(__file__).resolve().parent.parent  # the tree this process's `offline` came from
+    # The head's pack is started first, so its start-up overlaps everything below; if the base's pack turns out to
+    # be byte-identical, it serves both sides (see `shareable_pack`), else the head's side only.
+    pack = _start_shared_pack(project_dir) if not args.no_policies else None
 
     with tempfile.TemporaryDirectory(prefix="webex-scim-diff-") as tmp:
         scratch = Path(tmp)
+        base_error: str | None = None
+        base_stack_file: Path | None = None
+        # Extracting (and byte-compiling) the base runs in a forked child beside the preload below.
+        materializing = _Materializer(project_dir, args.base, scratch / "base", fork=fork)
+        if fork and os.environ.get("WEBEX_SCIM_DIFF_PRELOAD", "1") == "1":
+            _preload()
+        shared_env = _shared_pack_env(pack)
 
         def start(cwd: Path, argv: list[str], label: str, child_env: dict[str, str]) -> _Child | _ForkedChild:
             if fork:
-                return _ForkedChild(cwd, argv, scratch, label, loaded_from=loaded_from)
+                return _ForkedChild(cwd, argv, scratch, label, loaded_from=loaded_from, env=child_env)
             return _Child(cwd, argv, scratch, label, child_env)
 
-        head = start(project_dir, _side_argv(args, head_config, policy_config), "head", env)
+        head = start(project_dir, _side_argv(args, head_config, policy_config), "head", {**env, **shared_env})
         base: _Child | _ForkedChild | None = None
-        base_error: str | None = None
-        base_stack_file: Path | None = None
         try:
             try:
-                base_dir = materialize(project_dir, args.base, scratch / "base")
+                base_dir = materializing.result()
                 base_config = head_config
                 if head_config is not None:
                     try:
@@ -761,6 +974,8 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
                         base_config = head_config  # a stack file outside the project: the same file on both sides
                 base_stack_file = base_config or stackfile.stack_file(base_dir, args.stack)
                 base_env = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
+                if shared_env and _same_pack(project_dir, base_dir, project):
+                    base_env.update(shared_env)
                 base = start(base_dir, _side_argv(args, base_config, policy_config), "base", base_env)
             except BaseUnavailable as exc:
                 base_error = str(exc)
@@ -770,6 +985,10 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
             head.kill()
             if base is not None:
                 base.kill()
+            materializing.kill()
+            pack_stderr = pack.stderr_tail() if pack is not None else ""
+            if pack is not None:
+                pack.kill()
         if base_result is not None and not base_result.ok:
             base_error = base_result.error_line()
         secrets = (
@@ -781,6 +1000,8 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
     ref_info = {"ref": args.base, "ok": base_error is None, "error": base_error}
     if not head_result.ok:
         message = head_result.stderr.strip() or f"error: the head preview exited with code {head_result.exit_code}"
+        if pack_stderr and "policy pack" in message:  # the shared pack's own words are the diff's to report
+            message += f"\n--- the pack's stderr (last lines) ---\n{pack_stderr}"
         code = 2 if head_result.exit_code == 2 else 1
         doc = {
             "project": project,

@@ -205,3 +205,58 @@ class PackProcess:
             return ""
         lines = collections.deque((line.rstrip() for line in text.splitlines() if line.strip()), _STDERR_TAIL_LINES)
         return "\n".join(lines)
+
+
+# Set by `python -m offline diff` for the two previews it runs when their packs are byte-identical: one pack (the
+# diff's own child) serves both, instead of two interpreters importing the same SDKs on a 2-core runner.
+SHARED_PACK_ENV = "WEBEX_SCIM_SHARED_POLICY_PACK"
+
+
+class SharedPack:
+    """A pack started and owned by another process (the diff that forked this preview), reached at its port.
+
+    It has the PackProcess surface the client uses; it is never killed from here, and its stderr is its owner's.
+    """
+
+    def __init__(self, pack_dir: Path, pid: int, port: int) -> None:
+        self.pack_dir = Path(pack_dir).resolve()
+        self.pid = pid
+        self.port = port
+
+    @classmethod
+    def from_environment(cls) -> SharedPack | None:
+        """The shared pack the environment names (`<pid>:<port>:<pack dir>`), if any."""
+        value = os.environ.get(SHARED_PACK_ENV)
+        if not value:
+            return None
+        pid, port, pack_dir = value.split(":", 2)
+        return cls(Path(pack_dir), int(pid), int(port))
+
+    def environment_value(self) -> str:
+        return f"{self.pid}:{self.port}:{self.pack_dir}"
+
+    def adopt_after_fork(self) -> None:
+        pass
+
+    def wait_for_port(self, timeout: float) -> int | None:
+        return self.port
+
+    def poll(self) -> int | None:
+        return _exit_code_without_reaping(self.pid)
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def kill(self) -> None:
+        pass
+
+    def forget(self) -> None:
+        pass
+
+    def stderr_tail(self) -> str:
+        return ""  # its owner keeps it, and reports it
+
+
+Pack = PackProcess | SharedPack

@@ -27,7 +27,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from . import analysis
 from .errors import EngineError
 from .model import PolicyReport, PolicyViolation, RecordedResource
-from .pack_process import ENGINE_ADDRESS, PackProcess
+from .pack_process import ENGINE_ADDRESS, Pack, PackProcess
 from .policy_config import (  # noqa: F401  (re-exported: the config is part of this module's surface)
     LEVELS,
     PolicyConfigFile,
@@ -221,9 +221,9 @@ class PolicyPack:
         python: str = sys.executable,
         *,
         start_timeout: float = 60.0,
-        process: PackProcess | None = None,
+        process: Pack | None = None,
     ) -> None:
-        self._process = process if process is not None else PackProcess(pack_dir, python)
+        self._process: Pack = process if process is not None else PackProcess(pack_dir, python)
         self.pack_dir = self._process.pack_dir
         self.start_timeout = start_timeout
         self._channel: grpc.Channel | None = None

@@ -7,6 +7,8 @@ Every real run is made once per module and shared by the assertions.
 
 from __future__ import annotations
 
+import compileall
+import importlib.util
 import json
 import os
 import shutil
@@ -22,11 +24,13 @@ from offline.diff import (
     APP_ROLE_ASSIGNMENT,
     MAPPINGS_TYPE,
     SYNC_SECRET,
+    _compile_tree,
     compare,
     diff_values,
     error_line,
     forces_new,
     forces_new_by_import,
+    shareable_pack,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +85,26 @@ def document(run, violations):  # the base-engine revision marks its documents
 """
 
 
+BASE_PACK_PATCH = """
+
+def _base_only(args, report):  # the base-pack revision's pack says something the head's pack never says
+    report("only the base's pack reports this")
+
+
+POLICIES.append(
+    StackRule(
+        name="base-only",
+        description="A rule only the base revision's pack has.",
+        applies_to=(),
+        check=_base_only,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=__import__("pulumi_policy").Severity.LOW,
+        remediation_steps="none",
+    )
+)
+"""
+
+
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run([*GIT, *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 
@@ -124,6 +148,14 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _git(repo, "commit", "-q", "-am", "a base with its own engine")
     _git(repo, "tag", "base-engine")
     render.write_text(original, encoding="utf-8")
+
+    # A base whose policy pack differs from ours: its verdicts must come from its own pack, not a shared one.
+    registry = repo / "policies" / "webex_guard" / "__init__.py"
+    rules = registry.read_text(encoding="utf-8")
+    registry.write_text(rules + BASE_PACK_PATCH, encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "a base with its own policy pack")
+    _git(repo, "tag", "base-pack")
+    registry.write_text(rules, encoding="utf-8")
 
     _write(repo / "Pulumi.ci.yaml", HEAD_STACK)
     broken = stack("a35bfbc6-ccbd-4a17-a488-72gf46c5420c", [{"user": ALICE}], CIPHER_NEW)  # the article's bad org ID
@@ -287,6 +319,68 @@ def test_the_base_runs_its_own_engine(repo: Path, spawn: str) -> None:
     assert run.code == 0, run.stderr
     assert run.doc["outputChanges"] == {"engineMarker": {"old": "base-engine", "new": None}}
     assert set(run.doc["changeSummary"]) == {"same"}
+
+
+@pytest.mark.parametrize("spawn", ["fork", "subprocess"])
+def test_a_base_with_another_policy_pack_runs_its_own_pack(repo: Path, spawn: str) -> None:
+    run = diff(repo, "--stack", "quiet", "--base", "base-pack", spawn=spawn)
+    assert run.code == 0, run.stderr
+    resolved = [(v["policy"], v["message"].splitlines()[-1]) for v in run.doc["resolvedPolicyViolations"]]
+    assert resolved == [("base-only", "only the base's pack reports this")]
+    assert not any(v["policy"] == "base-only" for v in run.doc["policyViolations"])
+
+
+def test_a_base_with_the_same_policy_pack_shares_it_and_reports_the_same_verdicts(repo: Path) -> None:
+    run = diff(repo, "--stack", "quiet", "--base", "base")
+    assert run.code == 0, run.stderr
+    assert run.doc["resolvedPolicyViolations"] == []
+    assert {v["policy"] for v in run.doc["policyViolations"]} == {"no-default-access"}  # unknown at preview
+    assert all(v["new"] is False for v in run.doc["policyViolations"])
+
+
+def test_pack_sharing_needs_byte_identical_pack_files(tmp_path: Path) -> None:
+    head, base = tmp_path / "head", tmp_path / "base"
+    for tree in (head, base):
+        shutil.copytree(ROOT / "policies", tree / "policies", ignore=shutil.ignore_patterns("__pycache__", "venv"))
+        (tree / "components").mkdir()
+        shutil.copy2(ROOT / "components" / "webex_catalog.json", tree / "components" / "webex_catalog.json")
+    assert shareable_pack(head, base)
+    (base / "policies" / "__pycache__").mkdir()
+    (base / "policies" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"bytecode is not the pack")
+    assert shareable_pack(head, base)
+
+    rule = base / "policies" / "webex_guard" / "app.py"
+    rule.write_text(rule.read_text(encoding="utf-8") + "\n# a comment is a change\n", encoding="utf-8")
+    assert not shareable_pack(head, base)
+    shutil.copy2(head / "policies" / "webex_guard" / "app.py", rule)
+    assert shareable_pack(head, base)
+
+    catalog = base / "components" / "webex_catalog.json"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace("webexapis.com", "example.com", 1), "utf-8")
+    assert not shareable_pack(head, base)  # the pack reads the program's data tables too
+
+
+def test_the_base_reuses_the_heads_bytecode_only_for_identical_files(tmp_path: Path) -> None:
+    head, base = tmp_path / "head", tmp_path / "base"
+    for tree, value in ((head, "head"), (base, "base")):
+        (tree / "offline").mkdir(parents=True)
+        (tree / "offline" / "__init__.py").write_text("", encoding="utf-8")
+        (tree / "offline" / "same.py").write_text("WHO = 'both'\n", encoding="utf-8")
+        (tree / "offline" / "differs.py").write_text(f"WHO = {value!r}\n", encoding="utf-8")
+    compileall.compile_dir(head / "offline", quiet=2)
+    os.utime(base / "offline" / "same.py", (0, 1_000_000_000))  # extracted from git: another modification time
+
+    _compile_tree(base, head)
+
+    same_pyc = Path(importlib.util.cache_from_source(str(base / "offline" / "same.py")))
+    head_pyc = Path(importlib.util.cache_from_source(str(head / "offline" / "same.py")))
+    assert same_pyc.read_bytes() == head_pyc.read_bytes()
+    code = "import offline.same, offline.differs; print(offline.same.WHO, offline.differs.WHO, offline.same.__file__)"
+    proc = subprocess.run(
+        [sys.executable, "-B", "-v", "-c", code], cwd=base, capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.split() == ["both", "base", str(base / "offline" / "same.py")]
+    assert f"{same_pyc} matches {base / 'offline' / 'same.py'}" in proc.stderr  # the copied bytecode was used
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,22 @@ def test_no_process_is_left_after_a_preview():
     assert _wait_gone(marker) == []
 
 
+def test_no_process_is_left_after_a_diff():
+    """A diff runs two previews, a process extracting the base, and a pack the two sides may share."""
+    marker = f"marker-{uuid.uuid4().hex}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "offline", "diff", "--stack", "dev", "--base", "HEAD", "--json", "-"],
+        cwd=ROOT,
+        env=_env(marker),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '"ok": true' in proc.stdout  # the base ran too
+    assert _wait_gone(marker) == []
+
+
 @pytest.mark.parametrize("to_group", [False, True], ids=["signal-to-preview", "ctrl-c-to-process-group"])
 def test_no_process_is_left_after_ctrl_c(tmp_path, to_group):
     stack = yaml.safe_load((ROOT / "tests" / "stacks" / "Pulumi.compliant.yaml").read_text())
