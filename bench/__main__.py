@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import pstats
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,13 @@ from .measure import Series, compare, run_once
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PY = sys.executable
 IMPORT_FLOOR = [PY, "-c", "import pulumi, pulumi_azuread, pulumi_policy"]
+# The same imports under the engine's runtime settings (collector thresholds, no interpreter teardown).
+IMPORT_FLOOR_ENGINE_RUNTIME = [
+    PY,
+    "-c",
+    "import gc, os; from offline import GC_THRESHOLDS; gc.set_threshold(*GC_THRESHOLDS); "
+    "import pulumi, pulumi_azuread, pulumi_policy; os._exit(0)",
+]
 
 TARGET_DEV = 1.5  # dev preview ≤ 1.5 x import floor
 TARGET_GROWTH = 1.25  # 1,000 and 5,000 assignments ≤ 1.25 x bare-SDK floor
@@ -41,12 +49,19 @@ class Row:
     floor_label: str
     target: float | None
     extra: str = ""
+    engine_floor: Series | None = None  # the same floor under the engine's runtime settings
 
     @property
     def ratio(self) -> float | None:
         if not (self.subject.ok and self.floor.ok):
             return None
         return self.subject.median / self.floor.median
+
+    @property
+    def engine_ratio(self) -> float | None:
+        if self.engine_floor is None or not (self.subject.ok and self.engine_floor.ok):
+            return None
+        return self.subject.median / self.engine_floor.median
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +73,8 @@ class Row:
             "floor_median_s": self.floor.median if self.floor.samples else None,
             "floor_peak_rss_mb": self.floor.maxrss_mb if self.floor.samples else None,
             "ratio": self.ratio,
+            "engine_runtime_floor_median_s": self.engine_floor.median if self.engine_floor else None,
+            "engine_runtime_ratio": self.engine_ratio,
             "rss_ratio": (self.subject.maxrss_mb / self.floor.maxrss_mb) if self.ratio is not None else None,
             "target": self.target,
             "met": None if self.target is None or self.ratio is None else self.ratio <= self.target,
@@ -126,10 +143,30 @@ def base_config(tmp: Path, notes: list[str]) -> tuple[dict[str, Any], list[str]]
     return patched, preview_argv(config_file=path)
 
 
+def compile_project() -> bool:
+    """Byte-compile the project's code, as Python caches it on a first run; True if this machine would not."""
+    import compileall
+
+    for name in ("offline", "components", "policies", "bench"):
+        compileall.compile_dir(PROJECT_DIR / name, quiet=2, rx=re.compile(r"[/\\](venv|\.venv)([/\\]|$)"))
+    return bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
+
+
 def bench_dev(runs: int, dev_argv: list[str]) -> Row:
-    a, b = compare(runs, ("offline preview dev", dev_argv), ("import floor", IMPORT_FLOOR), PROJECT_DIR)
+    a, b, c = compare(
+        runs,
+        ("offline preview dev", dev_argv),
+        ("import floor", IMPORT_FLOOR),
+        ("import floor, engine runtime", IMPORT_FLOOR_ENGINE_RUNTIME),
+        cwd=PROJECT_DIR,
+    )
     return Row(
-        "(a) offline preview, dev stack (+policies)", a, b, "import pulumi, pulumi_azuread, pulumi_policy", TARGET_DEV
+        "(a) offline preview, dev stack (+policies)",
+        a,
+        b,
+        "import pulumi, pulumi_azuread, pulumi_policy",
+        TARGET_DEV,
+        engine_floor=c,
     )
 
 
@@ -149,9 +186,16 @@ def bench_growth(n: int, runs: int, config: dict[str, Any], tmp: Path) -> Row:
     check = subprocess.run(floor_argv, cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
     registered = json.loads(check.stdout).get("registered") if check.returncode == 0 else None
     note = "" if registered == total else f"floor registered {registered} of {total}: {check.stderr[-200:]}"
-    a, b = compare(runs, (f"preview {n}", argv), (f"floor {n}", floor_argv), PROJECT_DIR)
+    engine_floor_argv = [PY, "-m", "bench.floor", "--engine-runtime", str(spec)]
+    a, b, c = compare(
+        runs,
+        (f"preview {n}", argv),
+        (f"floor {n}", floor_argv),
+        (f"floor {n}, engine runtime", engine_floor_argv),
+        cwd=PROJECT_DIR,
+    )
     label = f"bare SDK mocks, the same {total} resources and dependencies"
-    return Row(f"(b) {n:,} assignments (+policies)", a, b, label, target, note)
+    return Row(f"(b) {n:,} assignments (+policies)", a, b, label, target, note, engine_floor=c)
 
 
 def bench_diff(runs: int, config: dict[str, Any], tmp: Path) -> Row:
@@ -160,7 +204,7 @@ def bench_diff(runs: int, config: dict[str, Any], tmp: Path) -> Row:
     head[stacks.key("notificationEmail")] = "webex-provisioning@contoso.com"
     repo = stacks.diff_repo(PROJECT_DIR, tmp / "diff-repo", "bench", base, head)
     diff_argv = [PY, "-m", "offline", "diff", "--stack", "bench", "--base", "HEAD~1"]
-    a, b = compare(runs, ("diff", diff_argv), ("preview", preview_argv(stack="bench")), repo)
+    a, b = compare(runs, ("diff", diff_argv), ("preview", preview_argv(stack="bench")), cwd=repo)
     return Row("(c) diff of two revisions (+policies)", a, b, "one offline preview of the head", TARGET_DIFF)
 
 
@@ -194,6 +238,8 @@ def show(rows: list[Row], info: dict[str, Any], notes: list[str], growth: list[R
         "floor median",
         "ratio",
         "target",
+        "engine-runtime floor",
+        "ratio to it",
         "peak RSS",
         "floor RSS",
         "RSS ratio",
@@ -202,7 +248,7 @@ def show(rows: list[Row], info: dict[str, Any], notes: list[str], growth: list[R
     for r in rows:
         j = r.as_json()
         if j["error"] or j["ratio"] is None:
-            table.add_row(r.what, str(j["runs"]), "[red]failed[/]", "", "", "", "", "", (j["error"] or "")[:80])
+            table.add_row(r.what, str(j["runs"]), "[red]failed[/]", "", "", "", "", "", "", "", (j["error"] or "")[:80])
             continue
         ratio = j["ratio"]
         verdict = "" if r.target is None else (f"≤{r.target}x " + ("[green]met[/]" if j["met"] else "[red]missed[/]"))
@@ -213,6 +259,8 @@ def show(rows: list[Row], info: dict[str, Any], notes: list[str], growth: list[R
             f"{j['floor_median_s']:.3f} s",
             f"{ratio:.2f}x",
             verdict,
+            "" if r.engine_floor is None else f"{j['engine_runtime_floor_median_s']:.3f} s",
+            "" if r.engine_ratio is None else f"{r.engine_ratio:.2f}x",
             f"{j['peak_rss_mb']:.0f} MB",
             f"{j['floor_peak_rss_mb']:.0f} MB",
             f"{j['rss_ratio']:.2f}x",
@@ -231,6 +279,10 @@ def show(rows: list[Row], info: dict[str, Any], notes: list[str], growth: list[R
             f"bare SDK {floor_marginal:.2f} ms ({marginal / floor_marginal:.2f}x); "
             f"peak memory {mem:.1f} KB per assignment"
         )
+    console.print(
+        "engine-runtime floor: the same floor under the engine's own runtime settings (its collector thresholds, "
+        "no interpreter teardown); the ratio to it is the engine's overhead alone"
+    )
     for n in notes:
         console.print(f"[yellow]note:[/] {n}")
     console.print("peak RSS: of the largest process in the run (wait4 rusage: the child or a process it waited for)")
@@ -251,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine()
     notes: list[str] = []
+    if compile_project():
+        notes.append(
+            "PYTHONDONTWRITEBYTECODE is set here, so Python never caches the project's bytecode: it was compiled "
+            "first (as any run without that setting leaves it), so the project's code and the SDKs load alike"
+        )
     rows: list[Row] = []
     growth: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="webex-scim-bench-") as tmpdir:

@@ -1,26 +1,37 @@
 """The bare-SDK floor: register the resources a real offline run recorded, under `pulumi.runtime.set_mocks` and a
 trivial Mocks, and nothing else (no settings, no program logic, no recording, no policy pack, no rendering).
 
-`python -m bench.floor SPEC.json` — SPEC comes from bench/record.py: every registration of a real offline run
-(type, name, parent, inputs, dependencies; the stack resource excluded). Custom resources of an installed provider
-SDK are built with that SDK's class (as a program must), dynamic ones as plain CustomResources, components as
-ComponentResources. The dependency graph is the real one: an input that was unknown in the real run is the `id`
-of the resource it depended on (unknown in a preview too), and `depends_on` lists the same resources. Prints
-{"registered": n} so the bench can check the floor did the same amount of work.
+`python -m bench.floor [--engine-runtime] SPEC.json` — SPEC comes from bench/record.py: every registration of a
+real offline run (type, name, parent, inputs, dependencies; the stack resource excluded). Custom resources of an
+installed provider SDK are built with that SDK's class (as a program must), dynamic ones as plain
+CustomResources, components as ComponentResources. The dependency graph is the real one: an input that was
+unknown in the real run is the `id` of the resource it depended on (unknown in a preview too), and `depends_on`
+lists the same resources. Prints {"registered": n} so the bench can check the floor did the same amount of work.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
+import os
 import re
 import sys
 from typing import Any
 
-import pulumi
-from pulumi.runtime.mocks import Mocks, set_mocks
-from pulumi.runtime.stack import wait_for_rpcs
-from pulumi.runtime.sync_await import _sync_await
+# `--engine-runtime` (the second floor): the same work under the offline engine's own runtime settings, its
+# collector thresholds from the first import on and no interpreter teardown, so a ratio against it is the
+# engine's overhead alone.
+ENGINE_RUNTIME = __name__ == "__main__" and sys.argv[1:2] == ["--engine-runtime"]
+if ENGINE_RUNTIME:
+    from offline import GC_THRESHOLDS
+
+    gc.set_threshold(*GC_THRESHOLDS)
+
+import pulumi  # noqa: E402
+from pulumi.runtime.mocks import Mocks, set_mocks  # noqa: E402
+from pulumi.runtime.stack import wait_for_rpcs  # noqa: E402
+from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
 
 class TrivialMocks(Mocks):
@@ -84,8 +95,10 @@ def main(path: str) -> None:
     set_mocks(TrivialMocks(), project=spec["project"], stack=spec["stack"], preview=True)
     n = register(spec)
     _sync_await(wait_for_rpcs())
-    print(json.dumps({"registered": n + 1}))  # + the root stack
+    print(json.dumps({"registered": n + 1}), flush=True)  # + the root stack
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[-1])
+    if ENGINE_RUNTIME:
+        os._exit(0)

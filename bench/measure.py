@@ -64,19 +64,23 @@ def run_once(argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None) 
 def compare(
     runs: int,
     subject: tuple[str, Sequence[str]],
-    floor: tuple[str, Sequence[str]],
+    *floors: tuple[str, Sequence[str]],
     cwd: Path,
     env: dict[str, str] | None = None,
     warmup: int = 1,
-) -> tuple[Series, Series]:
-    """Interleaved runs (floor, subject, floor, subject, …) after `warmup` unmeasured rounds, so drift hits both."""
-    a, b = Series(subject[0]), Series(floor[0])
+) -> list[Series]:
+    """Interleaved runs (floors, subject, floors, subject, …) after `warmup` unmeasured rounds, so drift hits all.
+
+    Returns the subject's series first, then each floor's.
+    """
+    commands = [*floors, subject]
+    series = {label: Series(label) for label, _ in commands}
     for _ in range(warmup):
-        run_once(floor[1], cwd, env)
-        run_once(subject[1], cwd, env)
+        for _, argv in commands:
+            run_once(argv, cwd, env)
     for _ in range(runs):
-        b.samples.append(run_once(floor[1], cwd, env))
-        a.samples.append(run_once(subject[1], cwd, env))
-        if not a.ok or not b.ok:
+        for label, argv in commands:
+            series[label].samples.append(run_once(argv, cwd, env))
+        if not all(s.ok for s in series.values()):
             break
-    return a, b
+    return [series[subject[0]], *(series[label] for label, _ in floors)]
