@@ -162,20 +162,6 @@ def _provider(
     return analyzer_pb2.AnalyzerProviderResource(type=type_, urn=urn, name=name)
 
 
-def _analyze_request(resource: RecordedResource, by_urn: Mapping[str, RecordedResource]) -> analyzer_pb2.AnalyzeRequest:
-    request = analyzer_pb2.AnalyzeRequest(
-        type=resource.type,
-        urn=resource.urn,
-        name=resource.name,
-        properties=_strip_internal(resource.inputs),
-        options=_options(resource),
-    )
-    provider = _provider(resource, by_urn)
-    if provider is not None:
-        request.provider.CopyFrom(provider)
-    return request
-
-
 def _stack_resource(
     resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
 ) -> analyzer_pb2.AnalyzerResource:
@@ -415,10 +401,19 @@ class PolicyPack:
         policies: list[PolicyInfo],
         levels: Mapping[str, tuple[str, dict[str, Any]]],
         dry_run: bool,
+        stack_entries: Mapping[str, analyzer_pb2.AnalyzerResource] | None = None,
     ) -> PolicyReport:
-        """Per-resource responses, then AnalyzeStack, into violations and each policy's outcome."""
+        """Per-resource responses, then AnalyzeStack, into violations and each policy's outcome.
+
+        `stack_entries`: AnalyzeStack's entries already built (by urn), e.g. as each resource was analyzed. In a
+        preview AnalyzeStack is sent first, so the pack works on it while the responses are read here.
+        """
         stub = self._connect()
         by_urn = {r.urn: r for r in resources}
+        stack_request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[(stack_entries or {}).get(r.urn) or _stack_resource(r, by_urn) for r in resources]
+        )
+        stack_future = stub.AnalyzeStack.future(stack_request, timeout=_RPC_TIMEOUT) if dry_run else None
         violations: list[PolicyViolation] = []
         failed: set[str] = set()
         unknown: set[str] = set()
@@ -436,7 +431,12 @@ class PolicyPack:
                 # As the CLI: a resource diagnostic always belongs to the resource analyzed, whatever urn it names.
                 violations.append(_violation(d, resource.urn))
 
-        if not dry_run and any(v.enforcement_level == "mandatory" for v in violations):
+        if stack_future is not None:
+            try:
+                stack_response = stack_future.result()
+            except grpc.RpcError as exc:
+                raise self._rpc_failure(exc, "analyzing the stack") from None
+        elif any(v.enforcement_level == "mandatory" for v in violations):
             # As the CLI: in an update a mandatory resource violation stops the deployment, so the stack-wide
             # analysis never runs; in a preview it runs regardless.
             stack_response = analyzer_pb2.AnalyzeResponse(
@@ -447,11 +447,7 @@ class PolicyPack:
                 ]
             )
         else:
-            stack_response = self._call(
-                stub.AnalyzeStack,
-                analyzer_pb2.AnalyzeStackRequest(resources=[_stack_resource(r, by_urn) for r in resources]),
-                "analyzing the stack",
-            )
+            stack_response = self._call(stub.AnalyzeStack, stack_request, "analyzing the stack")
         stack_skipped = {na.policy_name: na.reason for na in stack_response.not_applicable}
         for d in stack_response.diagnostics:
             (unknown if d.message.startswith(_CANT_RUN) else failed).add(d.policyName)
@@ -508,6 +504,7 @@ class AnalysisStream:
         self._by_urn: dict[str, RecordedResource] = {}
         self._buffer: list[RecordedResource] = []
         self._sent: list[tuple[RecordedResource, Any]] = []
+        self._stack_entries: dict[str, analyzer_pb2.AnalyzerResource] = {}
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._config: tuple[list[PolicyInfo], dict[str, tuple[str, dict[str, Any]]]] | None = None
         self._error: BaseException | None = None
@@ -532,16 +529,27 @@ class AnalysisStream:
             raise self._error
         assert self._config is not None
         policies, levels = self._config
+        # Read as _conclude goes (after it has sent AnalyzeStack): each waits for its Analyze.
+        responses = (self._pack._result(resource, future) for resource, future in self._sent)
         try:
-            responses = [self._pack._result(resource, future) for resource, future in self._sent]
+            return self._pack._conclude(
+                resources, responses, policies, levels, self._dry_run, stack_entries=self._stack_entries
+            )
         finally:
             for _, future in self._sent:
                 future.cancel()
-        return self._pack._conclude(resources, responses, policies, levels, self._dry_run)
 
     def _send(self, resource: RecordedResource) -> None:
+        """Send the resource's Analyze, and keep its AnalyzeStack entry: built from the same pieces, once, while
+        the program still runs (at 5,000 resources, building them all at the end took 0.2 s of the tail)."""
         assert self._stub is not None
-        request = _analyze_request(resource, self._by_urn)
+        entry = _stack_resource(resource, self._by_urn)
+        self._stack_entries[resource.urn] = entry
+        request = analyzer_pb2.AnalyzeRequest(
+            type=entry.type, urn=entry.urn, name=entry.name, properties=entry.properties, options=entry.options
+        )
+        if entry.HasField("provider"):
+            request.provider.CopyFrom(entry.provider)
         self._sent.append((resource, self._stub.Analyze.future(request, timeout=_RPC_TIMEOUT)))
 
     def _configure(self, project: str, stack: str, policy_config: Mapping[str, Any] | None) -> None:
