@@ -143,12 +143,13 @@ def base_config(tmp: Path, notes: list[str]) -> tuple[dict[str, Any], list[str]]
     return patched, preview_argv(config_file=path)
 
 
-def compile_project() -> bool:
+def compile_project(root: Path = PROJECT_DIR) -> bool:
     """Byte-compile the project's code, as Python caches it on a first run; True if this machine would not."""
     import compileall
 
     for name in ("offline", "components", "policies", "bench"):
-        compileall.compile_dir(PROJECT_DIR / name, quiet=2, rx=re.compile(r"[/\\](venv|\.venv)([/\\]|$)"))
+        if (root / name).is_dir():
+            compileall.compile_dir(root / name, quiet=2, rx=re.compile(r"[/\\](venv|\.venv)([/\\]|$)"))
     return bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
 
 
@@ -203,6 +204,7 @@ def bench_diff(runs: int, config: dict[str, Any], tmp: Path) -> Row:
     head = dict(config)
     head[stacks.key("notificationEmail")] = "webex-provisioning@contoso.com"
     repo = stacks.diff_repo(PROJECT_DIR, tmp / "diff-repo", "bench", base, head)
+    compile_project(repo)  # the copy's working tree, as the project's own (the base is extracted by each run)
     diff_argv = [PY, "-m", "offline", "diff", "--stack", "bench", "--base", "HEAD~1"]
     a, b = compare(runs, ("diff", diff_argv), ("preview", preview_argv(stack="bench")), cwd=repo)
     return Row("(c) diff of two revisions (+policies)", a, b, "one offline preview of the head", TARGET_DIFF)
