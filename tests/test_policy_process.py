@@ -41,16 +41,20 @@ def _env(marker: str) -> dict[str, str]:
     return {**os.environ, "WEBEX_SCIM_TEST_MARKER": marker}
 
 
-def test_no_process_is_left_after_a_preview():
-    marker = f"marker-{uuid.uuid4().hex}"
-    proc = subprocess.run(
-        [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--no-details"],
+def _run_offline(marker: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "offline", *args],
         cwd=ROOT,
         env=_env(marker),
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_no_process_is_left_after_a_preview():
+    marker = f"marker-{uuid.uuid4().hex}"
+    proc = _run_offline(marker, "preview", "--stack", "dev", "--no-details")
     assert proc.returncode == 0, proc.stderr
     assert "webex-scim-guard: 15 rules" in proc.stdout  # the pack did run
     assert _wait_gone(marker) == []
@@ -59,14 +63,7 @@ def test_no_process_is_left_after_a_preview():
 def test_no_process_is_left_after_a_diff():
     """A diff runs two previews, a process extracting the base, and a pack the two sides may share."""
     marker = f"marker-{uuid.uuid4().hex}"
-    proc = subprocess.run(
-        [sys.executable, "-m", "offline", "diff", "--stack", "dev", "--base", "HEAD", "--json", "-"],
-        cwd=ROOT,
-        env=_env(marker),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = _run_offline(marker, "diff", "--stack", "dev", "--base", "HEAD", "--json", "-")
     assert proc.returncode == 0, proc.stderr
     assert '"ok": true' in proc.stdout  # the base ran too
     assert _wait_gone(marker) == []
