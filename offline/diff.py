@@ -561,11 +561,14 @@ class _ForkedChild:
                 self.code = -9
 
 
-# The interpreter's and the virtualenv's own trees: never the project's code (checked as text, before resolving).
-_RUNTIME_PREFIXES = tuple(
-    {os.path.join(p, "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    | {os.path.join(os.path.realpath(p), "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-)
+@functools.cache
+def _runtime_prefixes(tree: Path) -> tuple[str, ...]:
+    """The interpreter's and the virtualenv's own trees, as text; not one that holds the project (a project in
+    /usr/src with Python in /usr): a path starting with one of these is never the project's code."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    prefixes = {os.path.join(p, "") for p in roots} | {os.path.join(os.path.realpath(p), "") for p in roots}
+    inside = os.path.join(str(tree), "")
+    return tuple(p for p in prefixes if not inside.startswith(p))
 
 
 def _within(path: str | None, tree: Path) -> bool:
@@ -574,7 +577,7 @@ def _within(path: str | None, tree: Path) -> bool:
     Asked of every loaded module when a side forgets the head's code: the runtime's own files (most of them) are
     told apart by their prefix, and only the rest are resolved (symlinks) and compared.
     """
-    if not path or path.startswith(_RUNTIME_PREFIXES):
+    if not path or path.startswith(_runtime_prefixes(tree)):
         return False
     try:
         resolved = Path(path).resolve()
@@ -752,7 +755,7 @@ class _Materializer:
         self._pid: int | None = None
         if not fork:
             try:
-                self._path = materialize(project_dir, ref, dest)
+                self._path = _extract_base(project_dir, ref, dest)
             except BaseUnavailable as exc:
                 self._error = str(exc)
             return
@@ -765,16 +768,11 @@ class _Materializer:
             try:
                 # Behind the parent's imports, which every later step waits for; this only has to be done by then.
                 os.nice(10)
-                base_dir = materialize(project_dir, ref, dest)
-                _compile_tree(base_dir, project_dir)
-                scratch_file.write_text(str(base_dir), encoding="utf-8")
+                scratch_file.write_text(str(_extract_base(project_dir, ref, dest)), encoding="utf-8")
             except BaseUnavailable as exc:
                 scratch_file.write_text("\0" + str(exc), encoding="utf-8")
-            except BaseException as exc:  # reported by the parent as an unavailable base
-                try:
-                    scratch_file.write_text(f"\0extracting {ref} failed: {type(exc).__name__}: {exc}", "utf-8")
-                except OSError:
-                    code = 1
+            except BaseException:  # no result written: the parent reports the base as not extracted
+                code = 1
             finally:
                 os._exit(code)
         self._pid = pid
@@ -803,6 +801,22 @@ class _Materializer:
         if self._error is not None or self._path is None:
             raise BaseUnavailable(self._error or "the base could not be extracted")
         return self._path
+
+
+def _extract_base(project_dir: Path, ref: str, dest: Path) -> Path:
+    """`materialize`, then byte-compile the base's code (only a speed-up: a failure there is ignored, the base then
+    compiles its own code as it runs). Any failure to extract is the base's, reported as such, never a crash."""
+    try:
+        base_dir = materialize(project_dir, ref, dest)
+    except BaseUnavailable:
+        raise
+    except Exception as exc:
+        raise BaseUnavailable(f"extracting {ref} failed: {type(exc).__name__}: {exc}") from None
+    try:
+        _compile_tree(base_dir, project_dir)
+    except Exception:  # e.g. a read-only bytecode cache (PYTHONPYCACHEPREFIX)
+        pass
+    return base_dir
 
 
 def _compile_tree(base_dir: Path, head_dir: Path) -> None:
@@ -864,8 +878,10 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-# What the pack process reads: its own directory, and the program's data tables (policies/webex_guard/catalog.py).
-PACK_INPUTS = ("policies", "components/webex_catalog.json")
+# What decides a side's verdicts besides its resources: the pack's own directory, the program's data tables it reads
+# (policies/webex_guard/catalog.py), and the engine that configures it (the pack keeps one Configure for all its
+# clients, so two sides may share a pack only if their engines would send the same one).
+PACK_INPUTS = ("policies", "components/webex_catalog.json", "offline")
 
 
 def _pack_files(root: Path) -> dict[str, bytes] | None:
@@ -885,8 +901,8 @@ def _pack_files(root: Path) -> dict[str, bytes] | None:
 
 
 def shareable_pack(head_dir: Path, base_dir: Path) -> bool:
-    """Whether the base's policy pack is byte for byte the head's (its files and the data it reads): one pack
-    process can then serve both sides, and each side still gets exactly its own revision's verdicts."""
+    """Whether the base's policy pack is byte for byte the head's (its files, the data it reads and the engine that
+    configures it): one pack process can then serve both sides, each still getting its own revision's verdicts."""
     head, base = _pack_files(head_dir), _pack_files(base_dir)
     return head is not None and head == base
 
@@ -950,20 +966,23 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
         scratch = Path(tmp)
         base_error: str | None = None
         base_stack_file: Path | None = None
-        # Extracting (and byte-compiling) the base runs in a forked child beside the preload below.
-        materializing = _Materializer(project_dir, args.base, scratch / "base", fork=fork)
-        if fork and os.environ.get("WEBEX_SCIM_DIFF_PRELOAD", "1") == "1":
-            _preload()
-        shared_env = _shared_pack_env(pack)
-
-        def start(cwd: Path, argv: list[str], label: str, child_env: dict[str, str]) -> _Child | _ForkedChild:
-            if fork:
-                return _ForkedChild(cwd, argv, scratch, label, loaded_from=loaded_from, env=child_env)
-            return _Child(cwd, argv, scratch, label, child_env)
-
-        head = start(project_dir, _side_argv(args, head_config, policy_config), "head", {**env, **shared_env})
+        materializing: _Materializer | None = None
+        head: _Child | _ForkedChild | None = None
         base: _Child | _ForkedChild | None = None
+        shared_env: dict[str, str] = {}
         try:
+            # Extracting (and byte-compiling) the base runs in a forked child beside the preload below.
+            materializing = _Materializer(project_dir, args.base, scratch / "base", fork=fork)
+            if fork and os.environ.get("WEBEX_SCIM_DIFF_PRELOAD", "1") == "1":
+                _preload()
+            shared_env = _shared_pack_env(pack)
+
+            def start(cwd: Path, argv: list[str], label: str, child_env: dict[str, str]) -> _Child | _ForkedChild:
+                if fork:
+                    return _ForkedChild(cwd, argv, scratch, label, loaded_from=loaded_from, env=child_env)
+                return _Child(cwd, argv, scratch, label, child_env)
+
+            head = start(project_dir, _side_argv(args, head_config, policy_config), "head", {**env, **shared_env})
             try:
                 base_dir = materializing.result()
                 base_config = head_config
@@ -982,11 +1001,13 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
             head_result = head.result()
             base_result = base.result() if base is not None else None
         finally:
-            head.kill()
-            if base is not None:
-                base.kill()
-            materializing.kill()
-            pack_stderr = pack.stderr_tail() if pack is not None else ""
+            for side in (head, base):
+                if side is not None:
+                    side.kill()
+            if materializing is not None:
+                materializing.kill()
+            # The shared pack's own words, for a head that failed on it (a side keeps no copy of them).
+            pack_stderr = pack.stderr_tail() if pack is not None and shared_env else ""
             if pack is not None:
                 pack.kill()
         if base_result is not None and not base_result.ok:

@@ -26,7 +26,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .errors import EngineError, UsageError
 from .model import RecordedResource
@@ -175,7 +175,8 @@ def _project_on_path(cfg: StackConfig) -> Iterator[None]:
 def _as_main_module(path: Path) -> Iterator[types.ModuleType]:
     """A fresh `__main__` module for the program file, installed as runpy.run_path installs it, and restored."""
     module = types.ModuleType("__main__")
-    module.__file__ = str(path)
+    # The globals runpy.run_path gives a script (its _run_code): no loader, spec or bytecode, no package.
+    module.__dict__.update(__file__=str(path), __cached__=None, __loader__=None, __package__="", __spec__=None)
     saved_main, saved_argv0 = sys.modules.get("__main__"), sys.argv[0] if sys.argv else None
     sys.modules["__main__"] = module
     if sys.argv:
@@ -185,6 +186,8 @@ def _as_main_module(path: Path) -> Iterator[types.ModuleType]:
     finally:
         if saved_main is not None:
             sys.modules["__main__"] = saved_main
+        else:
+            sys.modules.pop("__main__", None)
         if saved_argv0 is not None:
             sys.argv[0] = saved_argv0
 
@@ -242,8 +245,11 @@ def run_program(cfg: StackConfig, on_register: Callable[[RecordedResource], None
     runtime_config.set_all_config(dict(cfg.config), list(cfg.secret_keys))
     try:
         with _project_on_path(cfg):
-            # The loop is run here rather than through the SDK's _sync_await: one frame fewer under every resource.
-            _ensure_event_loop().run_until_complete(run_in_stack(lambda: _run_and_settle(cfg)))
+            loop = _ensure_event_loop()
+            if loop.is_running():  # called from async code: the SDK's own way to wait inside a running loop
+                _sync_await(run_in_stack(lambda: _run_and_settle(cfg)))
+            else:  # the loop run here rather than by _sync_await: one frame fewer under every resource
+                loop.run_until_complete(run_in_stack(lambda: _run_and_settle(cfg)))
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
     except pulumi.RunError as exc:

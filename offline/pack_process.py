@@ -74,18 +74,31 @@ def _parent_death_signal() -> Any:
     return hook
 
 
+# poll() of a pack this process cannot wait for, once it is gone: its exit code is not known here.
+EXITED_CODE_UNKNOWN = -1000
+
+
 def _exit_code_without_reaping(pid: int) -> int | None:
-    """Linux: a child of another process cannot be waited for, but /proc shows it as a zombie with its status."""
+    """The exit code of a process that is another's child (it cannot be waited for here), None while it runs.
+
+    Linux shows an exited, unreaped process as a zombie with the status waitpid would give. Elsewhere, or once
+    its parent reaped it, only "gone" is known (EXITED_CODE_UNKNOWN)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return -1  # gone (reaped by its parent)
+        try:
+            os.kill(pid, 0)  # no /proc (not Linux): it exists (running, or exited and not yet reaped), or not
+        except ProcessLookupError:
+            return EXITED_CODE_UNKNOWN
+        except OSError:
+            return None
+        return None
     if fields[0] not in ("Z", "X"):
         return None
     try:
         return os.waitstatus_to_exitcode(int(fields[49]))  # field 52, exit_code: the status waitpid would give
     except (IndexError, ValueError):
-        return -1
+        return EXITED_CODE_UNKNOWN
 
 
 def _read_port(stdout: IO[bytes], port_box: list[int | None], ready: threading.Event) -> None:
@@ -167,7 +180,7 @@ class PackProcess:
         return self._port_box[0]
 
     def poll(self) -> int | None:
-        """The pack's exit code, or None while it runs (-1: it exited, its code unknown here)."""
+        """The pack's exit code, or None while it runs (EXITED_CODE_UNKNOWN: it exited, its code unknown here)."""
         if self._owned:
             return self.proc.poll()
         return _exit_code_without_reaping(self.proc.pid)

@@ -27,7 +27,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from . import analysis
 from .errors import EngineError
 from .model import PolicyReport, PolicyViolation, RecordedResource
-from .pack_process import ENGINE_ADDRESS, Pack, PackProcess
+from .pack_process import ENGINE_ADDRESS, EXITED_CODE_UNKNOWN, Pack, PackProcess
 from .policy_config import (  # noqa: F401  (re-exported: the config is part of this module's surface)
     LEVELS,
     PolicyConfigFile,
@@ -240,7 +240,7 @@ class PolicyPack:
 
     def _failure(self, what: str, detail: str = "") -> EngineError:
         rc = self._process.poll()
-        state = "is running" if rc is None else ("exited" if rc == -1 else f"exited with code {rc}")
+        state = "is running" if rc is None else ("exited" if rc == EXITED_CODE_UNKNOWN else f"exited with code {rc}")
         tail = self._process.stderr_tail()
         message = f"policy pack {self.pack_dir.name!r} {what} (the pack {state})"
         if detail:

@@ -14,6 +14,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,8 @@ from offline.diff import (
     MAPPINGS_TYPE,
     SYNC_SECRET,
     _compile_tree,
+    _runtime_prefixes,
+    _within,
     compare,
     diff_values,
     error_line,
@@ -177,10 +182,12 @@ class Run:
         return found
 
 
-def diff(repo: Path, *args: str, spawn: str | None = None) -> Run:
+def diff(repo: Path, *args: str, spawn: str | None = None, marker: str | None = None) -> Run:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WEBEX_SCIM_DIFF_SPAWN")}
     if spawn:
         env["WEBEX_SCIM_DIFF_SPAWN"] = spawn
+    if marker:
+        env["WEBEX_SCIM_TEST_MARKER"] = marker
     proc = subprocess.run(
         [sys.executable, "-m", "offline", "diff", *args, "--json", "-"],
         cwd=repo,
@@ -330,6 +337,45 @@ def test_a_base_with_another_policy_pack_runs_its_own_pack(repo: Path, spawn: st
     assert not any(v["policy"] == "base-only" for v in run.doc["policyViolations"])
 
 
+def _pack_processes_during(repo: Path, *args: str) -> tuple[Run, set[int]]:
+    """Run a diff and watch /proc meanwhile: the policy pack processes it started (they carry a marker)."""
+    marker = f"marker-{uuid.uuid4().hex}".encode()
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    if (
+                        b"pulumi.policy" in (entry / "cmdline").read_bytes()
+                        and marker in (entry / "environ").read_bytes()
+                    ):
+                        seen.add(int(entry.name))
+                except OSError:
+                    continue
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        run = diff(repo, *args, marker=marker.decode())
+    finally:
+        done.set()
+        watcher.join()
+    return run, seen
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads other processes' environment in /proc")
+@pytest.mark.parametrize(("base", "packs"), [("base", 1), ("base-pack", 2)])
+def test_one_pack_serves_both_sides_only_when_the_bases_is_identical(repo: Path, base: str, packs: int) -> None:
+    run, seen = _pack_processes_during(repo, "--stack", "quiet", "--base", base)
+    assert run.code == 0, run.stderr
+    assert len(seen) == packs
+
+
 def test_a_base_with_the_same_policy_pack_shares_it_and_reports_the_same_verdicts(repo: Path) -> None:
     run = diff(repo, "--stack", "quiet", "--base", "base")
     assert run.code == 0, run.stderr
@@ -341,7 +387,8 @@ def test_a_base_with_the_same_policy_pack_shares_it_and_reports_the_same_verdict
 def test_pack_sharing_needs_byte_identical_pack_files(tmp_path: Path) -> None:
     head, base = tmp_path / "head", tmp_path / "base"
     for tree in (head, base):
-        shutil.copytree(ROOT / "policies", tree / "policies", ignore=shutil.ignore_patterns("__pycache__", "venv"))
+        for name in ("policies", "offline"):
+            shutil.copytree(ROOT / name, tree / name, ignore=shutil.ignore_patterns("__pycache__", "venv"))
         (tree / "components").mkdir()
         shutil.copy2(ROOT / "components" / "webex_catalog.json", tree / "components" / "webex_catalog.json")
     assert shareable_pack(head, base)
@@ -355,9 +402,26 @@ def test_pack_sharing_needs_byte_identical_pack_files(tmp_path: Path) -> None:
     shutil.copy2(head / "policies" / "webex_guard" / "app.py", rule)
     assert shareable_pack(head, base)
 
+    reconcile = base / "offline" / "policy_config.py"
+    reconcile.write_text(reconcile.read_text(encoding="utf-8") + "\n# another engine\n", encoding="utf-8")
+    assert not shareable_pack(head, base)  # the engine configures the pack: one Configure serves all its clients
+    shutil.copy2(head / "offline" / "policy_config.py", reconcile)
+
     catalog = base / "components" / "webex_catalog.json"
     catalog.write_text(catalog.read_text(encoding="utf-8").replace("webexapis.com", "example.com", 1), "utf-8")
     assert not shareable_pack(head, base)  # the pack reads the program's data tables too
+
+
+def test_head_modules_are_told_apart_when_python_lives_above_the_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A virtualenv on a system Python (base prefix /usr) with the project in /usr/src/app: the project's modules
+    # are still the project's, so the base side forgets them.
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    _runtime_prefixes.cache_clear()
+    try:
+        assert _within("/usr/src/app/offline/cli.py", Path("/usr/src/app"))
+        assert not _within(os.path.join(sys.prefix, "lib", "x.py"), Path("/usr/src/app"))
+    finally:
+        _runtime_prefixes.cache_clear()
 
 
 def test_the_base_reuses_the_heads_bytecode_only_for_identical_files(tmp_path: Path) -> None:

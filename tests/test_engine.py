@@ -1,0 +1,54 @@
+"""The engine runs a program file the way `runpy.run_path` runs a script, although in its own frame."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from offline import engine, stackfile
+from offline.errors import EngineError
+from offline.render import display_inputs
+
+PROGRAM = """
+import sys
+
+import pulumi
+
+pulumi.export("name", __name__)
+pulumi.export("file", __file__)
+pulumi.export("runpyGlobals", [repr(globals()[k]) for k in ("__cached__", "__loader__", "__package__", "__spec__")])
+pulumi.export("isMain", sys.modules["__main__"].__dict__ is globals())
+pulumi.export("argv0", sys.argv[0])
+"""
+
+
+def _project(tmp_path: Path, program: str) -> stackfile.StackConfig:
+    (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n", encoding="utf-8")
+    (tmp_path / "__main__.py").write_text(program, encoding="utf-8")
+    (tmp_path / "Pulumi.t.yaml").write_text("config: {}\n", encoding="utf-8")
+    return stackfile.load(tmp_path, stack="t")
+
+
+def test_the_program_sees_the_globals_runpy_gives_a_script(tmp_path: Path) -> None:
+    cfg = _project(tmp_path, PROGRAM)
+    main_before, argv0_before = sys.modules.get("__main__"), sys.argv[0]
+
+    outputs = display_inputs(engine.run_program(cfg).outputs)
+
+    assert outputs == {
+        "name": "__main__",
+        "file": str(tmp_path / "__main__.py"),
+        "runpyGlobals": ["None", "None", "''", "None"],
+        "isMain": True,
+        "argv0": str(tmp_path / "__main__.py"),
+    }
+    assert sys.modules.get("__main__") is main_before and sys.argv[0] == argv0_before  # restored
+
+
+def test_the_program_does_not_inherit_the_engines_future_imports(tmp_path: Path) -> None:
+    # engine.py has `from __future__ import annotations`; a program without it evaluates annotations at once.
+    cfg = _project(tmp_path, "def f(x: NotDefinedAnywhere) -> None: ...\n")
+    with pytest.raises(EngineError, match="NameError: name 'NotDefinedAnywhere' is not defined"):
+        engine.run_program(cfg)
