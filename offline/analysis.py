@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EngineError, UsageError
 from .model import RecordedResource
-from .pack_process import Pack, PackProcess, SharedPack, forget_inherited
+from .pack_process import PACK_DIR, Pack, PackProcess, SharedPack, forget_inherited
 
 if TYPE_CHECKING:
     from .model import PolicyReport
 
-PACK_DIR = Path(__file__).resolve().parents[1] / "policies"
 _GRPC_STARTED = False  # set once this process opens a gRPC channel
 
 

@@ -15,7 +15,6 @@ from .errors import EngineError, UsageError
 # so the pack's start-up runs on the other core while this process imports pulumi and runs the program.
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-PACK_DIR = PROJECT_DIR / "policies"
 
 
 class _Parser(argparse.ArgumentParser):

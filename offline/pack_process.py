@@ -23,6 +23,8 @@ from typing import IO, Any
 
 from .errors import EngineError
 
+PACK_DIR = Path(__file__).resolve().parents[1] / "policies"  # this project's pack
+
 # `python -m pulumi.policy` requires an engine address but only dials it to log; with no engine configured the
 # SDK logs to stderr instead, so an address nothing listens on is enough (and nothing can call back into us).
 ENGINE_ADDRESS = "127.0.0.1:1"

@@ -27,7 +27,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from . import analysis
 from .errors import EngineError
 from .model import PolicyReport, PolicyViolation, RecordedResource
-from .pack_process import ENGINE_ADDRESS, EXITED_CODE_UNKNOWN, Pack, PackProcess
+from .pack_process import ENGINE_ADDRESS, EXITED_CODE_UNKNOWN, PACK_DIR, Pack, PackProcess
 from .policy_config import (  # noqa: F401  (re-exported: the config is part of this module's surface)
     LEVELS,
     PolicyConfigFile,
@@ -35,8 +35,6 @@ from .policy_config import (  # noqa: F401  (re-exported: the config is part of 
     load_policy_config,
     reconcile_policy_config,
 )
-
-PACK_DIR = Path(__file__).resolve().parents[1] / "policies"
 
 _LEVEL_TO_PROTO = {
     "advisory": analyzer_pb2.ADVISORY,
