@@ -63,6 +63,23 @@ def mapping_props(server: GraphTestServer, job: str, config: dict[str, Any] | No
     }
 
 
+def run_in_a_clean_interpreter(script: str, stdin: Any) -> subprocess.CompletedProcess[str]:
+    """`script` in a fresh interpreter, like the provider host: this project importable from its root, nothing else
+    of this test session's (no PYTHONPATH), talking to the loopback Graph; `stdin` arrives as JSON."""
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH"}}
+    env.update({TEST_TOKEN_ENV: BEARER, BACKOFF_ENV: "0.01", MAX_WAIT_ENV: "5"})
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(stdin),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def calls(server: GraphTestServer) -> list[str]:
     """What the server saw, as `METHOD last-path-segment`."""
     return [f"{r.method} {r.path.rsplit('/', 1)[-1]}" for r in server.requests()]
@@ -809,18 +826,7 @@ print(json.dumps(results))
             {"servicePrincipalId": server.sp_id, "graphBaseUrl": server.base_url},
         ],
     }
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH"}}
-    env.update({TEST_TOKEN_ENV: BEARER, BACKOFF_ENV: "0.01", MAX_WAIT_ENV: "5"})
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        input=json.dumps(request),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_in_a_clean_interpreter(script, request)
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     assert results["mappings"]["type"] == "AttributeMappingsProvider"
@@ -853,18 +859,7 @@ provider.delete(created.id, read.outs)
 print(json.dumps({"type": type(provider).__qualname__, "module": type(provider).__module__, "created": created.outs,
                   "changed": changed, "updated": updated.outs, "read": read.outs}))
 """
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH"}}
-    env.update({TEST_TOKEN_ENV: BEARER, BACKOFF_ENV: "0.01", MAX_WAIT_ENV: "5"})
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        input=json.dumps([serialize_provider(JobStateProvider()), state_props(server, job, True)]),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_in_a_clean_interpreter(script, [serialize_provider(JobStateProvider()), state_props(server, job, True)])
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["type"], result["module"]) == ("JobStateProvider", "components.graph.resources")
