@@ -749,7 +749,6 @@ class _Materializer:
     both sides share. Without fork it runs here, at once."""
 
     def __init__(self, project_dir: Path, ref: str, dest: Path, *, fork: bool) -> None:
-        self.dest = dest
         self._error: str | None = None
         self._path: Path | None = None
         self._pid: int | None = None

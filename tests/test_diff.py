@@ -23,11 +23,14 @@ from typing import Any
 import pytest
 import yaml
 
+from offline import diff as diff_module
 from offline.diff import (
     APP_ROLE_ASSIGNMENT,
     MAPPINGS_TYPE,
     SYNC_SECRET,
+    BaseUnavailable,
     _compile_tree,
+    _extract_base,
     _runtime_prefixes,
     _within,
     compare,
@@ -410,6 +413,24 @@ def test_pack_sharing_needs_byte_identical_pack_files(tmp_path: Path) -> None:
     catalog = base / "components" / "webex_catalog.json"
     catalog.write_text(catalog.read_text(encoding="utf-8").replace("webexapis.com", "example.com", 1), "utf-8")
     assert not shareable_pack(head, base)  # the pack reads the program's data tables too
+
+
+def test_an_unexpected_extraction_error_is_the_bases_failure_and_compiling_is_only_a_speed_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_archive(project_dir: Path, ref: str, dest: Path) -> Path:
+        raise RuntimeError("tar stream cut short")
+
+    monkeypatch.setattr(diff_module, "materialize", broken_archive)
+    with pytest.raises(BaseUnavailable, match="extracting base failed: RuntimeError: tar stream cut short"):
+        _extract_base(ROOT, "base", tmp_path / "base")
+
+    def read_only_cache(base_dir: Path, head_dir: Path) -> None:
+        raise PermissionError("read-only bytecode cache")
+
+    monkeypatch.setattr(diff_module, "materialize", lambda project_dir, ref, dest: dest)
+    monkeypatch.setattr(diff_module, "_compile_tree", read_only_cache)
+    assert _extract_base(ROOT, "base", tmp_path / "base") == tmp_path / "base"  # the base still runs
 
 
 def test_head_modules_are_told_apart_when_python_lives_above_the_project(monkeypatch: pytest.MonkeyPatch) -> None:

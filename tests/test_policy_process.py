@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,4 +98,22 @@ def test_no_process_is_left_after_ctrl_c(tmp_path, to_group):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
+    assert _wait_gone(marker) == []
+
+
+def test_a_pack_that_fails_to_start_is_reported_with_its_code_and_words_by_the_forked_client(tmp_path):
+    """The pack is the preview's child; its client is a forked child that cannot wait for it and reads the pack's
+    exit status from /proc instead. The message still says how the pack ended and what it said."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    for name in ("components", "policies"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    (tmp_path / "policies" / "__main__.py").write_text('raise SystemExit("broken on purpose")\n', encoding="utf-8")
+    marker = f"marker-{uuid.uuid4().hex}"
+
+    proc = _run_offline(marker, "preview", "--stack", "dev", "--project-dir", str(tmp_path))
+
+    assert proc.returncode == 1
+    assert "policy pack 'policies' failed to start (the pack exited with code 1)" in proc.stderr
+    assert "broken on purpose" in proc.stderr and "Traceback" not in proc.stderr.split("---")[0]
     assert _wait_gone(marker) == []
