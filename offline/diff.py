@@ -519,6 +519,15 @@ class _Child:
             self.proc.wait()
 
 
+def _kill_and_reap(pid: int) -> int:
+    """SIGKILL a forked child of this process and reap it: its exit code (-9 if it was already gone)."""
+    try:
+        os.kill(pid, 9)
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except (ProcessLookupError, ChildProcessError):
+        return -9
+
+
 class _ForkedChild:
     """The same `python -m offline preview --json -`, run by a fork of this process instead of a new interpreter.
 
@@ -553,12 +562,7 @@ class _ForkedChild:
 
     def kill(self) -> None:
         if self.code is None:
-            try:
-                os.kill(self.pid, 9)
-                _, status = os.waitpid(self.pid, 0)
-                self.code = os.waitstatus_to_exitcode(status)
-            except (ProcessLookupError, ChildProcessError):
-                self.code = -9
+            self.code = _kill_and_reap(self.pid)
 
 
 @functools.cache
@@ -779,11 +783,7 @@ class _Materializer:
     def kill(self) -> None:
         if self._pid is not None:
             pid, self._pid = self._pid, None
-            try:
-                os.kill(pid, 9)
-                os.waitpid(pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
+            _kill_and_reap(pid)
 
     def result(self) -> Path:
         if self._pid is not None:
