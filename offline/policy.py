@@ -6,7 +6,7 @@ reconciled policy config (schema defaults, then the pack's initial config, then 
 Analyze for every resource registration, and AnalyzeStack once with the whole stack. No private pulumi_policy API.
 
 Starting is separate from analyzing: create `PolicyPack(...)` before running the program, so the pack's import
-time overlaps the program, and call `analyze(...)` afterwards. The pack process (offline/pack_process.py) never
+time overlaps the program, and call `evaluate(...)` afterwards. The pack process (offline/pack_process.py) never
 outlives this process; feeding it while the program runs is offline/analysis.py.
 """
 
@@ -190,11 +190,11 @@ def _stack_resource(
 
 
 class PolicyPack:
-    """A running policy pack. Start it early; `analyze` waits for it to be ready.
+    """A running policy pack. Start it early; `evaluate` waits for it to be ready.
 
     with PolicyPack(PACK_DIR) as pack:        # starts the process and returns at once
         resources = run_program()             # the pack imports meanwhile, on the other core
-        violations = pack.analyze(resources, project="webex-scim", stack="dev", policy_config=None)
+        report = pack.evaluate(resources, project="webex-scim", stack="dev", policy_config=None)
 
     `process` adopts a pack already started (`PackProcess`) instead of starting one.
     """
@@ -322,20 +322,6 @@ class PolicyPack:
             self._info = (info, policies)
         return self._info
 
-    def analyze(
-        self,
-        resources: Sequence[RecordedResource],
-        *,
-        project: str,
-        stack: str,
-        policy_config: Mapping[str, Any] | None = None,
-        dry_run: bool = True,
-    ) -> list[PolicyViolation]:
-        """Every policy violation for these registrations, per resource (Analyze) then stack-wide (AnalyzeStack)."""
-        return self.evaluate(
-            resources, project=project, stack=stack, policy_config=policy_config, dry_run=dry_run
-        ).violations
-
     def evaluate(
         self,
         resources: Sequence[RecordedResource],
@@ -345,7 +331,8 @@ class PolicyPack:
         policy_config: Mapping[str, Any] | None = None,
         dry_run: bool = True,
     ) -> PolicyReport:
-        """`analyze`, plus each policy's outcome (passed / failed / not applicable / disabled)."""
+        """Every policy violation for these registrations, per resource (Analyze) then stack-wide (AnalyzeStack), and
+        each policy's outcome (passed / failed / not applicable / disabled)."""
         stream = self.stream(project=project, stack=stack, policy_config=policy_config, dry_run=dry_run)
         for resource in resources:
             stream.submit(resource)

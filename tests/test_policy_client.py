@@ -57,7 +57,7 @@ def wait_gone(pid: int, timeout: float = 10.0) -> bool:
 
 
 def analyze(pack: PolicyPack, resources: list[RecordedResource], config: dict[str, Any] | None = None) -> Any:
-    return pack.analyze(resources, project=PROJECT, stack=STACK, policy_config=config)
+    return pack.evaluate(resources, project=PROJECT, stack=STACK, policy_config=config).violations
 
 
 ECHO_PACK = """
