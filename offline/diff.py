@@ -30,9 +30,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .pack_process import PackProcess
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -918,7 +921,7 @@ def _same_pack(head_dir: Path, base_dir: Path, project: str) -> bool:
         return False
 
 
-def _start_shared_pack(project_dir: Path) -> Any:
+def _start_shared_pack(project_dir: Path) -> PackProcess | None:
     from .pack_process import PackProcess
 
     try:
@@ -927,7 +930,7 @@ def _start_shared_pack(project_dir: Path) -> Any:
         return None
 
 
-def _shared_pack_env(pack: Any) -> dict[str, str]:
+def _shared_pack_env(pack: PackProcess | None) -> dict[str, str]:
     """The environment that hands a started pack to a side (`SharedPack.from_environment`); empty if it failed."""
     if pack is None:
         return {}
