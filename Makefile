@@ -32,7 +32,7 @@ lint: $(STAMP)
 
 ## make bench: benchmarks (ratios on this machine), not tests
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
