@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview diff test lint bench clean
+.PHONY: preview diff test lint bench clean pulumi policy-venv conformance real-preview
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,5 +34,30 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench $(ARGS)
 
+## make pulumi: the real Pulumi CLI, built once from the pinned Go module tools/pulumi (needs Go) into .tools/bin
+TOOLS := .tools/bin
+PULUMI_CLI := $(TOOLS)/pulumi
+pulumi: $(PULUMI_CLI)
+$(PULUMI_CLI): tools/pulumi/go.mod tools/pulumi/go.sum tools/pulumi/build tools/pulumi/pulumi-analyzer-policy-python
+	tools/pulumi/build $(TOOLS)
+
+## make policy-venv: the policy pack's own virtualenv (policies/venv, as PulumiPolicy.yaml says), as the CLI uses it
+POLICY_STAMP := policies/venv/.installed
+policy-venv: $(POLICY_STAMP)
+$(POLICY_STAMP): policies/requirements.txt
+	$(PYTHON) -m venv policies/venv
+	policies/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	touch $(POLICY_STAMP)
+
+## make conformance: the real engine end to end (preview, up, no-change preview, updates, refresh, destroy)
+conformance: $(STAMP) $(PULUMI_CLI) $(POLICY_STAMP)
+	$(PY) -m pytest tests/real_engine $(ARGS)
+
+## make real-preview CONFIG=Pulumi.dev.yaml JSON=out.json: any stack file through the real `pulumi preview`
+CONFIG ?= Pulumi.$(STACK).yaml
+JSON ?= -
+real-preview: $(STAMP) $(PULUMI_CLI) $(POLICY_STAMP)
+	$(PY) -m tests.real_engine preview --config-file $(CONFIG) --json $(JSON) $(ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache policies/venv .tools
