@@ -16,7 +16,6 @@ Nothing here ever reads a secret value: the documents hold "[secret]" already, a
 from __future__ import annotations
 
 import argparse
-import ast
 import functools
 import importlib
 import json
@@ -31,6 +30,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from components.replace_on_change import replace_keys
 
 from .errors import UsageError
 
@@ -48,108 +49,7 @@ TOKEN_CONFIG_KEY = "scimToken"  # the stack config key whose `secure:` value bec
 TOKEN_CREDENTIAL = "SecretToken"
 MAPPING_FIELDS = ("source", "expression", "constant", "flowType", "matchingPriority", "defaultValue")
 
-_FORCES_NEW = re.compile(r"Changing this (?:field |property )?forces a new resource", re.IGNORECASE)
 _MISSING = object()
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Which properties force a replacement: read from the installed provider SDK, not from a hand-kept table.
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
-
-
-@functools.cache
-def forces_new(type_token: str) -> frozenset[str]:
-    """camelCase input names of `type_token` whose change replaces the resource, per the SDK's own Args docstrings.
-
-    `azuread:index/appRoleAssignment:AppRoleAssignment` → `pulumi_azuread/app_role_assignment.py`, class
-    `AppRoleAssignmentArgs`: every property whose docstring says "Changing this forces a new resource to be created."
-    is in the set, under its wire name (`@pulumi.getter(name=...)`). The installed module's source is read with
-    `ast` rather than imported (importing the SDK costs ~0.3 s, this a few milliseconds); tests check that it agrees
-    with the imported classes. Types of no installed Python SDK (components, dynamic resources) have none.
-    """
-    parts = type_token.split(":")
-    if len(parts) != 3 or parts[0] in ("pulumi", "pulumi-python") or "/" not in parts[1]:
-        return frozenset()
-    package, (mod, leaf), cls = parts[0], parts[1].rsplit("/", 1), parts[2]
-    base = f"pulumi_{package.replace('-', '_')}"
-    module_name = f"{base}.{_snake(leaf)}" if mod == "index" else f"{base}.{mod.replace('/', '.')}.{_snake(leaf)}"
-    source = _module_source(module_name)
-    found = _forces_new_from_source(source, f"{cls}Args") if source is not None else None
-    return found or frozenset()
-
-
-def _module_source(module_name: str) -> str | None:
-    import importlib.util
-
-    top, *rest = module_name.split(".")
-    try:
-        spec = importlib.util.find_spec(top)  # finds the package without importing it
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        path = Path(location, *rest[:-1], f"{rest[-1]}.py") if rest else None
-        if path is not None and path.is_file():
-            return path.read_text(encoding="utf-8")
-    return None
-
-
-def _forces_new_from_source(source: str, args_class: str) -> frozenset[str] | None:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == args_class:
-            names: set[str] = set()
-            for fn in node.body:
-                if not isinstance(fn, ast.FunctionDef) or not any(_is_property(d) for d in fn.decorator_list):
-                    continue
-                if _FORCES_NEW.search(ast.get_docstring(fn) or ""):
-                    names.add(_getter_name(fn) or _camel(fn.name))
-            return frozenset(names)
-    return None
-
-
-def _is_property(decorator: ast.expr) -> bool:
-    return (isinstance(decorator, ast.Name) and decorator.id == "property") or (
-        isinstance(decorator, ast.Attribute) and decorator.attr == "property"
-    )
-
-
-def _getter_name(fn: ast.FunctionDef) -> str | None:
-    for d in fn.decorator_list:
-        if isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr == "getter":
-            for kw in d.keywords:
-                if kw.arg == "name" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
-                    return kw.value.value
-    return None
-
-
-def forces_new_by_import(module_name: str, args_class: str) -> frozenset[str]:
-    """The same set read from the imported Args class (the cross-check of the static reading, used by tests)."""
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return frozenset()
-    args_cls = getattr(module, args_class, None)
-    if args_cls is None:
-        return frozenset()
-    names: set[str] = set()
-    for attr, member in vars(args_cls).items():
-        fget = getattr(member, "fget", None)
-        if isinstance(member, property) and fget is not None and _FORCES_NEW.search(fget.__doc__ or ""):
-            names.add(getattr(fget, "_pulumi_name", None) or _camel(attr))
-    return frozenset(names)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -330,12 +230,12 @@ def compare(
     head: Mapping[str, Any],
     *,
     secrets_changed: Iterable[str] = (),
-    replaceable: Any = forces_new,
 ) -> dict[str, Any]:
     """The diff document: `head`'s shape with ops and property diffs against `base`, plus access and mappings.
 
     `secrets_changed` are config keys whose `secure:` ciphertext differs between the two stack files (values are
-    never compared: they are never available). `replaceable(type) -> set of camelCase inputs` defaults to the SDK.
+    never compared: they are never available). Which changed inputs replace a resource comes from the table in
+    components/replace_on_change.py, as the provider's own Diff would say.
     """
     base_steps = {s["urn"]: s for s in base.get("steps", [])}
     head_steps = {s["urn"]: s for s in head.get("steps", [])}
@@ -381,7 +281,7 @@ def compare(
         if not changes:
             new_step["op"] = "same"
         else:
-            forced = replaceable(step.get("type", ""))
+            forced = replace_keys(step.get("type", ""))
             reasons = sorted({top_property(p) for p in changes if top_property(p) in forced})
             new_step["op"] = "replace" if reasons else "update"
             new_step["diff"] = changes

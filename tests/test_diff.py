@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.replace_on_change import replace_keys
 from offline import diff as diff_module
 from offline.diff import (
     APP_ROLE_ASSIGNMENT,
@@ -36,8 +37,6 @@ from offline.diff import (
     compare,
     diff_values,
     error_line,
-    forces_new,
-    forces_new_by_import,
     shareable_pack,
 )
 
@@ -243,7 +242,7 @@ def test_unchanged_assignment_is_same(change: Run) -> None:
 
 
 def test_role_change_replaces_the_assignment(change: Run) -> None:
-    assert "appRoleId" in forces_new(APP_ROLE_ASSIGNMENT)  # the SDK says so
+    assert "appRoleId" in replace_keys(APP_ROLE_ASSIGNMENT)  # the Terraform schema says so
     step = change.step(f"user-{ALICE}")
     assert step["op"] == "replace"
     assert step["replaceReasons"] == ["appRoleId"]
@@ -569,7 +568,7 @@ def test_mapping_changes_per_target() -> None:
     assert [m["target"] for m in out["mappings"]["added"]] == ["title"]
     assert [(m["target"], m["source"]) for m in out["mappings"]["removed"]] == [("nickName", "mailNickname")]
     step = out["steps"][0]
-    assert step["op"] == "update"  # a dynamic resource: no SDK says anything forces replacement
+    assert step["op"] == "update"  # mappings are changed in place; only servicePrincipalId/jobId replace
     assert step["diff"]["userMappings[userName].source"] == {"old": "userPrincipalName", "new": "mail"}
     assert step["diff"]["userMappings[title]"]["old"] is None
     assert step["diff"]["userMappings[nickName]"]["new"] is None
@@ -588,23 +587,6 @@ def test_key_value_lists_compare_key_by_key() -> None:
         "credentials[B]": {"old": "2", "new": "3"},
         "credentials[C]": {"old": None, "new": "4"},
     }
-
-
-def test_forced_replacement_comes_from_the_sdk_docstrings() -> None:
-    for type_, module, cls in [
-        (APP_ROLE_ASSIGNMENT, "pulumi_azuread.app_role_assignment", "AppRoleAssignmentArgs"),
-        (SYNC_SECRET, "pulumi_azuread.synchronization_secret", "SynchronizationSecretArgs"),
-        (
-            "azuread:index/applicationFromTemplate:ApplicationFromTemplate",
-            "pulumi_azuread.application_from_template",
-            "ApplicationFromTemplateArgs",
-        ),
-    ]:
-        assert forces_new(type_) == forces_new_by_import(module, cls)
-    assert forces_new(APP_ROLE_ASSIGNMENT) == {"appRoleId", "principalObjectId", "resourceObjectId"}
-    assert forces_new(SYNC_SECRET) == {"servicePrincipalId"}
-    assert forces_new("webex-scim:index:Assignments") == frozenset()
-    assert forces_new(MAPPINGS_TYPE) == frozenset()
 
 
 def test_principal_change_by_object_id_replaces() -> None:
