@@ -23,6 +23,14 @@ def with_hide_tag(tags: Sequence[str] | None, hide: bool) -> list[str]:
     return [*kept, HIDE_APP_TAG] if hide else kept
 
 
+def _owners_with(configured: Sequence[str], deployer: str) -> list[str]:
+    """The configured owners and the deploying principal, each once (object ids compare case-insensitively)."""
+    wanted = list(configured)
+    if deployer and deployer.lower() not in {o.lower() for o in wanted}:
+        wanted.append(deployer)
+    return wanted
+
+
 def _or_none(value: str | None) -> str | None:
     """Graph reports an unset string as "", which the provider's validators refuse as an input."""
     return value or None
@@ -39,7 +47,8 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
     `retain_on_delete`: destroying this stack must never delete an app that sign-in depends on.
 
     Either way `use_existing` rewrites the service principal from our inputs, so what we do not manage is read
-    from the existing one and written back as it was (tags, SSO mode and settings, notes).
+    from the live one on every run and written back as it was (tags, SSO mode and settings, notes); owners are
+    left alone unless configured.
     """
 
     service_principal: azuread.ServicePrincipal
@@ -59,21 +68,12 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
         lookup = pulumi.InvokeOutputOptions(parent=self)
 
         if adopted:
-            existing = azuread.get_service_principal_output(object_id=adopted, opts=lookup)
-            # The SSO settings of the app sign-in already uses.
-            extra = {
-                "preferred_single_sign_on_mode": existing.preferred_single_sign_on_mode.apply(_or_none),
-                "login_url": existing.login_url.apply(_or_none),
-                "notification_email_addresses": existing.notification_email_addresses,
-                "alternative_names": existing.alternative_names,
-                "description": existing.description.apply(_or_none),
-                "notes": existing.notes.apply(_or_none),
-            }
+            sp_object_id: pulumi.Input[str] = adopted
+            # Never destroy an app sign-in depends on (the provider deletes even a `use_existing` one).
             sp_opts = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         else:
-            template_id = (
-                app.template_id
-                or azuread.get_application_template_output(
+            template_id = app.template_id or (
+                azuread.get_application_template_output(
                     display_name=catalog.catalog()["galleryAppName"], opts=lookup
                 ).template_id
             )
@@ -81,15 +81,37 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
                 "gallery-app",
                 display_name=app.display_name,
                 template_id=template_id,
-                opts=pulumi.ResourceOptions(parent=self),
+                # A template id looked up on every run must never replace the app (new app, new service principal,
+                # new job, SSO gone) because the gallery answered differently; a pinned one changes only on purpose.
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if app.template_id else ["templateId"]),
             )
-            # The template made the service principal; its client id and tags are read from it (the template
-            # resource's `application_id` is a resource path, not the client id).
-            existing = azuread.get_service_principal_output(
-                object_id=self.application.service_principal_object_id, opts=lookup
-            )
-            extra = {}
+            # The template made the service principal (the template resource's `application_id` is a resource
+            # path, not the client id).
+            sp_object_id = self.application.service_principal_object_id
             sp_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.application])
+
+        # Read the service principal as it is now, on every run: `use_existing` and every later update write the
+        # whole object from our inputs (terraform-provider-azuread service_principal_resource.go sends each of these
+        # fields, a missing one as null), so what we do not manage goes back as it was — the gallery tags, and the
+        # SSO settings an admin may configure in the portal at any time, for a new app as for an adopted one.
+        existing = azuread.get_service_principal_output(object_id=sp_object_id, opts=lookup)
+        sso = {
+            "preferred_single_sign_on_mode": existing.preferred_single_sign_on_mode.apply(_or_none),
+            "login_url": existing.login_url.apply(_or_none),
+            "notification_email_addresses": existing.notification_email_addresses,
+            "alternative_names": existing.alternative_names,
+            "description": existing.description.apply(_or_none),
+            "notes": existing.notes.apply(_or_none),
+        }
+        # Owners are Optional and not Computed in the provider: unset, the next `pulumi up` would remove every live
+        # owner (and with Application.ReadWrite.OwnedBy the deploying identity itself). Configured owners are
+        # managed exactly, plus the deploying principal so it keeps its rights; otherwise live owners are left alone.
+        if app.owners:
+            deployer = azuread.get_client_config_output(opts=lookup).object_id
+            owners: pulumi.Input[list[str]] | None = deployer.apply(lambda me: _owners_with(app.owners, me))
+            ignore: list[str] = []
+        else:
+            owners, ignore = None, ["owners"]
 
         self.service_principal = azuread.ServicePrincipal(
             "service-principal",
@@ -97,9 +119,9 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
             use_existing=True,
             tags=existing.tags.apply(lambda tags: with_hide_tag(tags, app.hide_from_users)),
             app_role_assignment_required=app.assignment_required,
-            owners=app.owners or None,
-            opts=sp_opts,
-            **extra,
+            owners=owners,
+            opts=pulumi.ResourceOptions.merge(sp_opts, pulumi.ResourceOptions(ignore_changes=ignore)),
+            **sso,
         )
         self.object_id = self.service_principal.object_id
         self.client_id = self.service_principal.client_id

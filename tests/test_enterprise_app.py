@@ -11,6 +11,7 @@ from components.settings import AppSettings
 GALLERY_TAGS = ["WindowsAzureActiveDirectoryIntegratedApp", "WindowsAzureActiveDirectoryGalleryApplicationPrimaryV1"]
 SP_OBJECT_ID = "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a"
 CLIENT_ID = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+DEPLOYER = "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716"
 
 
 def test_hide_tag_is_added_once_and_removed_and_nothing_else_changes():
@@ -42,6 +43,8 @@ class _Tenant(pulumi.runtime.Mocks):
         self.calls.append((args.token, dict(args.args)))
         if args.token == "azuread:index/getApplicationTemplate:getApplicationTemplate":
             return {"templateId": "webex-template-id"}
+        if args.token == "azuread:index/getClientConfig:getClientConfig":
+            return {"objectId": DEPLOYER}
         return {
             "clientId": CLIENT_ID,
             "objectId": args.args.get("objectId"),
@@ -72,6 +75,7 @@ def _deploy(app: AppSettings) -> tuple[dict, _Tenant]:
             "login_url": sp.login_url,
             "notes": sp.notes,
             "required": sp.app_role_assignment_required,
+            "owners": sp.owners,
         }
         return pulumi.Output.all(**fields).apply(seen.update)
 
@@ -102,3 +106,25 @@ def test_adopted_app_keeps_its_sso_settings():
     assert seen["notes"] == "SSO for Webex"
     assert seen["tags"] == [*GALLERY_TAGS, "HideApp"]
     assert not [t for t, _ in tenant.calls if t.endswith("getApplicationTemplate")]
+
+
+def test_new_app_keeps_sso_configured_in_the_portal():
+    # F4: the provider writes every SSO field on each update; a new app's portal-made SAML setup must survive it.
+    seen, _ = _deploy(AppSettings())
+    assert seen["mode"] == "saml"
+    assert seen["notes"] == "SSO for Webex"
+
+
+def test_configured_owners_keep_the_deploying_principal():
+    # F3: owners are replaced whole; the identity running `pulumi up` must never remove itself.
+    owner = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+    seen, tenant = _deploy(AppSettings(owners=[owner]))
+    assert seen["owners"] == [owner, DEPLOYER]
+    seen, _ = _deploy(AppSettings(owners=[owner, DEPLOYER.upper()]))
+    assert seen["owners"] == [owner, DEPLOYER.upper()]
+
+
+def test_unconfigured_owners_are_not_sent():
+    seen, tenant = _deploy(AppSettings())
+    assert seen["owners"] is None
+    assert not [t for t, _ in tenant.calls if t.endswith("getClientConfig")]
