@@ -21,11 +21,13 @@ import json
 import re
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 SP_ID = "5d1f3a6e-8c42-4b7a-9e0d-2f6b8a1c3e57"
 TEMPLATE_ID = "ciscowebex"  # made up for the test server: the real id is looked up, never assumed
@@ -327,6 +329,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -342,11 +345,34 @@ class Fault:
     path_contains: str | None = None
     code: str = "TooManyRequests"
     message: str = "injected fault"
+    # Answer shape, for faults that are not Graph errors: extra headers (a redirect's Location), a raw body with its
+    # Content-Type (an HTML proxy page), a wait before answering, and a body sent one byte per `trickle` seconds.
+    headers: dict[str, str] = field(default_factory=dict)
+    raw_body: bytes | None = None
+    content_type: str | None = None
+    delay: float = 0.0
+    trickle: float | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (
             self.path_contains is None or self.path_contains in path
         )
+
+
+@dataclass(frozen=True)
+class OnDemand:
+    """What provisionOnDemand answers for one object: Success, Skipped or Failure, with Graph's reason."""
+
+    result: str = "Success"
+    error_code: str | None = None
+    message: str | None = None
+    upn: str | None = None
+
+
+# An object nobody configured is not assigned to the app: Graph skips it (the provisioning logs' SkipReason).
+NOT_ASSIGNED = OnDemand(
+    "Skipped", "NotEffectivelyEntitled", "The user is not assigned to the application or is out of scope."
+)
 
 
 @dataclass
@@ -361,6 +387,12 @@ class _State:
     log: list[Recorded] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     pause_schedule_state: str = "Disabled"
+    # Collections (templates, jobs, filterOperators) answer in pages of this many items when set, with a nextLink.
+    page_size: int | None = None
+    restarts: list[tuple[str, list[str]]] = field(default_factory=list)  # (job id, resetScope names) per restart
+    on_demand: dict[str, OnDemand] = field(default_factory=dict)  # provisionOnDemand outcome per object id
+    # The directory half of the tenant (tests/graph_directory.py), answering first when attached.
+    directory: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -381,7 +413,14 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(f"^{_JOB}/start$"), "start"),
     ("POST", re.compile(f"^{_JOB}/restart$"), "restart"),
     ("POST", re.compile(f"^{_JOB}/pause$"), "pause"),
+    ("POST", re.compile(f"^{_JOB}/provisionOnDemand$"), "provision_on_demand"),
 ]
+
+
+# synchronizationJobRestartCriteria.resetScope names (Graph v1.0).
+RESET_SCOPES = frozenset(
+    {"None", "ConnectorDataStore", "Escrows", "Watermark", "QuarantineState", "Full", "ForceDeletes"}
+)
 
 
 def graph_error(code: str, message: str) -> dict[str, Any]:
@@ -417,9 +456,9 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         with state.lock:
-            state.log.append(Recorded(self.command, path, dict(self.headers.items()), body))
+            state.log.append(Recorded(self.command, path, dict(self.headers.items()), body, query))
             fault = next((f for f in state.faults if f.times > 0 and f.matches(self.command, path)), None)
             if fault is not None:
                 fault.times -= 1
@@ -428,8 +467,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            self._reply(int(fault.status or 500), graph_error(fault.code, fault.message), headers)
+            self._reply_fault(fault)
             return
         if self.headers.get("Authorization") != f"Bearer {state.bearer}":
             self._reply(401, graph_error("InvalidAuthenticationToken", "Access token is empty or invalid."))
@@ -438,10 +476,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, graph_error("BadRequest", "Invalid version."))
             return
         route = path[len(_PREFIX) :]
+        if state.directory is not None:
+            try:
+                parsed_body = json.loads(body) if body else None
+            except ValueError:
+                parsed_body = None
+            answered = state.directory.handle(self.command, route, query, parsed_body)
+            if answered is not None:
+                self._reply(*answered)
+                return
         for method, pattern, name in _ROUTES:
             match = pattern.match(route)
             if match and method == self.command:
                 params = match.groupdict()
+                params["query"], params["route"] = query, route
                 if params.get("sp") not in state.sp_ids:
                     self._reply(
                         404, graph_error("Request_ResourceNotFound", f"Resource '{params.get('sp')}' does not exist.")
@@ -460,6 +508,33 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         self._reply(405 if any(p.match(route) for _, p, _ in _ROUTES) else 404, graph_error("BadRequest", "No route."))
 
+    def _reply_fault(self, fault: Fault) -> None:
+        time.sleep(fault.delay)
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        headers.update(fault.headers)
+        if fault.raw_body is None:
+            payload = json.dumps(graph_error(fault.code, fault.message)).encode()
+            headers.setdefault("Content-Type", "application/json")
+        else:
+            payload = fault.raw_body
+            if fault.content_type:
+                headers["Content-Type"] = fault.content_type
+        self.send_response(int(fault.status or 500))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if fault.trickle is None:
+            self.wfile.write(payload)
+            return
+        try:
+            for byte in payload:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(fault.trickle)
+        except OSError:  # the client gave up on the trickle: that is the point
+            self.close_connection = True
+
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _handle
 
 
@@ -470,11 +545,24 @@ class _Server(ThreadingHTTPServer):
     # Each op_* returns (status, JSON body or None); they run with the request's params and parsed body.
 
     def op_templates(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
-        return 200, {"@odata.context": "…/templates", "value": copy.deepcopy(self.state.templates)}
+        return 200, {"@odata.context": "…/templates", **self.page(p, copy.deepcopy(self.state.templates))}
 
     def op_list_jobs(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
         with self.state.lock:
-            return 200, {"value": copy.deepcopy(list(self.state.jobs.values()))}
+            jobs = copy.deepcopy(list(self.state.jobs.values()))
+        return 200, self.page(p, jobs)
+
+    def page(self, p: dict[str, str], items: list[Any]) -> dict[str, Any]:
+        """`{"value": …}`, one page of `page_size` items with an absolute `@odata.nextLink` when paging is on."""
+        size = self.state.page_size
+        if not size:
+            return {"value": items}
+        skip = int(parse_qs(p.get("query") or "").get("$skiptoken", ["0"])[0])
+        reply: dict[str, Any] = {"value": items[skip : skip + size]}
+        if skip + size < len(items):
+            host, port = self.server_address[:2]
+            reply["@odata.nextLink"] = f"http://{host}:{port}{_PREFIX}{p['route']}?$skiptoken={skip + size}"
+        return reply
 
     def op_create_job(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
         template = (body or {}).get("templateId")
@@ -547,14 +635,50 @@ class _Server(ThreadingHTTPServer):
         return 204, None
 
     def op_restart(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
-        if ((body or {}).get("criteria") or {}).get("resetScope") is None:
-            return 400, graph_error("BadRequest", "criteria.resetScope is required")
+        # resetScope is a comma list of RESET_SCOPES and may be empty (the portal's Restart provisioning, "similar
+        # to QuarantineState, Watermark, Escrows"); an unknown name is refused.
+        raw = ((body or {}).get("criteria") or {}).get("resetScope") or ""
+        names = [name.strip() for name in str(raw).split(",") if name.strip()]
+        unknown = [name for name in names if name not in RESET_SCOPES]
+        if unknown:
+            return 400, graph_error("BadRequest", f"Invalid resetScope value(s): {', '.join(unknown)}")
+        with self.state.lock:
+            self.state.restarts.append((p["job"], names))
+            status = self.state.jobs[p["job"]]["status"]
+            if status["code"] == "Quarantine" and (not names or {"QuarantineState", "Full"} & set(names)):
+                status["code"], status["quarantine"] = "Active", None  # "temporarily lifts the quarantine"
         return 204, None
 
     def op_pause(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
         with self.state.lock:
             self.switch(self.state.jobs[p["job"]], on=False)
         return 204, None
+
+    def op_provision_on_demand(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        parameters = (body or {}).get("parameters")
+        if not isinstance(parameters, list) or len(parameters) != 1:
+            return 400, graph_error("BadRequest", "parameters must hold one synchronizationJobApplicationParameters")
+        rule_id, subjects = parameters[0].get("ruleId"), parameters[0].get("subjects")
+        with self.state.lock:
+            rules = {r.get("id") for r in self.state.schemas[p["job"]].get("synchronizationRules") or []}
+        if rule_id not in rules:
+            return 400, graph_error("BadRequest", f"Synchronization rule '{rule_id}' was not found.")
+        if not isinstance(subjects, list) or len(subjects) != 1:
+            return 400, graph_error("BadRequest", "subjects must hold one synchronizationJobSubject")
+        subject = subjects[0]
+        if not subject.get("objectId") or subject.get("objectTypeName") not in {"User", "Group"}:
+            return 400, graph_error("BadRequest", "subjects[0] needs objectId and objectTypeName User or Group")
+        outcome = self.on_demand_outcome(subject["objectId"], sp_id=p["sp"])
+        return 200, on_demand_answer(subject["objectId"], outcome)
+
+    def on_demand_outcome(self, object_id: str, sp_id: str | None = None) -> OnDemand:
+        """Configured per object id (`GraphTestServer.set_on_demand`); else, with a directory attached, what its
+        assignments say (a user assigned with a role other than Default Access is provisioned); else not assigned."""
+        with self.state.lock:
+            configured = self.state.on_demand.get(object_id)
+            if configured is None and self.state.directory is not None and sp_id is not None:
+                return self.state.directory.on_demand(sp_id, object_id)
+            return configured or NOT_ASSIGNED
 
     def switch(self, job: dict[str, Any], *, on: bool) -> None:
         """What start (on) and pause (off) do to a job; the caller holds the lock."""
@@ -595,6 +719,68 @@ class _Server(ThreadingHTTPServer):
                 "synchronizationJobSettings": [],
             }
             self.state.schemas[job_id] = default_webex_schema()
+
+
+def on_demand_answer(object_id: str, outcome: OnDemand) -> dict[str, Any]:
+    """Graph's provisionOnDemand answer: a stringKeyStringValuePair whose key and value are JSON text (v1.0 docs)."""
+    upn = outcome.upn or f"{object_id}@contoso.test"
+    details = {"errorCode": outcome.error_code, "errorMessage": outcome.message} if outcome.error_code else {}
+    final = {
+        "Success": ("EntryExportAdd", "Export", f"User '{upn}' was created in customappsso", {}),
+        "Skipped": (
+            "EntrySynchronizationSkip",
+            "Export",
+            outcome.message or "Skipped",
+            {"SkipReason": outcome.error_code or ""},
+        ),
+        "Failure": (
+            "EntryExportAdd",
+            "Export",
+            outcome.message or "Failed",
+            {"ErrorCode": outcome.error_code or ""},
+        ),
+    }[outcome.result]
+    value = {
+        "action": "Create" if outcome.result == "Success" else "Other",
+        "changeId": str(uuid.uuid4()),
+        "reportableIdentifier": upn,
+        "provisioningSteps": [
+            {
+                "name": "EntryImport",
+                "type": "Import",
+                "status": "Success",
+                "description": f"Retrieved User '{upn}' from Azure Active Directory",
+                "details": {"objectId": object_id, "userPrincipalName": upn},
+            },
+            {
+                "name": final[0],
+                "type": final[1],
+                "status": outcome.result,
+                "description": final[2],
+                "details": final[3],
+            },
+        ],
+        "statusInfo": {
+            "status": outcome.result,
+            "errorCode": outcome.error_code if outcome.result == "Failure" else None,
+            "reason": outcome.message if outcome.result == "Failure" else None,
+            "additionalDetails": None,
+            "errorCategory": None,
+            "recommendedAction": None,
+        },
+        "sourceIdentity": {"id": object_id, "type": "User", "displayName": None, "details": None},
+        "targetIdentity": {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, upn)) if outcome.result == "Success" else None,
+            "type": USER_TARGET_OBJECT,
+            "displayName": None,
+            "details": None,
+        },
+    }
+    return {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.stringKeyStringValuePair",
+        "key": json.dumps({"result": outcome.result, "details": details}),
+        "value": json.dumps(value),
+    }
 
 
 def _schema_problem(body: Any) -> str | None:
@@ -656,6 +842,15 @@ class GraphTestServer:
     def state(self) -> _State:
         return self._server.state
 
+    @property
+    def directory(self) -> Any:
+        """The tenant's directory half (`graph_directory.Directory`), attached on first use."""
+        if self.state.directory is None:
+            from graph_directory import Directory
+
+            self.state.directory = Directory(self.state)
+        return self.state.directory
+
     def add_job(
         self, *, status: str = "NotRun", template_id: str = TEMPLATE_ID, schedule_state: str | None = None
     ) -> str:
@@ -681,6 +876,25 @@ class GraphTestServer:
     def set_job_status(self, job_id: str, code: str) -> None:
         with self.state.lock:
             self.state.jobs[job_id]["status"]["code"] = code
+
+    def set_on_demand(self, object_id: str, outcome: OnDemand) -> None:
+        """What provisionOnDemand answers for `object_id` (Success for a user in scope, Skipped or Failure else)."""
+        with self.state.lock:
+            self.state.on_demand[object_id] = outcome
+
+    def quarantine(self, job_id: str, reason: str = "TooManyDeletes", code: str = "", message: str = "") -> None:
+        """Put a running job in quarantine as the service does (it stays scheduled), with Graph's details."""
+        with self.state.lock:
+            status = self.state.jobs[job_id]["status"]
+            status["code"] = "Quarantine"
+            status["quarantine"] = {
+                "currentBegan": "2026-11-20T10:00:00Z",
+                "nextAttempt": "2026-11-21T10:00:00Z",
+                "reason": reason,
+                "seriesBegan": "2026-11-20T10:00:00Z",
+                "seriesCount": 1,
+                "error": {"code": code, "message": message, "tenantActionable": True} if code else None,
+            }
 
     def portal_toggle(self, job_id: str, *, on: bool) -> None:
         """Provisioning Status On/Off in the portal: what start/pause do, behind the client's back (drift)."""

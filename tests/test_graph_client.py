@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle
 from collections.abc import Iterator
@@ -398,3 +399,127 @@ def test_credential_errors_surface_as_graph_errors(server: GraphTestServer) -> N
     with make(server, credential=Broken()) as client, pytest.raises(GraphError, match="az login"):
         client.get_job(server.sp_id, "x")
     assert server.requests() == []
+
+
+# -- answers that are not what they seem (3xx, non-JSON 2xx) -----------------------------------------------------
+
+
+def test_a_redirect_is_an_error_naming_its_location_and_nothing_is_written(server: GraphTestServer) -> None:
+    job = server.add_job()
+    before = server.schema(job)
+    server.inject(
+        Fault(status=307, method="PUT", headers={"Location": "https://proxy.contoso.test/login?next=/schema"})
+    )
+    sent = {**before, "futureGraphField": "changed"}
+    with make(server) as client, pytest.raises(GraphError) as caught:
+        client.put_schema(server.sp_id, job, sent)
+    assert str(caught.value) == (
+        f"Graph putSchema failed: PUT /servicePrincipals/{server.sp_id}/synchronization/jobs/{job}/schema -> "
+        "HTTP 307 Redirect: Graph answered with a redirect to https://proxy.contoso.test/login?next=/schema; API "
+        "calls are never redirected, so nothing was done: check graphBaseUrl and any proxy in between"
+    )
+    assert len(server.requests("PUT")) == 1  # not retried, not followed
+    assert server.schema(job) == before
+
+
+def test_an_html_page_answering_a_get_is_an_error_naming_the_content_type(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(
+        Fault(
+            status=200,
+            method="GET",
+            raw_body=b"<html><body>Sign in to the proxy</body></html>",
+            content_type="text/html",
+        )
+    )
+    with make(server) as client, pytest.raises(GraphError) as caught:
+        client.get_schema(server.sp_id, job)
+    assert caught.value.code == "UnexpectedResponse" and caught.value.status == 200
+    assert "expected a JSON body, got text/html (46 bytes)" in str(caught.value)
+
+
+def test_an_empty_200_is_not_an_empty_schema(server: GraphTestServer) -> None:
+    job = server.add_job()
+    server.inject(Fault(status=200, method="GET", raw_body=b""))
+    with (
+        make(server) as client,
+        pytest.raises(GraphError, match=r"expected a JSON body, got no Content-Type \(0 bytes\)"),
+    ):
+        client.get_schema(server.sp_id, job)
+
+
+def test_a_204_to_a_write_is_still_fine(server: GraphTestServer) -> None:
+    job = server.add_job()
+    with make(server) as client:
+        assert client.put_schema(server.sp_id, job, server.schema(job)) is None
+
+
+# -- deadlines ---------------------------------------------------------------------------------------------------
+
+
+def test_a_trickling_answer_is_cut_at_the_request_deadline(server: GraphTestServer) -> None:
+    """httpx's read timeout (here 0.5 s) never fires on a server that sends a byte every 0.05 s; the request
+    deadline does, and the call's deadline stops the retries."""
+    import time
+
+    job = server.add_job()
+    body = json.dumps({"id": job, "padding": "x" * 400}).encode()
+    server.inject(
+        Fault(status=200, method="GET", raw_body=body, content_type="application/json", trickle=0.05, times=10)
+    )
+    policy = RetryPolicy(max_attempts=8, backoff_base=0.01, backoff_cap=0.01, deadline=1.5, request_deadline=0.6)
+    started = time.monotonic()
+    with make(server, retry=policy, timeout=0.5) as client, pytest.raises(GraphError) as caught:
+        client.get_job(server.sp_id, job)
+    elapsed = time.monotonic() - started
+    # Without the deadlines one request alone would take 0.05 s x 416 bytes = 21 s.
+    assert elapsed < 1.5 + 0.5 + 0.3, elapsed
+    assert caught.value.code in {"RequestDeadline", "Deadline"}
+    assert 2 <= len(server.requests("GET")) <= 3  # 0.6 s per attempt within a 1.5 s deadline
+
+
+def test_persistently_slow_replies_stop_at_the_calls_deadline(server: GraphTestServer) -> None:
+    import time
+
+    job = server.add_job()
+    server.inject(Fault(status=200, method="GET", raw_body=b"{}", content_type="application/json", delay=0.4, times=50))
+    policy = RetryPolicy(max_attempts=50, backoff_base=0.01, backoff_cap=0.01, deadline=1.0, request_deadline=1.0)
+    started = time.monotonic()
+    with make(server, retry=policy, timeout=0.2) as client, pytest.raises(GraphError) as caught:
+        client.get_job(server.sp_id, job)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + 0.2 + 0.3, elapsed
+    assert caught.value.status is None and "ReadTimeout" in str(caught.value)
+    assert "a 1s deadline" in str(caught.value)
+    assert len(server.requests("GET")) < 50  # the deadline, not the attempt count, ended it
+
+
+def test_deadline_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBEX_SCIM_GRAPH_DEADLINE", "2.5")
+    policy = RetryPolicy.from_environment()
+    assert (policy.deadline, policy.request_deadline) == (2.5, 2.5)
+    assert RetryPolicy().deadline == 600.0 and RetryPolicy().request_deadline == 120.0
+
+
+# -- paging ------------------------------------------------------------------------------------------------------
+
+
+def test_template_and_job_listings_follow_next_links() -> None:
+    templates = [{"id": f"t{i}", "factoryTag": f"tag{i}"} for i in range(5)]
+    with GraphTestServer(templates=templates) as server:
+        server.state.page_size = 2
+        jobs = [server.add_job() for _ in range(3)]
+        with make(server) as client:
+            assert [t["id"] for t in client.list_templates(server.sp_id)] == ["t0", "t1", "t2", "t3", "t4"]
+            assert sorted(j["id"] for j in client.list_jobs(server.sp_id)) == sorted(jobs)
+        queries = [r.query for r in server.requests("GET", "/templates")]
+        assert queries == ["", "$skiptoken=2", "$skiptoken=4"]
+        assert len(server.requests("GET", "/jobs")) == 2
+
+
+def test_a_next_link_outside_graph_is_not_followed(server: GraphTestServer) -> None:
+    page = {"value": [{"id": "t0"}], "@odata.nextLink": "https://attacker.example/v1.0/templates?$skiptoken=1"}
+    server.inject(Fault(status=200, method="GET", raw_body=json.dumps(page).encode(), content_type="application/json"))
+    with make(server) as client, pytest.raises(GraphError, match=r"is not under http://127\.0\.0\.1:.*; not followed"):
+        client.list_templates(server.sp_id)
+    assert len(server.requests()) == 1
