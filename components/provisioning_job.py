@@ -13,7 +13,14 @@ import json
 import pulumi
 import pulumi_azuread as azuread
 
-from .graph.resources import AttributeMappings, CredentialCheck, JobRestart, JobState, SynchronizationTemplate
+from .graph.resources import (
+    AttributeMappings,
+    CredentialCheck,
+    JobRestart,
+    JobState,
+    ProvisionOnDemand,
+    SynchronizationTemplate,
+)
 from .settings import Settings
 
 
@@ -45,15 +52,25 @@ def mappings_fingerprint(settings: Settings) -> str:
 def secret_credentials(
     settings: Settings, token: pulumi.Output[str]
 ) -> list[azuread.SynchronizationSecretCredentialArgs]:
-    """Every synchronization secret key, in one list (a PUT replaces the whole set)."""
+    """Every synchronization secret key, in one list (a PUT replaces the whole set), in ordinal key order.
+
+    Why the order matters: `credentials` is a list, and the azuread provider's Read stores Graph's list in Graph's
+    order (terraform-provider-azuread internal/services/synchronization/synchronization.go,
+    flattenSynchronizationSecretKeyStringValuePair), so any other order than Graph's is a diff on every run. Graph
+    does not document its order. Its key enum order (SecretToken before BaseAddress) is ruled out by the provider's
+    own acceptance test, which reads back BaseAddress, then SecretToken (synchronization_secret_resource_test.go);
+    what remains is insertion order or sorted order, and keys sorted by name are a fixed point of both. Sorting here
+    (rather than writing a hand-picked order) keeps it so when a key is added.
+    """
     cred = azuread.SynchronizationSecretCredentialArgs
-    return [
-        cred(key="BaseAddress", value=settings.effective_tenant_url),
+    values: dict[str, pulumi.Input[str]] = {
+        "BaseAddress": settings.effective_tenant_url,
         # The provider does not mark credentials secret by itself: keep the token a secret Output end to end.
-        cred(key="SecretToken", value=pulumi.Output.secret(token)),
-        cred(key="SyncNotificationSettings", value=notification_settings(settings)),
-        cred(key="SyncAll", value="true" if settings.provisioning.scope == "all" else "false"),
-    ]
+        "SecretToken": pulumi.Output.secret(token),
+        "SyncNotificationSettings": notification_settings(settings),
+        "SyncAll": "true" if settings.provisioning.scope == "all" else "false",
+    }
+    return [cred(key=key, value=values[key]) for key in sorted(values)]
 
 
 class ProvisioningJob(pulumi.ComponentResource):
@@ -149,41 +166,37 @@ class ProvisioningJob(pulumi.ComponentResource):
             opts=child(self.secret),
         )
 
-        # Provisioning Status On/Off, once credentials and mappings are in place; a portal toggle shows as drift.
-        self.state = JobState(
-            "job-state",
-            enabled=prov.enabled,
-            **job_ref,
-            opts=child(self.secret, self.mappings),
-        )
-
-        if prov.restart_request:
-            # Restart (clear state, leave quarantine) only when the user bumps this value, never on every run.
+        # Restart provisioning only when the user bumps a request value, never on every run, never while the stack
+        # says provisioning is off. It goes before JobState: a restart request is the explicit decision that
+        # releases a quarantine, which JobState otherwise reports instead of lifting.
+        # `force_deletes_request` (config `provisioning.forceDeletesRequest`) is read defensively until
+        # components/settings.py declares it.
+        force_deletes_request = getattr(prov, "force_deletes_request", None)
+        state_after: list[pulumi.Resource] = [self.secret, self.mappings]
+        if prov.restart_request or force_deletes_request:
             self.restart = JobRestart(
                 "restart",
-                request_id=prov.restart_request,
+                enabled=prov.enabled,
+                request_id=prov.restart_request or "",
+                force_deletes_request=force_deletes_request or "",
                 **job_ref,
-                opts=child(self.secret, self.mappings, self.state),
+                opts=child(self.secret, self.mappings),
             )
+            state_after.append(self.restart)
+
+        # Provisioning Status On/Off, once credentials and mappings are in place; a portal toggle shows as drift.
+        self.state = JobState("job-state", enabled=prov.enabled, **job_ref, opts=child(*state_after))
 
         if pilot_user_object_id is not None:
-            # Provision on demand: the article's first check, one user, before the whole scope follows.
-            self.provision_pilot = azuread.SynchronizationJobProvisionOnDemand(
+            # Provision on demand: the article's first check, one user, before the whole scope follows. Graph
+            # answers Success, Skipped or Failure with a reason; anything but success fails `pulumi up` with it.
+            self.provision_pilot = ProvisionOnDemand(
                 "provision-pilot-user",
-                service_principal_id=sp_path,
-                synchronization_job_id=self.job.id,
-                parameters=[
-                    azuread.SynchronizationJobProvisionOnDemandParameterArgs(
-                        rule_id=self.mappings.ruleId,
-                        subjects=[
-                            azuread.SynchronizationJobProvisionOnDemandParameterSubjectArgs(
-                                object_id=pilot_user_object_id, object_type_name="User"
-                            )
-                        ],
-                    )
-                ],
-                # Provision again when the pilot user or the mappings change.
+                rule_id=self.mappings.ruleId,
+                object_id=pilot_user_object_id,
+                # Provision again (a replacement) when the pilot user or the mappings change.
                 triggers={"user": pilot_user_object_id, "mappings": mappings_fingerprint(settings)},
+                **job_ref,
                 opts=child(self.secret, self.mappings),
             )
         self.register_outputs({**self.facts, "jobId": self.job_id, "ruleId": self.mappings.ruleId})

@@ -54,6 +54,16 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
     "pulumi-python:dynamic/webex:CredentialCheck": (),
     "pulumi-python:dynamic/webex:JobRestart": (),
     "pulumi-python:dynamic/webex:JobState": (),
+    # components/graph/resources.py ProvisionOnDemandProvider.diff: every input but graphBaseUrl replaces (so a new
+    # pilot user or mappings fingerprint provisions again), as for the azuread resource it took over from.
+    "pulumi-python:dynamic/webex:ProvisionOnDemand": (
+        "jobId",
+        "objectId",
+        "objectTypeName",
+        "ruleId",
+        "servicePrincipalId",
+        "triggers",
+    ),
 }
 
 

@@ -28,6 +28,7 @@ from components.graph.resources import (
     AttributeMappingsProvider,
     CredentialCheck,
     CredentialCheckProvider,
+    JobQuarantinedError,
     JobRestart,
     JobRestartProvider,
     JobState,
@@ -507,8 +508,17 @@ def test_rejected_token_fails_with_graphs_message_redacted(server: GraphTestServ
 # -- JobRestart --------------------------------------------------------------------------------------------------
 
 
-def restart_props(server: GraphTestServer, job: str, request_id: str) -> dict[str, Any]:
-    return {"servicePrincipalId": server.sp_id, "jobId": job, "graphBaseUrl": server.base_url, "requestId": request_id}
+def restart_props(
+    server: GraphTestServer, job: str, request_id: str, *, enabled: bool = True, force: str = ""
+) -> dict[str, Any]:
+    return {
+        "servicePrincipalId": server.sp_id,
+        "jobId": job,
+        "graphBaseUrl": server.base_url,
+        "requestId": request_id,
+        "forceDeletesRequest": force,
+        "enabled": enabled,
+    }
 
 
 def test_restart_only_when_request_id_changes(server: GraphTestServer) -> None:
@@ -519,25 +529,107 @@ def test_restart_only_when_request_id_changes(server: GraphTestServer) -> None:
 
     state = up(provider, state, restart_props(server, job, "2024-06-01"))
     assert calls(server) == [f"GET {job}", "POST restart"]
-    assert server.requests("POST")[0].json() == {"criteria": {"resetScope": "Full"}}
+    # The portal's Restart provisioning, never Full (which includes ForceDeletes and ConnectorDataStore).
+    assert server.requests("POST")[0].json() == {"criteria": {"resetScope": "Watermark, Escrows, QuarantineState"}}
+    assert server.state.restarts == [(job, ["Watermark", "Escrows", "QuarantineState"])]
     assert state[1]["restartedRequestId"] == "2024-06-01" and state[1]["startedJob"] is False
+    assert state[1]["resetScope"] == "Watermark, Escrows, QuarantineState"
 
     server.clear_log()
     for _ in range(3):
         state = up(provider, state, restart_props(server, job, "2024-06-01"))
     assert server.requests() == []  # never on every run
 
-    server.set_job_status(job, "Quarantine")
-    state = up(provider, state, restart_props(server, job, "2024-06-02"))
+
+def test_a_restart_request_releases_a_quarantine_without_forcing_deletes(server: GraphTestServer) -> None:
+    job = server.add_job(status="Active")
+    server.quarantine(job, "TooManyDeletes")
+    provider = JobRestartProvider()
+    state = up(provider, None, restart_props(server, job, ""))
+    state = up(provider, state, restart_props(server, job, "release-quarantine"))
     assert calls(server) == [f"GET {job}", "POST restart", "POST start"]
+    assert "ForceDeletes" not in server.requests("POST", "/restart")[0].body.decode()
     assert state[1]["jobStatusBefore"] == "Quarantine" and state[1]["startedJob"] is True
     assert server.state.jobs[job]["status"]["code"] == "Active"
+
+
+def test_force_deletes_is_its_own_explicit_request(server: GraphTestServer) -> None:
+    job = server.add_job(status="Active")
+    provider = JobRestartProvider()
+    state = up(provider, None, restart_props(server, job, "r1"))
+    server.clear_log()
+    state = up(provider, state, restart_props(server, job, "r1", force="approve-deletes-2026-11-26"))
+    assert [r.json() for r in server.requests("POST", "/restart")] == [
+        {"criteria": {"resetScope": "Watermark, Escrows, QuarantineState, ForceDeletes"}}
+    ]
+    assert state[1]["forcedDeletesRequestId"] == "approve-deletes-2026-11-26"
+    server.clear_log()
+    # The next restart request is a plain one again: forcing deletes is never remembered as a setting.
+    state = up(provider, state, restart_props(server, job, "r2", force="approve-deletes-2026-11-26"))
+    assert [r.json() for r in server.requests("POST", "/restart")] == [
+        {"criteria": {"resetScope": "Watermark, Escrows, QuarantineState"}}
+    ]
 
 
 def test_restart_on_create_when_requested(server: GraphTestServer) -> None:
     job = server.add_job(status="Paused")
     up(JobRestartProvider(), None, restart_props(server, job, "first"))
     assert calls(server) == [f"GET {job}", "POST restart", "POST start"]
+
+
+def test_restart_never_starts_a_job_the_stack_says_is_off(
+    server: GraphTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warnings.append(message))
+    job = server.add_job(status="Paused")  # provisioning.enabled: false, JobState paused it
+    provider = JobRestartProvider()
+    state = up(provider, None, restart_props(server, job, "", enabled=False))
+    state = up(provider, state, restart_props(server, job, "2026-11-26", enabled=False))
+    assert server.requests() == []  # neither restart (it can start a stopped job) nor start
+    assert server.job(job)["status"]["code"] == "Paused"
+    assert warnings == [
+        f"JobRestart {job}: restart request '2026-11-26' not sent: provisioning is off (provisioning.enabled: "
+        "false), and a restart can start a stopped job; it is sent when provisioning is switched on"
+    ]
+    assert state[1]["restartedRequestId"] == ""
+    server.clear_log()
+    state = up(provider, state, restart_props(server, job, "2026-11-26", enabled=False))
+    assert server.requests() == []  # and not on every run either
+
+    # Switched on: the waiting request goes out once, and the job is started as the stack now says.
+    state = up(provider, state, restart_props(server, job, "2026-11-26", enabled=True))
+    assert calls(server) == [f"GET {job}", "POST restart", "POST start"]
+    assert state[1]["restartedRequestId"] == "2026-11-26"
+
+
+def test_restart_state_from_before_enabled_existed_is_no_change(server: GraphTestServer) -> None:
+    job = server.add_job(status="Active")
+    old = {k: v for k, v in restart_props(server, job, "r1").items() if k not in {"enabled", "forceDeletesRequest"}}
+    old.update(restartedRequestId="r1", restartedAt="2026-01-01T00:00:00+00:00", jobStatusBefore="Active")
+    assert JobRestartProvider().diff("restart-x", old, restart_props(server, job, "r1")).changes is False
+
+
+def test_the_test_graph_refuses_unknown_reset_scopes(server: GraphTestServer) -> None:
+    from components.graph.auth import StaticTokenCredential
+    from components.graph.client import GraphClient
+
+    job = server.add_job()
+    with GraphClient(server.base_url, credential=StaticTokenCredential(BEARER)) as client:
+        client.call(
+            "restartJob",
+            "POST",
+            f"/servicePrincipals/{server.sp_id}/synchronization/jobs/{job}/restart",
+            body={"criteria": {"resetScope": ""}},
+        )
+        with pytest.raises(GraphError, match="Invalid resetScope value\\(s\\): Everything"):
+            client.call(
+                "restartJob",
+                "POST",
+                f"/servicePrincipals/{server.sp_id}/synchronization/jobs/{job}/restart",
+                body={"criteria": {"resetScope": "Watermark, Everything"}},
+            )
+    assert server.state.restarts == [(job, [])]
 
 
 # -- JobState ----------------------------------------------------------------------------------------------------
@@ -588,14 +680,39 @@ def test_job_state_create_enabled_on_a_running_job_makes_no_post(server: GraphTe
     assert (outs["scheduleState"], outs["statusCode"]) == ("Active", "Active")
 
 
-@pytest.mark.parametrize("status", ["Quarantine", "Paused"])
-def test_job_state_starts_a_quarantined_or_paused_job(server: GraphTestServer, status: str) -> None:
-    # A quarantined job keeps its Active schedule: the status code alone says it does not run.
-    job = server.add_job(status=status, schedule_state="Active")
+def test_job_state_starts_a_paused_job(server: GraphTestServer) -> None:
+    job = server.add_job(status="Paused", schedule_state="Active")
     _, outs = up(JobStateProvider(), None, state_props(server, job, True))
     assert calls(server) == [f"GET {job}", "POST start"]
-    assert live(server, job) == ("Active", "Active") and server.job(job)["status"]["quarantine"] is None
+    assert live(server, job) == ("Active", "Active")
     assert outs["statusCode"] == "Active"
+
+
+def test_job_state_reports_a_quarantine_instead_of_lifting_it(server: GraphTestServer) -> None:
+    # A quarantined job keeps its Active schedule: the status code alone says it does not run.
+    job = server.add_job(status="Active")
+    server.quarantine(job, "TooManyDeletes", "DeleteThresholdExceeded", "Deleting 612 users exceeds the threshold 500.")
+    with pytest.raises(JobQuarantinedError) as caught:
+        JobStateProvider().create(state_props(server, job, True))
+    assert calls(server) == [f"GET {job}"]  # no start: that would lift the quarantine
+    assert live(server, job) == ("Active", "Quarantine")
+    assert str(caught.value) == (
+        f"provisioning job {job} is in quarantine (reason TooManyDeletes since 2026-11-20T10:00:00Z; "
+        "DeleteThresholdExceeded: Deleting 612 users exceeds the threshold 500.). `pulumi up` does not lift a "
+        "quarantine on its own: it holds provisioning until someone decides. Fix the cause, then release it "
+        "explicitly with a new restart request: `pulumi config set --path provisioning.restartRequest <new value>` "
+        "(the portal's Restart provisioning: resetScope Watermark, Escrows, QuarantineState), or Restart "
+        "provisioning in the portal. The accidental-deletion threshold held deletions back; a restart keeps them "
+        "held. Review them in the provisioning logs; to let them through, set a new "
+        "`provisioning.forceDeletesRequest` (ForceDeletes)."
+    )
+
+
+def test_job_state_off_pauses_a_quarantined_job_without_lifting_it(server: GraphTestServer) -> None:
+    job = server.add_job(status="Active")
+    server.quarantine(job, "EncounteredQuarantineException")
+    up(JobStateProvider(), None, state_props(server, job, False))
+    assert calls(server) == [f"GET {job}", "POST pause"]
 
 
 def test_job_state_update_on_off_on_and_no_change(server: GraphTestServer) -> None:
@@ -666,18 +783,30 @@ def test_job_state_portal_toggle_is_drift_on_refresh_and_reverted(server: GraphT
     assert live(server, job) == (paused_state, "Paused")
 
 
-def test_job_state_quarantine_found_by_refresh_is_drift(server: GraphTestServer) -> None:
+def test_job_state_quarantine_found_by_refresh_is_reported_then_released_by_a_restart_request(
+    server: GraphTestServer,
+) -> None:
     job = server.add_job()
     provider = JobStateProvider()
     id_, outs = up(provider, None, state_props(server, job, True))
-    server.set_job_status(job, "Quarantine")  # the schedule stays Active: `enabled` reads true
+    server.quarantine(job, "TooManyDeletes")  # the schedule stays Active: `enabled` reads true
     refreshed = provider.read(id_, outs).outs
     assert refreshed["enabled"] is True and refreshed["statusCode"] == "Quarantine"
     assert provider.diff(id_, refreshed, state_props(server, job, True)).changes is True
     server.clear_log()
-    up(provider, (id_, refreshed), state_props(server, job, True))
-    assert calls(server) == [f"GET {job}", "POST start"]
-    assert live(server, job) == ("Active", "Active")
+    # `pulumi up --refresh`: the quarantine is reported, not lifted, on every run until someone decides.
+    for _ in range(2):
+        with pytest.raises(JobQuarantinedError, match="reason TooManyDeletes"):
+            up(provider, (id_, refreshed), state_props(server, job, True))
+    assert calls(server) == [f"GET {job}", f"GET {job}"]
+    assert live(server, job) == ("Active", "Quarantine")
+
+    # The explicit release: a new restart request (JobRestart runs before JobState), then JobState converges.
+    server.clear_log()
+    up(JobRestartProvider(), None, restart_props(server, job, "release-2026-11-26"))
+    id_, outs = up(provider, (id_, refreshed), state_props(server, job, True))
+    assert calls(server) == [f"GET {job}", "POST restart", "POST start", f"GET {job}"]
+    assert outs["statusCode"] == "Active" and live(server, job) == ("Active", "Active")
 
 
 def test_job_state_diff_without_graph(server: GraphTestServer) -> None:
@@ -700,7 +829,8 @@ def test_job_state_diff_without_graph(server: GraphTestServer) -> None:
 def test_job_state_action_table() -> None:
     assert job_state_action(True, "Disabled", "NotRun") == "start"
     assert job_state_action(True, "Paused", "Paused") == "start"
-    assert job_state_action(True, "Active", "Quarantine") == "start"
+    assert job_state_action(True, "Active", "Quarantine") == "quarantined"
+    assert job_state_action(True, "Disabled", "Quarantine") == "quarantined"
     assert job_state_action(True, "Active", "Paused") == "start"
     assert job_state_action(True, "Active", "Active") is None
     assert job_state_action(True, "Active", "NotRun") is None
@@ -922,7 +1052,7 @@ def test_type_tokens_inputs_and_secret_token_under_mocks() -> None:
             "maps", MappingSettings(), service_principal_id=SP_ID, job_id="job-1"
         )
         check = CredentialCheck("cred", service_principal_id=SP_ID, job_id="job-1", tenant_url=TENANT_URL, token=canary)
-        restart = JobRestart("restart", service_principal_id=SP_ID, job_id="job-1", request_id="r1")
+        restart = JobRestart("restart", service_principal_id=SP_ID, job_id="job-1", enabled=True, request_id="r1")
         state = JobState("state", service_principal_id=SP_ID, job_id="job-1", enabled=False)
 
         def verify(args: list[Any]) -> None:

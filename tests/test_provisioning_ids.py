@@ -68,9 +68,8 @@ def test_ids_reach_each_resource_in_its_own_spelling():
     path = f"/servicePrincipals/{SP}"
     assert tenant.inputs["job"]["servicePrincipalId"] == path
     assert tenant.inputs["credentials"]["servicePrincipalId"] == path
-    assert tenant.inputs["provision-pilot-user"]["servicePrincipalId"] == path
-    assert tenant.inputs["provision-pilot-user"]["synchronizationJobId"] == JOB_PATH
-    assert tenant.inputs["provision-pilot-user"]["parameters"][0]["ruleId"] == "rule-1"
-    for graph_resource in ("credential-check", "attribute-mappings", "job-state"):
+    assert tenant.inputs["provision-pilot-user"]["ruleId"] == "rule-1"
+    assert tenant.inputs["provision-pilot-user"]["objectId"] == "5d3f2a10-1b2c-4d5e-8f90-a1b2c3d4e5f6"
+    for graph_resource in ("credential-check", "attribute-mappings", "job-state", "provision-pilot-user"):
         assert tenant.inputs[graph_resource]["servicePrincipalId"] == SP
         assert tenant.inputs[graph_resource]["jobId"] == GRAPH_JOB

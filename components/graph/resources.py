@@ -1,7 +1,7 @@
 """Pulumi dynamic resources for the Graph synchronization calls the azuread provider lacks.
 
 Type tokens: `pulumi-python:dynamic/webex:SynchronizationTemplate`, `…:AttributeMappings`, `…:CredentialCheck`,
-`…:JobRestart`, `…:JobState`.
+`…:JobRestart`, `…:JobState`, `…:ProvisionOnDemand`.
 
 Pulumi pickles each provider object (dill) into the state and unpickles it in its dynamic-provider host. The provider
 classes live here, in an importable module, so dill stores them *by reference* (module + class name) and the host
@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import hmac
+import json
 import secrets as _secrets
 import uuid
 from collections.abc import Mapping, Sequence
@@ -465,12 +466,32 @@ class CredentialCheck(dyn.Resource, module="webex", name="CredentialCheck"):
 
 # -- JobRestart --------------------------------------------------------------------------------------------------
 
+_RESTART_RECORD = (
+    "restartedRequestId",
+    "forcedDeletesRequestId",
+    "restartedAt",
+    "resetScope",
+    "jobStatusBefore",
+    "startedJob",
+)
+
 
 class JobRestartProvider(dyn.ResourceProvider):
-    """POST …/restart {criteria: {resetScope: Full}} when `requestId` changes; start the job if it was stopped."""
+    """Restart the job once per new `requestId` (the portal's Restart provisioning: Watermark, Escrows,
+    QuarantineState), or once per new `forceDeletesRequest` (the same plus ForceDeletes); never Full.
+
+    A request is handled only while `enabled` is true: Graph documents that restarting can start a paused or
+    quarantined job (resetScope `None` "Starts a paused or quarantined provisioning job"), so a job the stack says is
+    off is not restarted; the request waits, with a warning, until provisioning is switched on. After the restart a
+    Paused or Quarantine job is started (the request is the explicit decision to release a quarantine).
+    """
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
-        return dyn.CheckResult(news, _missing(news, ["servicePrincipalId", "jobId"]))
+        failures = _missing(news, ["servicePrincipalId", "jobId"])
+        enabled = news.get("enabled")
+        if not _has_unknowns(enabled) and not isinstance(enabled, bool):
+            failures.append(dyn.CheckFailure("enabled", "enabled must be true or false"))
+        return dyn.CheckResult(news, failures)
 
     def _outs(self, props: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -478,52 +499,74 @@ class JobRestartProvider(dyn.ResourceProvider):
             "jobId": props["jobId"],
             "graphBaseUrl": _base_url(props),
             "requestId": props.get("requestId") or "",
+            "forceDeletesRequest": props.get("forceDeletesRequest") or "",
+            "enabled": bool(props.get("enabled")),
         }
 
-    def _restart(self, props: Mapping[str, Any], *, fresh: bool) -> dict[str, Any]:
-        sp_id, job_id = str(props["servicePrincipalId"]), str(props["jobId"])
+    def _handle(self, props: Mapping[str, Any], olds: Mapping[str, Any], *, fresh: bool) -> dict[str, Any]:
+        """Restart when a request is new and provisioning is on; otherwise keep the record of the last restart."""
+        record = {k: olds.get(k) for k in _RESTART_RECORD}
+        record["restartedRequestId"] = record["restartedRequestId"] or ""
+        record["forcedDeletesRequestId"] = record["forcedDeletesRequestId"] or ""
+        record["startedJob"] = bool(record["startedJob"])
+        request = props.get("requestId") or ""
+        force = props.get("forceDeletesRequest") or ""
+        restart_new = bool(request) and request != record["restartedRequestId"]
+        force_new = bool(force) and force != record["forcedDeletesRequestId"]
+        if not (restart_new or force_new):
+            return {**self._outs(props), **record}
+        job_id = str(props["jobId"])
+        if not props.get("enabled"):
+            pending = ", ".join(
+                f"{key} {value!r}"
+                for key, value, new in (
+                    ("restart request", request, restart_new),
+                    ("force-deletes request", force, force_new),
+                )
+                if new
+            )
+            pulumi.log.warn(
+                f"JobRestart {job_id}: {pending} not sent: provisioning is off (provisioning.enabled: false), and a "
+                "restart can start a stopped job; it is sent when provisioning is switched on"
+            )
+            return {**self._outs(props), **record}
+        sp_id = str(props["servicePrincipalId"])
         with _client(props, fresh=fresh) as client:
             status = ((client.get_job(sp_id, job_id).get("status") or {}).get("code")) or None
-            client.restart_job(sp_id, job_id, "Full")
+            scope = client.restart_job(sp_id, job_id, force_deletes=force_new)
             started = status in STOPPED_STATUS_CODES
             if started:
                 client.start_job(sp_id, job_id)
         pulumi.log.info(
-            f"JobRestart {job_id}: restarted (request {props.get('requestId')!r}); status was {status}"
-            + ("; started it" if started else "")
+            f"JobRestart {job_id}: restarted with resetScope {scope!r} (request {request or force!r}); status was "
+            f"{status}" + ("; started it" if started else "")
         )
         return {
             **self._outs(props),
-            "restartedRequestId": props.get("requestId") or "",
+            "restartedRequestId": request if restart_new else record["restartedRequestId"],
+            "forcedDeletesRequestId": force if force_new else record["forcedDeletesRequestId"],
             "restartedAt": _now(),
+            "resetScope": scope,
             "jobStatusBefore": status,
             "startedJob": started,
         }
 
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         # An empty requestId records the job without touching it; a non-empty one is a restart request.
-        if props.get("requestId"):
-            outs = self._restart(props, fresh=True)
-        else:
-            outs = {
-                **self._outs(props),
-                "restartedRequestId": "",
-                "restartedAt": None,
-                "jobStatusBefore": None,
-                "startedJob": False,
-            }
-        return dyn.CreateResult(f"restart-{uuid.uuid4().hex}", outs)
+        return dyn.CreateResult(f"restart-{uuid.uuid4().hex}", self._handle(props, {}, fresh=True))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
-        changed = _changed(olds, news, ["servicePrincipalId", "jobId", "graphBaseUrl", "requestId"])
+        keys = ["servicePrincipalId", "jobId", "graphBaseUrl", "requestId", "forceDeletesRequest", "enabled"]
+        # State written before `forceDeletesRequest`/`enabled` existed: an absent key is the same as the default.
+        olds = {**olds, "forceDeletesRequest": olds.get("forceDeletesRequest") or "", "enabled": olds.get("enabled")}
+        news = {**news, "forceDeletesRequest": news.get("forceDeletesRequest") or ""}
+        if olds["enabled"] is None:
+            olds["enabled"] = news.get("enabled")
+        changed = _changed(olds, news, keys)
         return dyn.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
-        request_id = news.get("requestId") or ""
-        if request_id and request_id != (olds.get("requestId") or ""):
-            return dyn.UpdateResult(self._restart(news, fresh=False))
-        keep = {k: olds.get(k) for k in ("restartedRequestId", "restartedAt", "jobStatusBefore", "startedJob")}
-        return dyn.UpdateResult({**self._outs(news), **keep})
+        return dyn.UpdateResult(self._handle(news, olds, fresh=False))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         # Nothing live to compare: a restart is an event, not a state.
@@ -531,10 +574,12 @@ class JobRestartProvider(dyn.ResourceProvider):
 
 
 class JobRestart(dyn.Resource, module="webex", name="JobRestart"):
-    """Restart (full resync) of a provisioning job, once per value of `request_id`."""
+    """Restart of a provisioning job (the portal's Restart provisioning), once per value of `request_id`."""
 
     restartedRequestId: pulumi.Output[str]
+    forcedDeletesRequestId: pulumi.Output[str]
     restartedAt: pulumi.Output[str | None]
+    resetScope: pulumi.Output[str | None]
     jobStatusBefore: pulumi.Output[str | None]
     startedJob: pulumi.Output[bool]
 
@@ -544,27 +589,33 @@ class JobRestart(dyn.Resource, module="webex", name="JobRestart"):
         *,
         service_principal_id: pulumi.Input[str],
         job_id: pulumi.Input[str],
+        enabled: pulumi.Input[bool],
         request_id: pulumi.Input[str] = "",
+        force_deletes_request: pulumi.Input[str] = "",
         graph_base_url: pulumi.Input[str] = DEFAULT_GRAPH_BASE_URL,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """JobRestart(resource_name, *, service_principal_id, job_id, request_id="",
-        graph_base_url="https://graph.microsoft.com/v1.0", opts=None)
+        """JobRestart(resource_name, *, service_principal_id, job_id, enabled, request_id="",
+        force_deletes_request="", graph_base_url="https://graph.microsoft.com/v1.0", opts=None)
 
-        Inputs: servicePrincipalId, jobId, graphBaseUrl, requestId. A restart (`resetScope: Full`) happens when
-        requestId becomes a new non-empty value (on create too, if non-empty); an unchanged or empty requestId
-        never restarts. When restarting, a Paused or Quarantine job is also started.
-        Outputs: restartedRequestId, restartedAt, jobStatusBefore, startedJob.
+        Inputs: servicePrincipalId, jobId, graphBaseUrl, enabled (the stack's provisioning on/off), requestId,
+        forceDeletesRequest. A new non-empty requestId restarts the job with resetScope "Watermark, Escrows,
+        QuarantineState" (the portal's Restart provisioning: the accidental-deletion threshold still holds back what it
+        held back); a new non-empty forceDeletesRequest restarts with "Watermark, Escrows, QuarantineState,
+        ForceDeletes" (the held-back deletions go through: a separate, explicit decision). Both on create too. Never
+        Full, never ConnectorDataStore. Unchanged or empty values never restart; while enabled is false nothing is
+        sent (a warning says the request waits). After a restart, a Paused or Quarantine job is started.
+        Outputs: restartedRequestId, forcedDeletesRequestId (the requests handled), restartedAt, resetScope,
+        jobStatusBefore, startedJob.
         """
         props = {
             "servicePrincipalId": service_principal_id,
             "jobId": job_id,
             "graphBaseUrl": graph_base_url,
+            "enabled": enabled,
             "requestId": request_id,
-            "restartedRequestId": None,
-            "restartedAt": None,
-            "jobStatusBefore": None,
-            "startedJob": None,
+            "forceDeletesRequest": force_deletes_request,
+            **dict.fromkeys(_RESTART_RECORD),
         }
         super().__init__(JobRestartProvider(), resource_name, props, opts)
 
@@ -576,17 +627,50 @@ class JobRestart(dyn.Resource, module="webex", name="JobRestart"):
 _AFTER_CALL: dict[str, tuple[str, str]] = {"start": ("Active", "Active"), "pause": ("Disabled", "Paused")}
 
 
-def job_state_action(enabled: bool, schedule_state: str | None, status_code: str | None) -> str | None:
-    """The call that puts a job in the wanted state: "start", "pause" or None (already there).
+QUARANTINED = "quarantined"
 
-    Wanted on: start unless the schedule is Active and the job is neither Paused nor in Quarantine (start also
-    takes a job out of quarantine). Wanted off: pause only a job whose schedule is Active; a Disabled or Paused job
-    is already off.
+
+def job_state_action(enabled: bool, schedule_state: str | None, status_code: str | None) -> str | None:
+    """The call that puts a job in the wanted state: "start", "pause", None (already there), or "quarantined".
+
+    Wanted on: start unless the schedule is Active and the job is not Paused. A job in Quarantine is never started
+    here ("quarantined": report it): start would lift the quarantine, and a quarantine (the accidental-deletion
+    threshold above all) is a human gate that only an explicit restart request releases. Wanted off: pause only a
+    job whose schedule is Active; a Disabled or Paused job is already off.
     """
     running = schedule_state == ACTIVE_SCHEDULE_STATE
     if enabled:
+        if status_code == "Quarantine":
+            return QUARANTINED
         return None if running and status_code not in STOPPED_STATUS_CODES else "start"
     return "pause" if running else None
+
+
+class JobQuarantinedError(RuntimeError):
+    """The job is in quarantine and no explicit request releases it: `pulumi up` reports it instead of starting it."""
+
+
+def quarantine_message(job_id: str, job: Mapping[str, Any]) -> str:
+    """What is wrong and how to release it, from Graph's synchronizationQuarantine (reason, error, currentBegan)."""
+    quarantine = (job.get("status") or {}).get("quarantine") or {}
+    error = quarantine.get("error") or {}
+    reason = quarantine.get("reason") or "not given"
+    detail = ": ".join(str(v) for v in (error.get("code"), error.get("message")) if v)
+    since = f" since {quarantine['currentBegan']}" if quarantine.get("currentBegan") else ""
+    text = (
+        f"provisioning job {job_id} is in quarantine (reason {reason}{since}"
+        + (f"; {detail}" if detail else "")
+        + "). `pulumi up` does not lift a quarantine on its own: it holds provisioning until someone decides. Fix the "
+        "cause, then release it explicitly with a new restart request: `pulumi config set --path "
+        "provisioning.restartRequest <new value>` (the portal's Restart provisioning: resetScope Watermark, Escrows, "
+        "QuarantineState), or Restart provisioning in the portal."
+    )
+    if reason == "TooManyDeletes":
+        text += (
+            " The accidental-deletion threshold held deletions back; a restart keeps them held. Review them in the "
+            "provisioning logs; to let them through, set a new `provisioning.forceDeletesRequest` (ForceDeletes)."
+        )
+    return text
 
 
 def _job_state(job: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -616,8 +700,11 @@ class JobStateProvider(dyn.ResourceProvider):
     def _apply(self, props: Mapping[str, Any], *, fresh: bool) -> dict[str, Any]:
         sp_id, job_id, enabled = str(props["servicePrincipalId"]), str(props["jobId"]), bool(props["enabled"])
         with _client(props, fresh=fresh) as client:
-            schedule_state, status_code = _job_state(client.get_job(sp_id, job_id))
+            job = client.get_job(sp_id, job_id)
+            schedule_state, status_code = _job_state(job)
             action = job_state_action(enabled, schedule_state, status_code)
+            if action == QUARANTINED:
+                raise JobQuarantinedError(quarantine_message(job_id, job))
             if action == "start":
                 client.start_job(sp_id, job_id)
             elif action == "pause":
@@ -685,8 +772,10 @@ class JobState(dyn.Resource, module="webex", name="JobState"):
 
         Inputs: servicePrincipalId (the bare object id), jobId (the Graph job id, not the azuread resource id),
         graphBaseUrl, enabled (bool). Create and update GET the job, then POST …/start when enabled and the job is
-        not running (schedule not Active, or status Paused/Quarantine), or POST …/pause when not enabled and the
-        schedule is Active; otherwise nothing. Never a restart. Delete makes no call.
+        not running (schedule not Active, or status Paused), or POST …/pause when not enabled and the schedule is
+        Active; otherwise nothing. A job in Quarantine with enabled true is not started: the update fails with
+        JobQuarantinedError naming Graph's quarantine reason and how to release it (a new restart request, which
+        JobRestart handles; make this depend on the JobRestart). Never a restart. Delete makes no call.
         Outputs: the inputs, scheduleState (job.schedule.state: Active, Disabled, Paused) and statusCode
         (job.status.code: Active, Paused, Quarantine, NotRun, …), as Graph reports them after the call. A refresh
         reads them live and sets enabled to schedule.state == Active, so a portal toggle is drift the next
@@ -702,3 +791,216 @@ class JobState(dyn.Resource, module="webex", name="JobState"):
             "statusCode": None,
         }
         super().__init__(JobStateProvider(), resource_name, props, opts)
+
+
+# -- ProvisionOnDemand -------------------------------------------------------------------------------------------
+
+# provisionOnDemand's answer is a stringKeyStringValuePair whose `key` is JSON text {"result", "details":
+# {"errorCode", "errorMessage"}} and whose `value` is JSON text {"action", "reportableIdentifier", "statusInfo":
+# {"status", "errorCode", "reason", "recommendedAction", …}, "provisioningSteps": [{"name", "type", "status",
+# "description", "details"}], "targetIdentity", …} (microsoft-graph-docs-contrib api-reference/v1.0/api/
+# synchronization-synchronizationjob-provisionondemand.md, example 1 answers "Skipped"/"RedundantExport").
+# Skipped because Webex already matches Entra ("RedundantExport": "The state of the user in both the source and
+# target systems already match") is a success: re-provisioning after a mapping change that alters nothing for the
+# pilot must not fail every later `pulumi up`.
+_ALREADY_IN_SYNC = "RedundantExport"
+_ON_DEMAND_REPLACE_KEYS = ("servicePrincipalId", "jobId", "ruleId", "objectId", "objectTypeName", "triggers")
+
+
+class ProvisionOnDemandError(RuntimeError):
+    """Graph answered provisionOnDemand with Skipped or Failure: the pilot user did not reach Webex."""
+
+
+def _json_text(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    try:
+        parsed = json.loads(value) if isinstance(value, str) and value else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def on_demand_outcome(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Graph's answer reduced to what a user needs: result, Graph's reason, the steps that did not succeed.
+
+    Accepts the documented single pair and, defensively, a collection of pairs (`value: [...]`); the worst result
+    of several wins (Failure over Skipped over Success).
+    """
+    pairs = body.get("value") if isinstance(body.get("value"), list) else [body]
+    rank = {"Failure": 2, "Skipped": 1, "Success": 0}
+    outcome: dict[str, Any] | None = None
+    for pair in pairs or []:
+        key, value = _json_text(pair.get("key")), _json_text(pair.get("value"))
+        details = key.get("details") if isinstance(key.get("details"), Mapping) else {}
+        status = value.get("statusInfo") if isinstance(value.get("statusInfo"), Mapping) else {}
+        steps = [s for s in value.get("provisioningSteps") or [] if isinstance(s, Mapping)]
+        result = str(key.get("result") or status.get("status") or "Unknown")
+        current = {
+            "result": result,
+            "errorCode": details.get("errorCode") or status.get("errorCode"),
+            "errorMessage": details.get("errorMessage") or status.get("reason"),
+            "recommendedAction": status.get("recommendedAction"),
+            "reportableIdentifier": value.get("reportableIdentifier"),
+            "action": value.get("action"),
+            "targetId": (value.get("targetIdentity") or {}).get("id")
+            if isinstance(value.get("targetIdentity"), Mapping)
+            else None,
+            "steps": [
+                {
+                    "name": step.get("name"),
+                    "type": step.get("type"),
+                    "status": step.get("status"),
+                    "description": step.get("description"),
+                    # Only the reasons: a step's other details are the user's attribute values.
+                    "reason": (step.get("details") or {}).get("SkipReason")
+                    or (step.get("details") or {}).get("ErrorCode")
+                    if isinstance(step.get("details"), Mapping)
+                    else None,
+                }
+                for step in steps
+                if step.get("status") not in (None, "Success")
+            ],
+        }
+        if outcome is None or rank.get(result, 3) > rank.get(outcome["result"], 3):
+            outcome = current
+    return outcome or {"result": "Unknown", "errorCode": None, "errorMessage": "empty answer", "steps": []}
+
+
+def on_demand_succeeded(outcome: Mapping[str, Any]) -> bool:
+    if outcome["result"] == "Success":
+        return True
+    reasons = {outcome.get("errorCode"), *(step.get("reason") for step in outcome.get("steps") or [])}
+    return outcome["result"] == "Skipped" and _ALREADY_IN_SYNC in reasons
+
+
+def on_demand_message(object_id: str, outcome: Mapping[str, Any]) -> str:
+    who = f"{outcome['reportableIdentifier']} ({object_id})" if outcome.get("reportableIdentifier") else object_id
+    why = ": ".join(str(v) for v in (outcome.get("errorCode"), outcome.get("errorMessage")) if v) or "no reason given"
+    text = f"provision on demand of the pilot user {who} was {outcome['result']} by Graph: {why}"
+    for step in outcome.get("steps") or []:
+        reason = f" [{step['reason']}]" if step.get("reason") else ""
+        text += (
+            f"; step {step.get('name')} ({step.get('type')}) {step.get('status')}: {step.get('description')}{reason}"
+        )
+    if outcome.get("recommendedAction"):
+        text += f"; recommended action: {outcome['recommendedAction']}"
+    if outcome["result"] == "Skipped":
+        text += (
+            ". A skipped user is out of scope: assign them to the app with a Webex role (not Default Access), and "
+            "check the scoping filter"
+        )
+    return text
+
+
+class ProvisionOnDemandProvider(dyn.ResourceProvider):
+    """POST …/provisionOnDemand for the pilot user; fails when Graph answers Skipped or Failure."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        return dyn.CheckResult(news, _missing(news, ["servicePrincipalId", "jobId", "ruleId", "objectId"]))
+
+    def _outs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "servicePrincipalId": props["servicePrincipalId"],
+            "jobId": props["jobId"],
+            "graphBaseUrl": _base_url(props),
+            "ruleId": props["ruleId"],
+            "objectId": props["objectId"],
+            "objectTypeName": props.get("objectTypeName") or "User",
+            "triggers": dict(props.get("triggers") or {}),
+        }
+
+    def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        outs = self._outs(props)
+        with _client(props) as client:
+            body = client.provision_on_demand(
+                str(outs["servicePrincipalId"]),
+                str(outs["jobId"]),
+                rule_id=str(outs["ruleId"]),
+                object_id=str(outs["objectId"]),
+                object_type=str(outs["objectTypeName"]),
+            )
+        outcome = on_demand_outcome(body)
+        if not on_demand_succeeded(outcome):
+            raise ProvisionOnDemandError(on_demand_message(str(outs["objectId"]), outcome))
+        pulumi.log.info(
+            f"ProvisionOnDemand {outs['objectId']}: {outcome['result']}"
+            + (f" ({outcome['errorCode']})" if outcome.get("errorCode") else "")
+            + (f", action {outcome['action']}" if outcome.get("action") else "")
+        )
+        return dyn.CreateResult(
+            f"on-demand-{uuid.uuid4().hex}",
+            {
+                **outs,
+                "result": outcome["result"],
+                "reason": outcome.get("errorCode"),
+                "action": outcome.get("action"),
+                "reportableIdentifier": outcome.get("reportableIdentifier"),
+                "targetId": outcome.get("targetId"),
+                "provisionedAt": _now(),
+            },
+        )
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        olds = {**olds, "objectTypeName": olds.get("objectTypeName") or "User", "triggers": olds.get("triggers") or {}}
+        news = {**news, "objectTypeName": news.get("objectTypeName") or "User", "triggers": news.get("triggers") or {}}
+        replaces = _changed(olds, news, list(_ON_DEMAND_REPLACE_KEYS))
+        changed = replaces or _changed(olds, news, ["graphBaseUrl"])
+        return dyn.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        # Only graphBaseUrl updates in place (everything else replaces): nothing to send.
+        kept = {k: olds.get(k) for k in ("result", "reason", "action", "reportableIdentifier", "targetId")}
+        return dyn.UpdateResult({**self._outs(news), **kept, "provisionedAt": olds.get("provisionedAt")})
+
+    def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
+        # An event, not a state: nothing live to compare.
+        return dyn.ReadResult(id_, props)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        # Provisioning cannot be undone here; removing the pilot leaves Webex to the regular cycles.
+        return None
+
+
+class ProvisionOnDemand(dyn.Resource, module="webex", name="ProvisionOnDemand"):
+    """The portal's Provision on demand for one user: fails `pulumi up` with Graph's reason unless it worked."""
+
+    result: pulumi.Output[str]
+    reason: pulumi.Output[str | None]
+    action: pulumi.Output[str | None]
+    reportableIdentifier: pulumi.Output[str | None]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        service_principal_id: pulumi.Input[str],
+        job_id: pulumi.Input[str],
+        rule_id: pulumi.Input[str],
+        object_id: pulumi.Input[str],
+        triggers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        graph_base_url: pulumi.Input[str] = DEFAULT_GRAPH_BASE_URL,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """ProvisionOnDemand(resource_name, *, service_principal_id, job_id, rule_id, object_id, triggers=None,
+        graph_base_url="https://graph.microsoft.com/v1.0", opts=None)
+
+        Inputs: servicePrincipalId, jobId (bare Graph ids), graphBaseUrl, ruleId (the synchronization rule holding
+        the User object mapping), objectId (the user), objectTypeName ("User"), triggers (any map; a change
+        provisions again). Create POSTs {"parameters": [{"ruleId", "subjects": [{"objectId", "objectTypeName"}]}]}
+        and fails with ProvisionOnDemandError (Graph's result, error code and message, the steps that did not
+        succeed) on Failure, or on Skipped for any reason but RedundantExport (already in sync). Every input but
+        graphBaseUrl replaces the resource (so a change provisions again), like the azuread resource it replaces.
+        Read and delete make no call. Outputs: result, reason, action, reportableIdentifier, targetId, provisionedAt.
+        """
+        props = {
+            "servicePrincipalId": service_principal_id,
+            "jobId": job_id,
+            "graphBaseUrl": graph_base_url,
+            "ruleId": rule_id,
+            "objectId": object_id,
+            "objectTypeName": "User",
+            "triggers": triggers or {},
+            **dict.fromkeys(("result", "reason", "action", "reportableIdentifier", "targetId", "provisionedAt")),
+        }
+        super().__init__(ProvisionOnDemandProvider(), resource_name, props, opts)
