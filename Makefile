@@ -29,6 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12  # the workflows (built from the pinned Go module)
 
 ## make bench: benchmarks (ratios on this machine), not tests
 bench: $(STAMP)

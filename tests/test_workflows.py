@@ -1,10 +1,14 @@
 """The GitHub workflows: valid YAML, commands that exist (make targets, `python -m offline` argv), the policy pack
-they name, and least-privilege permissions."""
+they name, least-privilege permissions, actions on a node24 major, and a PR workflow that cannot hand the production
+SCIM token to the PR's code."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,16 @@ from offline.cli import build_parser
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ALLOWED_WRITES = {"pull-requests", "id-token"}  # the PR comment; OIDC to Entra ID
+
+# GitHub removed the node20 runtime for JavaScript actions on 2026-09-16. The first major of each action whose
+# action.yml says `runs.using: node24` (read per tag in each action's repository; release notes agree):
+NODE24_MAJORS = {
+    "actions/checkout": 5,  # v4 node20, v5 node24 ("Updated to the node24 runtime", README of v5)
+    "actions/setup-python": 6,  # v5 node20, v6 node24 (v6.0.0 "Upgrade to node 24", actions/setup-python#1164)
+    "actions/upload-artifact": 6,  # v5 still node20 ("preliminary support"), v6 node24 (actions/upload-artifact#745)
+    "actions/github-script": 8,  # v7 node20, v8 node24 (actions/github-script#637)
+    "pulumi/actions": 7,  # v6.6.1 node20, v7.0.0 node24 (pulumi/actions#1404, #1407)
+}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -171,10 +185,69 @@ def test_cloud_preview_is_skipped_without_credentials() -> None:
     doc = load(ROOT / ".github" / "workflows" / "preview.yml")
     job = doc["jobs"]["pulumi"]
     check = job["steps"][0]
-    assert "PULUMI_ACCESS_TOKEN" in check["run"] and check["id"] == "creds"
+    assert "ARM_CLIENT_ID" in check["run"] and check["id"] == "creds"
     for step in job["steps"][1:]:
         assert step.get("if") == "steps.creds.outputs.ok == 'true'"
-    assert "secrets." in job["env"]["PULUMI_ACCESS_TOKEN"]
+    assert job["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"  # the read-only registration
+
+
+def _without_comments(path: Path) -> str:
+    return "\n".join(
+        line.split(" #", 1)[0]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#")
+    )
+
+
+def test_the_pr_workflow_uses_no_secret() -> None:
+    # Nothing a pull request runs can receive a secret: not the Pulumi access token (which reads, and so decrypts,
+    # the production stack), not a passphrase. The real preview's only credential is the read-only Entra token.
+    text = _without_comments(ROOT / ".github" / "workflows" / "preview.yml")
+    assert "secrets." not in text and "PULUMI_ACCESS_TOKEN" not in text
+
+
+def test_the_real_preview_runs_only_for_this_repositorys_branches_in_the_preview_environment() -> None:
+    doc = load(ROOT / ".github" / "workflows" / "preview.yml")
+    assert set(doc["on"]) == {"pull_request"}
+    offline, real = doc["jobs"]["offline"], doc["jobs"]["pulumi"]
+    assert "environment" not in offline and "if" not in offline  # every PR, forks included, gets the offline job
+    assert real["if"] == "github.event.pull_request.head.repo.full_name == github.repository"  # never forks
+    assert real["environment"] == "preview"  # required reviewers approve before PR code gets the Entra token
+
+
+def test_the_real_preview_uses_a_throwaway_stack_never_the_production_one() -> None:
+    doc = load(ROOT / ".github" / "workflows" / "preview.yml")
+    job = doc["jobs"]["pulumi"]
+    (pulumi,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions")]
+    args = pulumi["with"]
+    assert args["command"] == "preview"
+    assert args["stack-name"] == "${{ env.PREVIEW_STACK }}" and job["env"]["PREVIEW_STACK"] not in ("dev", "")
+    assert args["cloud-url"].startswith("file://${{ runner.temp }}")  # local state: no service, no production stack
+    assert args["secrets-provider"] == "passphrase" and args["upsert"] is True
+    assert yaml.safe_load(args["config-map"]) == {
+        "scimToken": {"value": "placeholder-not-a-webex-token", "secret": True}
+    }
+
+
+def test_the_throwaway_stack_keeps_the_settings_and_drops_every_secure_value(tmp_path: Path, canary: str) -> None:
+    """The workflow's own script, run on the dev stack with a `secure:` token added: the same settings, no
+    ciphertext, and a passphrase that is masked in the log and handed to later steps only."""
+    doc = load(ROOT / ".github" / "workflows" / "preview.yml")
+    (step,) = [s for s in doc["jobs"]["pulumi"]["steps"] if s.get("name", "").startswith("A throwaway stack")]
+    stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    settings = dict(stack["config"])
+    stack["config"]["webex-scim:scimToken"] = {"secure": f"v1:{canary}"}
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack), encoding="utf-8")
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
+    env = {**os.environ, "STACK": "dev", "PREVIEW_STACK": "pr-preview", "GITHUB_ENV": str(tmp_path / "github_env")}
+    proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    written = (tmp_path / "Pulumi.pr-preview.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(written) == {"config": settings}
+    assert canary not in written and "secure" not in written
+    (passphrase,) = re.findall(r"^PULUMI_CONFIG_PASSPHRASE=([0-9a-f]{64})$", (tmp_path / "github_env").read_text())
+    assert proc.stdout.strip() == f"::add-mask::{passphrase}"
 
 
 def test_actions_are_pinned_to_a_major_version() -> None:
@@ -182,3 +255,14 @@ def test_actions_are_pinned_to_a_major_version() -> None:
         for _, step in steps(load(path)):
             if "uses" in step:
                 assert re.search(r"@v\d+$|@[0-9a-f]{40}$", step["uses"]), f"{path.name}: {step['uses']}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_runs_on_node24(path: Path) -> None:
+    used = [str(step["uses"]) for _, step in steps(load(path)) if "uses" in step]
+    assert used
+    for uses in used:
+        action, _, ref = uses.partition("@")
+        assert action in NODE24_MAJORS, f"{path.name}: {uses}: check which major of {action} runs on node24 first"
+        major = re.fullmatch(r"v(\d+)", ref)
+        assert major and int(major.group(1)) >= NODE24_MAJORS[action], f"{path.name}: {uses} runs on node20"
