@@ -24,6 +24,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
+from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
@@ -63,6 +64,13 @@ class _RecordingMonitor(MockMonitor):
         super().__init__(_PreviewMocks())
         self.run = run
         self.on_register = on_register
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine qualifies a type with every ancestor's type below the stack (`A$B$type`); the SDK's mock
+        # monitor only with the parent's own. Same URNs as `pulumi preview`, so the two engines can be compared.
+        if parent and parent != self.run.stack_urn:
+            type_ = parent.split("::")[2] + "$" + type_
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)

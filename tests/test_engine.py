@@ -52,3 +52,15 @@ def test_the_program_does_not_inherit_the_engines_future_imports(tmp_path: Path)
     cfg = _project(tmp_path, "def f(x: NotDefinedAnywhere) -> None: ...\n")
     with pytest.raises(EngineError, match="NameError: name 'NotDefinedAnywhere' is not defined"):
         engine.run_program(cfg)
+
+
+def test_urns_carry_every_ancestor_type_as_the_engine_makes_them():
+    # `pulumi preview` qualifies a type with all its ancestors below the stack; the SDK mocks use the parent only.
+    from support import BASE, by_name, run
+
+    result = run(BASE)
+    assert by_name(result)["service-principal"].urn == (
+        "urn:pulumi:test::webex-scim::webex-scim:index:WebexProvisioning$webex-scim:index:WebexEnterpriseApp"
+        "$azuread:index/servicePrincipal:ServicePrincipal::service-principal"
+    )
+    assert by_name(result)["webex"].urn == "urn:pulumi:test::webex-scim::webex-scim:index:WebexProvisioning::webex"
