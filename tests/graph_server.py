@@ -217,6 +217,12 @@ def default_webex_schema() -> dict[str, Any]:
                         "metadata": [],
                         "supportedApis": [],
                     },
+                    {
+                        "name": GROUP_TARGET_OBJECT,
+                        "attributes": _attribute_definitions(["displayName", "externalId", "members"]),
+                        "metadata": [],
+                        "supportedApis": [],
+                    },
                 ],
             },
         ],
@@ -391,6 +397,7 @@ class _State:
     page_size: int | None = None
     restarts: list[tuple[str, list[str]]] = field(default_factory=list)  # (job id, resetScope names) per restart
     on_demand: dict[str, OnDemand] = field(default_factory=dict)  # provisionOnDemand outcome per object id
+    filter_operators: list[dict[str, Any]] = field(default_factory=lambda: filter_operators())
     # The directory half of the tenant (tests/graph_directory.py), answering first when attached.
     directory: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -406,6 +413,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("PUT", re.compile(f"^{_SP}/secrets$"), "put_secrets"),
     ("GET", re.compile(f"^{_JOB}$"), "get_job"),
     ("GET", re.compile(f"^{_JOB}/schema$"), "get_schema"),
+    ("GET", re.compile(f"^{_JOB}/schema/filterOperators$"), "filter_operators"),
     ("PUT", re.compile(f"^{_JOB}/schema$"), "put_schema"),
     ("DELETE", re.compile(f"^{_JOB}/schema$"), "delete_schema"),
     ("POST", re.compile(f"^{_JOB}/schema/parseExpression$"), "parse_expression"),
@@ -585,8 +593,14 @@ class _Server(ThreadingHTTPServer):
         with self.state.lock:
             return 200, copy.deepcopy(self.state.schemas[p["job"]])
 
+    def op_filter_operators(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        with self.state.lock:
+            return 200, self.page(p, copy.deepcopy(self.state.filter_operators))
+
     def op_put_schema(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
-        problem = _schema_problem(body)
+        with self.state.lock:
+            operators = {o["name"] for o in self.state.filter_operators}
+        problem = _schema_problem(body) or _schema_reference_problem(body, operators)
         if problem:
             return 400, graph_error("BadRequest", problem)
         with self.state.lock:
@@ -781,6 +795,56 @@ def on_demand_answer(object_id: str, outcome: OnDemand) -> dict[str, Any]:
         "key": json.dumps({"result": outcome.result, "details": details}),
         "value": json.dumps(value),
     }
+
+
+def _schema_reference_problem(body: dict[str, Any], operators: set[str]) -> str | None:
+    """What refers to something the schema or the service does not define: a mapping to a target attribute its
+    directory's object does not list (the portal's "Edit attribute list" comes first), an unknown scoping operator."""
+    objects = {
+        (d.get("name"), o.get("name")): {a.get("name") for a in o.get("attributes") or []}
+        for d in body.get("directories") or []
+        for o in d.get("objects") or []
+    }
+    for rule in body["synchronizationRules"]:
+        for om in rule.get("objectMappings") or []:
+            defined = objects.get((rule.get("targetDirectoryName"), om.get("targetObjectName")))
+            if defined is None:
+                return f"object '{om.get('targetObjectName')}' is not defined in '{rule.get('targetDirectoryName')}'"
+            for am in om.get("attributeMappings") or []:
+                if am["targetAttributeName"] not in defined:
+                    return (
+                        f"Attribute '{am['targetAttributeName']}' is not defined on object "
+                        f"'{om.get('targetObjectName')}' of directory '{rule.get('targetDirectoryName')}'"
+                    )
+            for group in (om.get("scope") or {}).get("groups") or []:
+                for clause in group.get("clauses") or []:
+                    if clause["operatorName"] not in operators:
+                        return f"Unknown scoping filter operator '{clause['operatorName']}'"
+    return None
+
+
+def filter_operators() -> list[dict[str, Any]]:
+    """What `GET …/schema/filterOperators` lists (filterOperatorSchema: name, arity, multivaluedComparisonType,
+    supportedAttributeTypes), after Graph's documentation example."""
+
+    def op(name: str, arity: str, types: list[str]) -> dict[str, Any]:
+        return {"name": name, "arity": arity, "multivaluedComparisonType": "All", "supportedAttributeTypes": types}
+
+    return [
+        op("EQUALS", "Binary", ["String", "Integer", "Reference"]),
+        op("NOT_EQUALS", "Binary", ["String", "Integer", "Reference"]),
+        op("IS_TRUE", "Unary", ["Boolean"]),
+        op("IS_FALSE", "Unary", ["Boolean"]),
+        op("IS_NULL", "Unary", ["String", "Integer", "Boolean", "Reference", "DateTime"]),
+        op("IS_NOT_NULL", "Unary", ["String", "Integer", "Boolean", "Reference", "DateTime"]),
+        op("REGEX_MATCH", "Binary", ["String"]),
+        op("NOT_REGEX_MATCH", "Binary", ["String"]),
+        op("GREATER_THAN", "Binary", ["Integer"]),
+        op("GREATER_THAN_OR_EQUALS", "Binary", ["Integer"]),
+        op("LESS_THAN", "Binary", ["Integer"]),
+        op("LESS_THAN_OR_EQUALS", "Binary", ["Integer"]),
+        op("ENDS_WITH", "Binary", ["String"]),
+    ]
 
 
 def _schema_problem(body: Any) -> str | None:

@@ -248,7 +248,12 @@ class AttributeMappingsProvider(dyn.ResourceProvider):
             live = client.get_schema(sp_id, job_id)
             # Everything (including Graph's parse of changed expressions) is computed before the one write, so a
             # failure before the PUT leaves the live schema as it was, and the PUT itself is all-or-nothing.
-            result = schema_ops.plan(live, desired, parse=lambda e: client.parse_expression(sp_id, job_id, e))
+            result = schema_ops.plan(
+                live,
+                desired,
+                parse=lambda e: client.parse_expression(sp_id, job_id, e),
+                operators=lambda: [str(o.get("name")) for o in client.filter_operators(sp_id, job_id)],
+            )
             if result.changed:
                 pulumi.log.info(f"AttributeMappings {job_id}: " + "; ".join(result.changes))
                 client.put_schema(sp_id, job_id, result.document)

@@ -5,7 +5,13 @@ exactly what this project manages, and send everything else back untouched. What
 
 * in the rule whose object mapping has `sourceObjectName == "User"`: the attribute mappings whose target is in the
   desired table (set) or in `removedTargets` (dropped), and that object mapping's `scope.groups`;
-* the `enabled` flag of the Group object mapping (Webex syncs group members, not group objects).
+* the `enabled` flag of the Group object mapping (Webex syncs group members, not group objects);
+* the target directory's definition of each Webex attribute we map to, added when the User target object does not
+  list it yet (the portal's "Edit attribute list for CiscoWebEx"): a mapping to an undefined target attribute is not
+  exported. Definitions already there are never changed or removed.
+
+Scoping-filter operators are checked against the job's own list (Graph's `…/schema/filterOperators`) before anything
+is written, when the filter changes.
 
 Mappings for other targets (template extras we do not know about), other rules, directories, metadata and unknown
 fields are carried over as the very same JSON values. A mapping that already matches is kept as Graph returned it
@@ -29,6 +35,37 @@ _FUNCTION_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 class SchemaShapeError(ValueError):
     """The live schema lacks what we need to edit (no User object mapping, no Group mapping to enable)."""
+
+
+class ScopingOperatorError(ValueError):
+    """A scoping-filter operator the job does not list among its filterOperators."""
+
+
+# Webex's SCIM schema makes the Cisco extension's extensionAttribute1..N arrays of strings
+# (developer.webex.com SCIM 2 User; the Webex OpenAPI's post-user schema); active is a boolean, the enterprise
+# extension's manager a reference to another user; every other Webex target we map is a single string.
+_MULTIVALUED_TARGET = re.compile(r":extensionAttribute\d+$")
+_BOOLEAN_TARGETS = frozenset({"active"})
+_REFERENCE_SUFFIX = ":manager"
+
+
+def attribute_definition(name: str, object_name: str) -> dict[str, Any]:
+    """A Graph attributeDefinition for a Webex target attribute, in the shape Graph returns them."""
+    reference = name.endswith(_REFERENCE_SUFFIX)
+    return {
+        "anchor": False,
+        "apiExpressions": [],
+        "caseExact": False,
+        "defaultValue": None,
+        "flowNullValues": False,
+        "metadata": [],
+        "multivalued": bool(_MULTIVALUED_TARGET.search(name)),
+        "mutability": "ReadWrite",
+        "name": name,
+        "referencedObjects": [{"referencedObjectName": object_name, "referencedProperty": None}] if reference else [],
+        "required": False,
+        "type": "Boolean" if name in _BOOLEAN_TARGETS else "Reference" if reference else "String",
+    }
 
 
 def user_source_object() -> str:
@@ -299,8 +336,46 @@ class Plan:
         return bool(self.changes)
 
 
-def plan(live: Mapping[str, Any], desired: Desired, parse: Callable[[str], dict[str, Any]] | None = None) -> Plan:
-    """Compute the complete schema to write. `parse` (Graph parseExpression) is called only for changed expressions."""
+def _target_object(
+    document: dict[str, Any], rule: Mapping[str, Any], user_mapping: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The User target object's definition in the rule's target directory (where Webex attributes are listed)."""
+    directory_name, object_name = rule.get("targetDirectoryName"), user_mapping.get("targetObjectName")
+    directories = [d for d in document.get("directories") or [] if d.get("name") == directory_name]
+    objects = [o for d in directories for o in d.get("objects") or [] if o.get("name") == object_name]
+    if not objects:
+        raise SchemaShapeError(
+            f"the job's schema has no {object_name!r} object in a directory named {directory_name!r}, so the Webex "
+            "attributes mapped to cannot be checked or defined; is this the Cisco Webex provisioning job?"
+        )
+    return objects[0]
+
+
+def _check_operators(groups: list[dict[str, Any]], operators: Callable[[], Sequence[str]]) -> None:
+    """Every clause's operator is one the job lists (case-sensitive, as Graph stores operatorName)."""
+    allowed = [str(name) for name in operators() if name]
+    for gi, group in enumerate(groups):
+        for ci, clause in enumerate(group["clauses"]):
+            operator = clause["operator"]
+            if operator in allowed:
+                continue
+            spelled = [name for name in allowed if name.lower() == str(operator).lower()]
+            hint = f" (Graph spells it {spelled[0]!r})" if spelled else ""
+            raise ScopingOperatorError(
+                f"webex-scim:mappings.scopingFilter[{gi}].clauses[{ci}].operator: {operator!r} (on "
+                f"{clause['attribute']!r}) is not a scoping operator this job supports{hint}; Graph lists: "
+                f"{', '.join(allowed) or 'none'}. Nothing was written."
+            )
+
+
+def plan(
+    live: Mapping[str, Any],
+    desired: Desired,
+    parse: Callable[[str], dict[str, Any]] | None = None,
+    operators: Callable[[], Sequence[str]] | None = None,
+) -> Plan:
+    """Compute the complete schema to write. `parse` (Graph parseExpression) is called only for changed expressions;
+    `operators` (Graph filterOperators' names) only when the scoping filter changes to a non-empty one."""
     document = copy.deepcopy(dict(live))
     # A response annotation, not part of the resource: never send it back.
     document.pop("@odata.context", None)
@@ -340,8 +415,23 @@ def plan(live: Mapping[str, Any], desired: Desired, parse: Callable[[str], dict[
         user_mapping["attributeMappings"] = mappings
 
     if _scope_groups(user_mapping.get("scope")) != desired.scoping_filter:
+        if operators is not None and desired.scoping_filter:
+            _check_operators(desired.scoping_filter, operators)
         user_mapping["scope"] = _graph_scope(user_mapping.get("scope"), desired.scoping_filter)
         changes.append(f"scoping filter -> {len(desired.scoping_filter)} group(s)")
+
+    if desired.user_mappings:
+        target_object = _target_object(document, rule, user_mapping)
+        defined = {a.get("name") for a in target_object.get("attributes") or []}
+        for row in desired.user_mappings:
+            if row["target"] not in defined:
+                definition = attribute_definition(row["target"], str(user_mapping.get("targetObjectName")))
+                if not isinstance(target_object.get("attributes"), list):
+                    target_object["attributes"] = []
+                target_object["attributes"].append(definition)
+                defined.add(row["target"])
+                kind = definition["type"] + (", multivalued" if definition["multivalued"] else "")
+                changes.append(f"define Webex attribute {row['target']} ({kind})")
 
     if location.group is None:
         if desired.group_objects:
