@@ -38,9 +38,9 @@ for entry in (str(ROOT), str(TESTS)):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from components.graph.auth import is_loopback  # noqa: E402
-from components.replace_on_change import replace_keys  # noqa: E402
 from graph_directory import DEPLOYER_OBJECT_ID, TENANT_ID  # noqa: E402
+
+from components.replace_on_change import replace_keys  # noqa: E402
 
 VERSION = "6.11.1"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -203,6 +203,10 @@ class Graph:
                 return found
             time.sleep(0.1)
         raise ProviderError(f"timed out waiting for {path} to {'appear' if present else 'disappear'}")
+
+
+def is_loopback(url: str) -> bool:
+    return httpx.URL(url).host in {"127.0.0.1", "localhost", "::1"}
 
 
 def _object_id(path: str, collection: str) -> str:

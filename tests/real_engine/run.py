@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_event(event: ev.EngineEvent) -> None:
         pre = event.resource_pre_event
-        if pre is not None and not pre.planning:
+        if pre is not None and not any(s["urn"] == pre.metadata.urn for s in steps):
             m = pre.metadata
             steps.append(
                 {
