@@ -364,7 +364,8 @@ class ServicePrincipal(Resource):
             id_ = f"/servicePrincipals/{existing[0]['id']}"
             if not news.get("useExisting"):
                 raise ProviderError(
-                    f"A resource with the ID {id_!r} already exists - to be managed via Terraform this resource needs to be imported"
+                    f"A resource with the ID {id_!r} already exists - to be managed via Terraform "
+                    "this resource needs to be imported"
                 )
             # use_existing: take it over and write our inputs, exactly as an update (servicePrincipalResourceUpdate).
             return id_, self.update(id_, {}, news, changed={"owners"} if news.get("owners") else set())
@@ -607,7 +608,8 @@ class SynchronizationSecret(Resource):
         if listed is None:
             return None
         current = {c.get("key"): c.get("value") for c in state.get("credentials") or []}
-        # Graph's order and values; a masked "*" keeps the configured value (flattenSynchronizationSecretKeyStringValuePair).
+        # Graph's order and values; a masked "*" keeps the configured value
+        # (synchronization.go, flattenSynchronizationSecretKeyStringValuePair).
         credentials = [
             {"key": c["key"], "value": current.get(c["key"], "*") if c.get("value") == "*" else (c.get("value") or "")}
             for c in listed.get("value") or []
@@ -752,7 +754,8 @@ def get_group(graph: Graph, args: Mapping[str, Any]) -> dict[str, Any]:
         found = graph.call("GET", "/groups", params={"$filter": f"displayName eq '{name}'"})["value"]
     if len(found) != 1:
         raise ProviderError(
-            f"{'No group' if not found else 'More than one group'} found matching {args.get('displayName') or args.get('objectId')!r}"
+            f"{'No group' if not found else 'More than one group'} found matching "
+            f"{args.get('displayName') or args.get('objectId')!r}"
         )
     g = found[0]
     return {

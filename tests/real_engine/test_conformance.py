@@ -17,6 +17,7 @@ import pytest
 import yaml
 from graph_directory import WEBEX_USER_ROLE_ID
 from graph_server import BEARER, GraphTestServer
+
 from real_engine.workspace import ROOT, Outcome, RealWorkspace
 
 CANARY = "canary-7Hq2-SCIM-TOKEN-do-not-leak-91f3"

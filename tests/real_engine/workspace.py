@@ -105,14 +105,16 @@ class RealWorkspace:
         host = bin_dir / "pulumi-language-python"
         host.write_text(
             "#!/bin/sh\n"
-            f'PYTHONPATH="{ROOT}/tests:{ROOT}" exec "{sys.executable}" -u "{ROOT}/tests/real_engine/language_host.py" "$@"\n'
+            f'PYTHONPATH="{ROOT}/tests:{ROOT}" exec "{sys.executable}" -u '
+            f'"{ROOT}/tests/real_engine/language_host.py" "$@"\n'
         )
         host.chmod(0o755)
         self.env["PATH"] = f"{bin_dir}{os.pathsep}{self.env['PATH']}"
         exe = self.dir / "pulumi-resource-azuread"
         exe.write_text(
             "#!/bin/sh\n"
-            f'PYTHONPATH="{ROOT}/tests:{ROOT}" exec "{sys.executable}" -u "{ROOT}/tests/real_engine/azuread_provider.py" "$@"\n'
+            f'PYTHONPATH="{ROOT}/tests:{ROOT}" exec "{sys.executable}" -u '
+            f'"{ROOT}/tests/real_engine/azuread_provider.py" "$@"\n'
         )
         exe.chmod(0o755)
         self.cli("plugin", "install", "resource", "azuread", AZUREAD_VERSION, "--file", str(exe), check=True)
