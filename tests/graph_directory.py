@@ -47,9 +47,9 @@ def _filter_eq(query: str, prop: str) -> str | None:
 class Directory:
     """Directory objects of the loopback tenant. Methods named `add_*` seed it; `handle` serves Graph requests."""
 
-    sync_state: Any = field(
-        repr=False
-    )  # graph_server._State (holds the Webex token: never in a repr): service principal ids and synchronization secrets live there
+    # graph_server._State: service principal ids and synchronization secrets live there (and the Webex token,
+    # hence no repr).
+    sync_state: Any = field(repr=False)
     application_templates: list[dict[str, Any]] = field(default_factory=lambda: [webex_application_template()])
     applications: dict[str, dict[str, Any]] = field(default_factory=dict)
     service_principals: dict[str, dict[str, Any]] = field(default_factory=dict)
