@@ -39,7 +39,7 @@ bench: $(STAMP)
 TOOLS := .tools/bin
 PULUMI_CLI := $(TOOLS)/pulumi
 pulumi: $(PULUMI_CLI)
-$(PULUMI_CLI): tools/pulumi/go.mod tools/pulumi/go.sum tools/pulumi/build tools/pulumi/pulumi-analyzer-policy-python
+$(PULUMI_CLI): tools/pulumi/go.mod tools/pulumi/go.sum tools/pulumi/build
 	tools/pulumi/build $(TOOLS)
 
 ## make policy-venv: the policy pack's own virtualenv (policies/venv, as PulumiPolicy.yaml says), as the CLI uses it
