@@ -58,7 +58,7 @@ conformance: $(STAMP) $(PULUMI_CLI) $(POLICY_STAMP)
 CONFIG ?= Pulumi.$(STACK).yaml
 JSON ?= -
 real-preview: $(STAMP) $(PULUMI_CLI) $(POLICY_STAMP)
-	$(PY) -m tests.real_engine preview --config-file $(CONFIG) --json $(JSON) $(ARGS)
+	PYTHONPATH=tests $(PY) -m real_engine preview --config-file $(CONFIG) --json $(JSON) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache policies/venv .tools

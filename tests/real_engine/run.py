@@ -23,6 +23,24 @@ from pulumi.automation import events as ev
 TOOLS_ROOT = Path(__file__).resolve().parents[2] / ".tools"
 
 
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SIG, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _shown(value: Any) -> Any:
+    """Event values as the offline document shows them: unknowns as "[unknown]" (the CLI already masks secrets)."""
+    if value == UNKNOWN:
+        return "[unknown]"
+    if isinstance(value, dict):
+        if value.get(SIG) == SECRET_SIG:
+            return "[secret]"
+        # `__provider` is the dynamic provider's pickle, an engine detail the offline document leaves out.
+        return {k: _shown(v) for k, v in value.items() if k != "__provider"}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="real_engine.run")
     parser.add_argument("op", choices=["preview", "up", "refresh", "destroy"])
@@ -54,11 +72,17 @@ def main(argv: list[str] | None = None) -> int:
         pre = event.resource_pre_event
         if pre is not None and not any(s["urn"] == pre.metadata.urn for s in steps):
             m = pre.metadata
+            state = m.new or m.old
             steps.append(
                 {
                     "op": str(m.op.value if hasattr(m.op, "value") else m.op),
                     "urn": m.urn,
                     "type": m.type,
+                    "name": m.urn.rsplit("::", 1)[-1],
+                    "parent": (state.parent or None) if state else None,
+                    "inputs": _shown((state.inputs or {}) if state else {}),
+                    "protect": bool(state.protect) if state else False,
+                    "retainOnDelete": bool(state.retain_on_delete) if state else False,
                     "diffs": list(m.diffs or []),
                     "keys": list(m.keys or []),
                     "detailedDiff": {k: str(v.diff_kind.value) for k, v in (m.detailed_diff or {}).items()},
