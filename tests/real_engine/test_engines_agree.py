@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from real_engine.workspace import ROOT
 
 STACKS = [ROOT / "Pulumi.dev.yaml", *sorted((ROOT / "tests" / "stacks").glob("Pulumi.*.yaml"))]
