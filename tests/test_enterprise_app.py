@@ -118,7 +118,7 @@ def test_new_app_keeps_sso_configured_in_the_portal():
 def test_configured_owners_keep_the_deploying_principal():
     # F3: owners are replaced whole; the identity running `pulumi up` must never remove itself.
     owner = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
-    seen, tenant = _deploy(AppSettings(owners=[owner]))
+    seen, _ = _deploy(AppSettings(owners=[owner]))
     assert seen["owners"] == [owner, DEPLOYER]
     seen, _ = _deploy(AppSettings(owners=[owner, DEPLOYER.upper()]))
     assert seen["owners"] == [owner, DEPLOYER.upper()]

@@ -177,7 +177,13 @@ def test_deploy_is_protected_and_uses_oidc() -> None:
     assert up["env"]["ARM_USE_OIDC"] == "true"
     assert not any("SECRET" in k for k in up["env"] if k.startswith("ARM_")), "no Azure client secret"
     pulumi = [s for s in up["steps"] if str(s.get("uses", "")).startswith("pulumi/actions")]
-    assert pulumi and pulumi[0]["with"]["command"] == "up" and pulumi[0]["with"]["policyPacks"] == "policies"
+    # A real `preview --policy-pack` gates `up`: the engine reports a mandatory violation only after writing.
+    assert [(s["with"]["command"], s["with"]["policyPacks"]) for s in pulumi] == [
+        ("preview", "policies"),
+        ("up", "policies"),
+    ]
+    venv = next(s["run"] for s in up["steps"] if "venv" in str(s.get("run", "")))
+    assert "python -m venv .venv " in venv and "policies/venv" in venv  # as Pulumi.yaml and PulumiPolicy.yaml say
     assert doc["concurrency"]["cancel-in-progress"] is False
 
 
