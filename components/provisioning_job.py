@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import pulumi
 import pulumi_azuread as azuread
 
+from .graph.errors import default_graph_base_url
 from .graph.resources import (
     AttributeMappings,
     CredentialCheck,
@@ -27,6 +29,15 @@ from .settings import Settings
 def graph_job_id(resource_path: str) -> str:
     """The Graph job id (`<template>.<hex>.<guid>`) from the provider's `/servicePrincipals/…/jobs/<id>` path."""
     return resource_path.rsplit("/jobs/", 1)[-1]
+
+
+def graph_base_url(settings: Settings) -> str:
+    """`webex-scim:graphBaseUrl` when the stack sets it; otherwise Microsoft Graph of the cloud the azuread provider
+    uses: its `azuread:environment` config, else `ARM_ENVIRONMENT` (the provider's own precedence), else the public
+    cloud. Read here, at program time, so a preview shows the URL the Graph resources will call."""
+    if "graph_base_url" in settings.model_fields_set:
+        return settings.graph_base_url
+    return default_graph_base_url(pulumi.Config("azuread").get("environment") or os.environ.get("ARM_ENVIRONMENT"))
 
 
 def notification_settings(settings: Settings) -> str:
@@ -114,7 +125,7 @@ class ProvisioningJob(pulumi.ComponentResource):
         # Graph, and so our own dynamic resources, takes the bare object id and the bare job id.
         sp_path = pulumi.Output.concat("/servicePrincipals/", service_principal.object_id)
         sp_id = service_principal.object_id
-        graph = settings.graph_base_url
+        graph = graph_base_url(settings)
 
         def child(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))

@@ -349,8 +349,15 @@ def test_from_environment_client_talks_to_the_server(server: GraphTestServer, mo
             "ClientAssertionCredential",
         ),
         (
-            {"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_OIDC_TOKEN_FILE_PATH": "/tmp/x"},
+            {"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN_FILE_PATH": "/tmp/x"},
             "ClientAssertionCredential",
+        ),
+        # Without use_oidc the provider ignores an OIDC token and goes on to `az login`: so do we.
+        ({"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_OIDC_TOKEN_FILE_PATH": "/tmp/x"}, "AzureCliCredential"),
+        # go-azure-sdk tries a client secret before OIDC.
+        (
+            {"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_CLIENT_SECRET": "s", "ARM_USE_OIDC": "true"},
+            "ClientSecretCredential",
         ),
         (
             {
@@ -364,31 +371,37 @@ def test_from_environment_client_talks_to_the_server(server: GraphTestServer, mo
         ),
         ({"ARM_USE_MSI": "true"}, "ManagedIdentityCredential"),
         ({}, "AzureCliCredential"),
-        ({"ARM_TENANT_ID": "t", "ARM_ENVIRONMENT": "usgovernment"}, "AzureCliCredential"),
+        ({"ARM_TENANT_ID": "t", "ARM_ENVIRONMENT": "global"}, "AzureCliCredential"),
     ],
 )
 def test_credential_choice_mirrors_azuread(env: dict[str, str], kind: str) -> None:
-    assert type(credential_from_environment("https://graph.microsoft.com/v1.0", env)).__name__ == kind
+    assert type(credential_from_environment("https://graph.microsoft.com/v1.0", env, {})).__name__ == kind
 
 
 def test_missing_variables_are_named() -> None:
-    with pytest.raises(CredentialError, match="ARM_CLIENT_SECRET needs ARM_TENANT_ID"):
-        credential_from_environment(
-            "https://graph.microsoft.com/v1.0", {"ARM_CLIENT_SECRET": "s", "ARM_CLIENT_ID": "c"}
-        )
-    with pytest.raises(CredentialError, match="OIDC needs ARM_OIDC_TOKEN"):
-        credential_from_environment(
-            "https://graph.microsoft.com/v1.0", {"ARM_USE_OIDC": "true", "ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c"}
-        )
+    url = "https://graph.microsoft.com/v1.0"
+    with pytest.raises(CredentialError) as caught:
+        credential_from_environment(url, {"ARM_CLIENT_SECRET": "s", "ARM_CLIENT_ID": "c"}, {})
+    assert str(caught.value) == ("a client secret needs azuread:tenantId / ARM_TENANT_ID (as for the azuread provider)")
+    with pytest.raises(
+        CredentialError, match=r"OIDC \(ARM_USE_OIDC\) needs a token: azuread:oidcToken / ARM_OIDC_TOKEN"
+    ):
+        credential_from_environment(url, {"ARM_USE_OIDC": "true", "ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c"}, {})
     with pytest.raises(CredentialError, match="ARM_ENVIRONMENT='mars'"):
-        credential_from_environment("https://graph.microsoft.com/v1.0", {"ARM_ENVIRONMENT": "mars"})
+        credential_from_environment(url, {"ARM_ENVIRONMENT": "mars"}, {})
+    with pytest.raises(CredentialError, match="no Graph credential: ARM_USE_CLI is false"):
+        credential_from_environment(url, {"ARM_USE_CLI": "false"}, {})
 
 
 def test_oidc_assertion_sources(tmp_path: Any) -> None:
     token_file = tmp_path / "oidc"
     token_file.write_text("federated-jwt\n")
-    assert auth._oidc_assertion({"ARM_OIDC_TOKEN_FILE_PATH": str(token_file)})() == "federated-jwt"
-    assert auth._oidc_assertion({"ARM_OIDC_TOKEN": "inline-jwt"})() == "inline-jwt"
+
+    def settings(env: dict[str, str]) -> auth.AuthSettings:
+        return auth.AuthSettings.resolve(env, {})
+
+    assert auth._oidc_assertion(settings({"ARM_OIDC_TOKEN_FILE_PATH": str(token_file)}))() == "federated-jwt"
+    assert auth._oidc_assertion(settings({"ARM_OIDC_TOKEN": "inline-jwt"}))() == "inline-jwt"
 
 
 def test_credential_errors_surface_as_graph_errors(server: GraphTestServer) -> None:

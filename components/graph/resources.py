@@ -87,6 +87,17 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
+class _GraphProvider(dyn.ResourceProvider):
+    """What every provider here shares: it takes the stack's `azuread:*` settings from the engine's Configure request
+    (the dynamic-provider host's only source of stack config) and leaves them to auth.py, in this process's memory
+    only. Nothing is stored on the provider object: it is pickled into the state."""
+
+    def configure(self, req: dyn.ConfigureRequest) -> None:
+        from components.graph import auth
+
+        auth.use_stack_config(req.config.get)
+
+
 # -- SynchronizationTemplate -------------------------------------------------------------------------------------
 
 
@@ -122,7 +133,7 @@ def pick_template(templates: Sequence[Mapping[str, Any]], match: str | None) -> 
     )
 
 
-class SynchronizationTemplateProvider(dyn.ResourceProvider):
+class SynchronizationTemplateProvider(_GraphProvider):
     """Looks up the synchronization template id with one GET …/synchronization/templates."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
@@ -216,7 +227,7 @@ def _mapping_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class AttributeMappingsProvider(dyn.ResourceProvider):
+class AttributeMappingsProvider(_GraphProvider):
     """GET the job schema, change only what we manage, PUT the complete document back (only when it differs)."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
@@ -386,7 +397,7 @@ def token_fingerprint(token: str, salt_hex: str) -> str:
     return hmac.new(bytes.fromhex(salt_hex), token.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-class CredentialCheckProvider(dyn.ResourceProvider):
+class CredentialCheckProvider(_GraphProvider):
     """POST …/validateCredentials with the tenant URL and Webex token, on create and when either changes."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
@@ -481,7 +492,7 @@ _RESTART_RECORD = (
 )
 
 
-class JobRestartProvider(dyn.ResourceProvider):
+class JobRestartProvider(_GraphProvider):
     """Restart the job once per new `requestId` (the portal's Restart provisioning: Watermark, Escrows,
     QuarantineState), or once per new `forceDeletesRequest` (the same plus ForceDeletes); never Full.
 
@@ -684,7 +695,7 @@ def _job_state(job: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return schedule_state, status_code
 
 
-class JobStateProvider(dyn.ResourceProvider):
+class JobStateProvider(_GraphProvider):
     """Starts or pauses the job so that it runs exactly when `enabled` says (GET the job, then at most one POST)."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
@@ -898,7 +909,7 @@ def on_demand_message(object_id: str, outcome: Mapping[str, Any]) -> str:
     return text
 
 
-class ProvisionOnDemandProvider(dyn.ResourceProvider):
+class ProvisionOnDemandProvider(_GraphProvider):
     """POST …/provisionOnDemand for the pilot user; fails when Graph answers Skipped or Failure."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
