@@ -6,8 +6,12 @@ Type tokens: `pulumi-python:dynamic/webex:SynchronizationTemplate`, `…:Attribu
 Pulumi pickles each provider object (dill) into the state and unpickles it in its dynamic-provider host. The provider
 classes live here, in an importable module, so dill stores them *by reference* (module + class name) and the host
 imports this module (it runs with the project directory as its working directory). Provider objects hold nothing at
-all: each method builds its Graph client from its inputs (`graphBaseUrl`) and the environment (see auth.py), so no
+all: each method builds its Graph client from its inputs (`graphBaseUrl`) and the azuread settings (see auth.py), so no
 token, secret or client can end up in a pickle.
+
+`pulumi refresh` and `pulumi destroy` load the provider from the pickle in the state, so these classes' module path
+and names are a contract with every existing stack (pinned in tests/test_graph_pickles.py). Never move or rename one
+without leaving a thin alias under the old name here.
 """
 
 from __future__ import annotations
