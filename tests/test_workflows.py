@@ -187,6 +187,15 @@ def test_deploy_is_protected_and_uses_oidc() -> None:
     assert doc["concurrency"]["cancel-in-progress"] is False
 
 
+def test_the_real_preview_builds_the_virtualenvs_pulumi_yaml_names() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
+    pack = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    program_venv, pack_venv = project["runtime"]["options"]["virtualenv"], pack["runtime"]["options"]["virtualenv"]
+    job = load(ROOT / ".github" / "workflows" / "preview.yml")["jobs"]["pulumi"]
+    runs = " ".join(str(s.get("run", "")) for s in job["steps"])
+    assert f"python -m venv {program_venv} " in runs and f"python -m venv policies/{pack_venv} " in runs
+
+
 def test_cloud_preview_is_skipped_without_credentials() -> None:
     doc = load(ROOT / ".github" / "workflows" / "preview.yml")
     job = doc["jobs"]["pulumi"]
@@ -244,8 +253,8 @@ def test_the_throwaway_stack_keeps_the_settings_and_drops_every_secure_value(tmp
     settings = dict(stack["config"])
     stack["config"]["webex-scim:scimToken"] = {"secure": f"v1:{canary}"}
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack), encoding="utf-8")
-    (tmp_path / "venv" / "bin").mkdir(parents=True)
-    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").symlink_to(sys.executable)
     env = {**os.environ, "STACK": "dev", "PREVIEW_STACK": "pr-preview", "GITHUB_ENV": str(tmp_path / "github_env")}
     proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
