@@ -26,7 +26,7 @@ import sys
 import tarfile
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from components.replace_on_change import replace_keys
 
 from .errors import UsageError
+from .ordering import ordered_steps, ordered_violations
 
 if TYPE_CHECKING:
     from .pack_process import PackProcess
@@ -65,22 +66,36 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _list_key(old: list[Any], new: list[Any]) -> Any:
-    """How to pair list items: {key, value} pairs by key, mappings by target, principals by kind:ref; else None."""
+def _principal_label(item: Mapping[str, Any]) -> str | None:
+    kind, ref = item.get("kind"), item.get("ref")
+    return f"{kind}:{ref}" if isinstance(kind, str) and isinstance(ref, str) else None
+
+
+def _principal_pairing(item: Mapping[str, Any]) -> str | None:
+    # Entra matches UPNs, group names and object ids without regard to case (and so do the resource names, see
+    # components/assignments.py): `bob@contoso.com` → `BOB@contoso.com` is one principal whose ref changed.
+    label = _principal_label(item)
+    return label.casefold() if label is not None else None
+
+
+# How list items are paired: {key, value} pairs by key, mappings by target, principals by kind:ref (case-folded).
+# Each: (pairing key, label shown in the path).
+_LIST_KEYS: tuple[tuple[Callable[[Mapping[str, Any]], Any], Callable[[Mapping[str, Any]], Any]], ...] = (
+    (lambda i: i.get("key"), lambda i: i.get("key")),
+    (lambda i: i.get("target"), lambda i: i.get("target")),
+    (_principal_pairing, _principal_label),
+)
+
+
+def _list_key(old: list[Any], new: list[Any]) -> tuple[Callable[[Any], Any], Callable[[Any], Any]] | None:
+    """(pairing key, label) for two lists of records that a unique key pairs; None for other lists."""
     items = old + new
     if not items or not all(isinstance(i, dict) for i in items):
         return None
-    candidates = [
-        lambda i: i.get("key"),
-        lambda i: i.get("target"),
-        lambda i: (
-            f"{i['kind']}:{i['ref']}" if isinstance(i.get("kind"), str) and isinstance(i.get("ref"), str) else None
-        ),
-    ]
-    for key in candidates:
+    for key, label in _LIST_KEYS:
         if all(isinstance(key(i), str) for i in items):
             if len({key(i) for i in old}) == len(old) and len({key(i) for i in new}) == len(new):
-                return key
+                return key, label
     return None
 
 
@@ -108,14 +123,15 @@ def _diff(old: Any, new: Any, path: str, out: dict[str, dict[str, Any]]) -> None
             _diff(old.get(k, _MISSING), new.get(k, _MISSING), _join(path, k), out)
         return
     if isinstance(old, list) and isinstance(new, list):
-        key = _list_key(old, new)
-        if key is not None:
+        pairing = _list_key(old, new)
+        if pairing is not None:
+            key, label = pairing
             olds = {key(i): i for i in old}
             news = {key(i): i for i in new}
             pairs = all(set(i) == {"key", "value"} for i in old + new)
             for k in list(olds) + [k for k in news if k not in olds]:
                 o, n = olds.get(k, _MISSING), news.get(k, _MISSING)
-                where = f"{path}[{k}]"
+                where = f"{path}[{label(n if n is not _MISSING else o)}]"  # as the head spells it
                 if pairs:
                     _diff(
                         o.get("value") if o is not _MISSING else _MISSING,
@@ -229,18 +245,27 @@ def compare(
     base: Mapping[str, Any],
     head: Mapping[str, Any],
     *,
-    secrets_changed: Iterable[str] = (),
+    secret_changes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The diff document: `head`'s shape with ops and property diffs against `base`, plus access and mappings.
 
-    `secrets_changed` are config keys whose `secure:` ciphertext differs between the two stack files (values are
-    never compared: they are never available). Which changed inputs replace a resource comes from the table in
-    components/replace_on_change.py, as the provider's own Diff would say.
+    `secret_changes` maps config keys whose `secure:` value differs between the two stack files to how it differs
+    ("changed", "set", "removed"; see `changed_secrets`: ciphertexts are compared, values are never available).
+    Which changed inputs replace a resource comes from the table in components/replace_on_change.py, as the
+    provider's own Diff would say. Steps and verdicts come in tree order (offline/ordering.py), whatever order
+    either side registered them in.
     """
     base_steps = {s["urn"]: s for s in base.get("steps", [])}
     head_steps = {s["urn"]: s for s in head.get("steps", [])}
-    secrets_changed = sorted(secrets_changed)
-    token_changed = any(k == TOKEN_CONFIG_KEY or k.endswith(f":{TOKEN_CONFIG_KEY}") for k in secrets_changed)
+    secret_changes = dict(secret_changes or {})
+    token_change = next(
+        (
+            how
+            for k, how in sorted(secret_changes.items())
+            if k == TOKEN_CONFIG_KEY or k.endswith(f":{TOKEN_CONFIG_KEY}")
+        ),
+        None,
+    )
 
     # A role is chosen by value and resolved to an id only by the tenant, so appRoleId is unknown on both sides:
     # a changed role is seen on the Assignments component and carried to the principal's AppRoleAssignment.
@@ -272,12 +297,10 @@ def compare(
                     "new": step.get("inputs", {}).get("appRoleId", UNKNOWN),
                     "reason": f"role {role[0] or '(default)'} → {role[1] or '(default)'}",
                 }
-        if token_changed and step.get("type") == SYNC_SECRET:
-            creds = step.get("inputs", {}).get("credentials") or []
+        if token_change is not None and step.get("type") == SYNC_SECRET:
+            creds = (old.get("inputs", {}).get("credentials") or []) + (step.get("inputs", {}).get("credentials") or [])
             if any(isinstance(c, dict) and c.get("key") == TOKEN_CREDENTIAL for c in creds):
-                path = f"credentials[{TOKEN_CREDENTIAL}]"
-                changes.setdefault(path, {"old": SECRET, "new": SECRET})
-                changes[path]["reason"] = f"the stack file's secure value of {TOKEN_CONFIG_KEY} changed"
+                changes[f"credentials[{TOKEN_CREDENTIAL}]"] = _token_change(token_change)
         if not changes:
             new_step["op"] = "same"
         else:
@@ -291,6 +314,7 @@ def compare(
     for urn, step in base_steps.items():
         if urn not in head_steps:
             steps.append({**{k: v for k, v in step.items() if k != "diff"}, "op": "delete"})
+    steps = ordered_steps(steps)  # deletions beside their siblings; one order whatever each side registered first
 
     added = [new_principals[k] for k in new_principals if k not in old_principals]
     removed = [old_principals[k] for k in old_principals if k not in new_principals]
@@ -300,6 +324,8 @@ def compare(
     head_violations = {_violation_key(v) for v in head.get("policyViolations", [])}
     violations = [{**v, "new": _violation_key(v) not in base_violations} for v in head.get("policyViolations", [])]
     resolved = [v for v in base.get("policyViolations", []) if _violation_key(v) not in head_violations]
+    violations = ordered_violations(violations, steps)
+    resolved = ordered_violations(resolved, ordered_steps(base.get("steps", [])))
 
     return {
         "project": head.get("project"),
@@ -313,8 +339,24 @@ def compare(
         "changeSummary": dict(Counter(s["op"] for s in steps)),
         "assignments": {"added": added, "removed": removed, "changed": changed},
         "mappings": _mappings(base_steps, head_steps),
-        "secretsChanged": secrets_changed,
+        "secretsChanged": sorted(secret_changes),
+        "secretsRemoved": sorted(k for k, how in secret_changes.items() if how == "removed"),
     }
+
+
+def _token_change(how: str) -> dict[str, Any]:
+    """The SecretToken credential's line in the diff: a rotation, a token set for the first time, or one removed
+    (which is no rotation: `pulumi up` then stops until the token is set again)."""
+    if how == "removed":
+        return {
+            "old": SECRET,
+            "new": None,
+            "reason": f"removed: the stack file no longer sets {TOKEN_CONFIG_KEY} "
+            f"(`pulumi config set --secret {TOKEN_CONFIG_KEY} <token>` before `pulumi up`)",
+        }
+    if how == "set":
+        return {"old": None, "new": SECRET, "reason": f"set: the base's stack file had no {TOKEN_CONFIG_KEY}"}
+    return {"old": SECRET, "new": SECRET, "reason": f"the stack file's secure value of {TOKEN_CONFIG_KEY} changed"}
 
 
 def head_only(head: Mapping[str, Any]) -> dict[str, Any]:
@@ -325,14 +367,17 @@ def head_only(head: Mapping[str, Any]) -> dict[str, Any]:
         "steps": [],
         "outputs": head.get("outputs", {}),
         "outputChanges": {},
-        "policyViolations": [{**v, "new": None} for v in head.get("policyViolations", [])],
+        "policyViolations": ordered_violations(
+            [{**v, "new": None} for v in head.get("policyViolations", [])], ordered_steps(head.get("steps", []))
+        ),
         "resolvedPolicyViolations": [],
         "warnings": list(head.get("warnings", [])),
         "changeSummary": {},
         "assignments": {"added": [], "removed": [], "changed": []},
         "mappings": {"added": [], "removed": [], "changed": []},
         "secretsChanged": [],
-        "headSteps": [{k: v for k, v in s.items() if k != "op"} for s in head.get("steps", [])],
+        "secretsRemoved": [],
+        "headSteps": [{k: v for k, v in s.items() if k != "op"} for s in ordered_steps(head.get("steps", []))],
     }
 
 
@@ -359,15 +404,23 @@ def secure_ciphertexts(path: Path, project: str) -> dict[str, str] | None:
     return out
 
 
-def changed_secrets(base_file: Path, head_file: Path, project: str) -> list[str]:
+def changed_secrets(base_file: Path, head_file: Path, project: str) -> dict[str, str]:
+    """{config key: "changed" | "set" | "removed"} for each `secure:` value that differs between the two files."""
     old, new = secure_ciphertexts(base_file, project), secure_ciphertexts(head_file, project)
     if old is None or new is None:
-        return []
-    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        return {}
+    return {
+        k: "set" if k not in old else "removed" if k not in new else "changed"
+        for k in sorted(set(old) | set(new))
+        if old.get(k) != new.get(k)
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Running the two sides
+
+
+PRINTED_LIMIT = 200  # characters of a side's stray stdout quoted in a report
 
 
 @dataclass
@@ -375,13 +428,35 @@ class SideResult:
     exit_code: int
     doc: dict[str, Any] | None
     stderr: str
+    printed: str = ""  # what the side wrote to stdout besides its JSON document (a program's print())
+
+    @classmethod
+    def parse(cls, exit_code: int, stdout: str, stderr: str) -> SideResult:
+        doc, printed = _parse_doc(exit_code, stdout)
+        return cls(exit_code, doc, stderr, printed)
 
     @property
     def ok(self) -> bool:
         return self.doc is not None and self.exit_code in (0, 1)
 
     def error_line(self) -> str:
-        return error_line(self.stderr) or f"exited with code {self.exit_code} and no message"
+        said = error_line(self.stderr)
+        if said:
+            return said
+        if self.printed.strip():
+            return (
+                f"exited with code {self.exit_code} without its JSON document; "
+                f"it printed to stdout: {quote_printed(self.printed)}"
+            )
+        return f"exited with code {self.exit_code} without its JSON document, and printed no message"
+
+
+def quote_printed(text: str, limit: int = PRINTED_LIMIT) -> str:
+    """A side's stray stdout for a one-line report: whitespace runs as one space, at most `limit` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return repr(flat)
+    return f"{flat[: limit - 1]!r}… ({len(flat) - limit + 1:,} more characters)"
 
 
 def error_line(stderr: str) -> str:
@@ -414,7 +489,7 @@ class _Child:
         finally:
             self.out.close()
             self.err.close()
-        return SideResult(code, _parse_doc(code, raw), err)
+        return SideResult.parse(code, raw, err)
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -461,7 +536,7 @@ class _ForkedChild:
             self.code = os.waitstatus_to_exitcode(status)
         raw = self.out_path.read_text(encoding="utf-8", errors="replace") if self.out_path.exists() else ""
         err = self.err_path.read_text(encoding="utf-8", errors="replace") if self.err_path.exists() else ""
-        return SideResult(self.code, _parse_doc(self.code, raw), err)
+        return SideResult.parse(self.code, raw, err)
 
     def kill(self) -> None:
         if self.code is None:
@@ -576,13 +651,24 @@ def _can_fork() -> bool:
     return sys.platform == "linux" and hasattr(os, "fork") and threading.active_count() == 1
 
 
-def _parse_doc(code: int, raw: str) -> dict[str, Any] | None:
+def _parse_doc(code: int, raw: str) -> tuple[dict[str, Any] | None, str]:
+    """(the side's JSON document or None, whatever else it printed to stdout).
+
+    A program may print() while it runs; a preview writes its document last, starting on a line of its own with the
+    one unindented `{` of `json.dumps(indent=2)`, so the document is found after the last such line.
+    """
     if code not in (0, 1) or not raw.strip():
-        return None
+        return None, raw
+    start = raw.rfind("\n{") + 1  # 0 when the document is all there is
+    if not raw.startswith("{", start):
+        return None, raw
     try:
-        return json.loads(raw)
+        doc = json.loads(raw[start:])
     except json.JSONDecodeError:
-        return None
+        return None, raw
+    if not isinstance(doc, dict):
+        return None, raw
+    return doc, raw[:start]
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -868,6 +954,7 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
         scratch = Path(tmp)
         base_error: str | None = None
         base_stack_file: Path | None = None
+        base_dir: Path | None = None
         materializing: _Materializer | None = None
         head: _Child | _ForkedChild | None = None
         base: _Child | _ForkedChild | None = None
@@ -894,6 +981,11 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
                     except ValueError:
                         base_config = head_config  # a stack file outside the project: the same file on both sides
                 base_stack_file = base_config or stackfile.stack_file(base_dir, args.stack)
+                if (
+                    not base_stack_file.is_file()
+                ):  # said here, in the ref's terms: the base's own words name a temp path
+                    base_stack_file = None
+                    raise BaseUnavailable(_no_base_stack_file(args, head_config, project_dir))
                 base_env = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
                 if shared_env and _same_pack(project_dir, base_dir, project):
                     base_env.update(shared_env)
@@ -914,10 +1006,18 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
                 pack.kill()
         if base_result is not None and not base_result.ok:
             base_error = base_result.error_line()
+        if base_error is not None and base_dir is not None:
+            base_error = _in_ref_terms(base_error, base_dir, scratch, args.base)
+        printed = []
+        if head_result.printed.strip():
+            printed.append(f"this change's program printed to stdout: {quote_printed(head_result.printed)}")
+        if base_error is None and base_result is not None and base_result.printed.strip() and base_dir is not None:
+            said = _in_ref_terms(base_result.printed, base_dir, scratch, args.base)
+            printed.append(f"the base revision ({args.base}) printed to stdout: {quote_printed(said)}")
         secrets = (
             changed_secrets(base_stack_file, head_stack_file, project)
             if base_stack_file is not None and base_error is None
-            else []
+            else {}
         )
 
     ref_info = {"ref": args.base, "ok": base_error is None, "error": base_error}
@@ -944,13 +1044,36 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
 
     assert head_result.doc is not None
     if base_error is None and base_result is not None and base_result.doc is not None:
-        doc = compare(base_result.doc, head_result.doc, secrets_changed=secrets)
+        doc = compare(base_result.doc, head_result.doc, secret_changes=secrets)
     else:
         doc = head_only(head_result.doc)
     doc["base"] = ref_info
     doc["head"] = {"ok": True, "error": None}
+    # A program's print() goes to stdout, which a side's document shares: said, not lost, not mistaken for a failure.
+    doc["warnings"] = [*doc["warnings"], *(f"{w} (a program reports through pulumi.log)" for w in printed)]
     mandatory = any(v.get("enforcementLevel") == "mandatory" for v in doc["policyViolations"])
     return (1 if mandatory else 0), doc, None
+
+
+def _no_base_stack_file(args: argparse.Namespace, head_config: Path | None, project_dir: Path) -> str:
+    if head_config is None:
+        name = f"Pulumi.{args.stack}.yaml"
+        return f"stack {args.stack!r} has no stack file {name} in {args.base}: a stack new in this change has no base"
+    try:
+        shown = head_config.relative_to(project_dir).as_posix()
+    except ValueError:
+        shown = str(head_config)
+    return f"{shown} does not exist in {args.base}: a stack file new in this change has no base"
+
+
+def _in_ref_terms(text: str, base_dir: Path, scratch: Path, ref: str) -> str:
+    """A base's message with its temporary tree's paths written as `<ref>:<path>` (git's notation), so no report
+    names a folder that is gone by the time anyone reads it."""
+    for root in sorted({str(base_dir), str(base_dir.resolve())}, key=len, reverse=True):
+        text = text.replace(root + os.sep, f"{ref}:").replace(root, ref)
+    for root in sorted({str(scratch), str(scratch.resolve())}, key=len, reverse=True):
+        text = text.replace(root, "<temporary folder>")
+    return text
 
 
 def diff_command(args: argparse.Namespace) -> int:
@@ -979,6 +1102,8 @@ _OP_STYLE = {"create": ("green", "+"), "update": ("yellow", "~"), "replace": ("m
 
 
 def _short(value: Any, limit: int = 90) -> str:
+    if value is None:  # a side without the value (added, removed): not the JSON word
+        return "(none)"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -1017,6 +1142,10 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         lines.append(
             (style, f"{v.get('enforcementLevel')}: [{v.get('policy')}]{new} {v.get('message', '').splitlines()[0]}")
         )
+    warnings = doc.get("warnings") or []
+    if warnings:  # as the preview prints them (e.g. a token the stack file does not set)
+        lines += [("", ""), ("bold yellow", "Warnings:")]
+        lines += [("yellow", f"    warning: {w}") for w in warnings]
     counts = doc.get("changeSummary") or {}
     summary = ", ".join(f"{counts[op]} to {op}" for op in ("create", "update", "replace", "delete") if counts.get(op))
     lines += [

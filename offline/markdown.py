@@ -49,6 +49,12 @@ def code(value: Any, limit: int = VALUE_LIMIT) -> str:
     return f"<code>{esc(text)}</code>"
 
 
+def side(value: Any) -> str:
+    """One side of an old → new change: the value as code, or "(none)" where that side has none (added,
+    removed), never the JSON word null."""
+    return "<i>(none)</i>" if value is None else code(value)
+
+
 def short_type(type_token: str | None) -> str:
     """`azuread:index/appRoleAssignment:AppRoleAssignment` → `azuread:AppRoleAssignment`."""
     parts = str(type_token or "").split(":")
@@ -245,7 +251,7 @@ def _change_rows(step: Mapping[str, Any]) -> list[str]:
     for path, change in changes.items():
         forced = " **(forces replacement)**" if re.split(r"[.\[]", path, maxsplit=1)[0] in reasons else ""
         why = f" <sub>{esc(change['reason'])}</sub>" if change.get("reason") else ""
-        rows.append(f"{head}| {code(path)}{forced} | {code(change.get('old'))} → {code(change.get('new'))}{why} |\n")
+        rows.append(f"{head}| {code(path)}{forced} | {side(change.get('old'))} → {side(change.get('new'))}{why} |\n")
     return rows
 
 
@@ -357,7 +363,7 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
     mapping_rows += [
         f"| 🟡 changed | {code(m.get('target'))} | {code(m.get('old'))} → {code(m.get('new'))}"
         + "".join(
-            f"<br>{esc(p)}: {code(c.get('old'))} → {code(c.get('new'))}"
+            f"<br>{esc(p)}: {side(c.get('old'))} → {side(c.get('new'))}"
             for p, c in (m.get("changes") or {}).items()
             if p != "source"
         )
@@ -383,7 +389,7 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
         share=0.8,
     )
     output_rows = [
-        f"| {code(k)} | {code(c.get('old'))} → {code(c.get('new'))} |\n"
+        f"| {code(k)} | {side(c.get('old'))} → {side(c.get('new'))} |\n"
         for k, c in (doc.get("outputChanges") or {}).items()
     ]
     w.section(

@@ -17,6 +17,7 @@ from google.protobuf import struct_pb2
 
 from .engine import SECRET_SIG, SIG_KEY, UNKNOWN, ProgramRun
 from .model import PolicyViolation, RecordedResource
+from .ordering import ordered_violations, tree_order, verdict_key
 
 SECRET = "[secret]"
 UNKNOWN_TEXT = "[unknown]"
@@ -63,6 +64,13 @@ def display_inputs(struct: struct_pb2.Struct) -> dict[str, Any]:
     return _display_struct(struct)
 
 
+def ordered_resources(run: ProgramRun) -> list[RecordedResource]:
+    """The run's resources in tree order (offline/ordering.py): the same order whatever order they registered in."""
+    return tree_order(
+        run.resources, urn=lambda r: r.urn, parent=lambda r: r.parent, key=lambda r: (r.name, r.type, r.urn)
+    )
+
+
 def steps(run: ProgramRun) -> list[dict[str, Any]]:
     return [
         {
@@ -75,19 +83,19 @@ def steps(run: ProgramRun) -> list[dict[str, Any]]:
             "protect": bool(r.options.get("protect")),
             "retainOnDelete": bool(r.options.get("retainOnDelete")),
         }
-        for r in run.resources
+        for r in ordered_resources(run)
     ]
 
 
 def document(run: ProgramRun, violations: Iterable[PolicyViolation]) -> dict[str, Any]:
-    """The `--json` document (shape borrowed from `pulumi preview --json`)."""
+    """The `--json` document (shape borrowed from `pulumi preview --json`), steps and verdicts in a stable order."""
     step_list = steps(run)
     return {
         "project": run.project,
         "stack": run.stack,
         "steps": step_list,
         "outputs": display_inputs(run.outputs),
-        "policyViolations": [v.as_json() for v in violations],
+        "policyViolations": ordered_violations((v.as_json() for v in violations), step_list),
         "warnings": list(run.warnings),
         "changeSummary": dict(Counter(s["op"] for s in step_list)),
     }
@@ -152,11 +160,14 @@ def tree_lines(
         ("bold", f"Previewing update ({run.stack}) offline: no Pulumi CLI, no cloud login"),
         ("", ""),
     ]
-    by_parent = _children(run.resources)
-    by_urn = {r.urn: r for r in run.resources}
-    for r in run.resources:  # resources whose parent was never registered still show, at the top level
+    resources = ordered_resources(run)
+    by_parent = _children(resources)
+    by_urn = {r.urn: r for r in resources}
+    for r in resources:  # resources whose parent was never registered still show, at the top level
         if r.parent and r.parent not in by_urn and r not in by_parent.get(None, []):
             by_parent.setdefault(None, []).append(r)
+    place = {r.urn: i for i, r in enumerate(resources)}
+    violations = sorted(violations, key=lambda v: verdict_key(place, v.urn, v.policy, v.message))
     per_resource: dict[str | None, list[PolicyViolation]] = {}
     for v in violations:
         per_resource.setdefault(v.urn if v.urn in by_urn else None, []).append(v)

@@ -78,6 +78,7 @@ HEAD_STACK = stack(
 )
 HEAD_STACK["config"]["webex-scim:provisioning"]["scope"] = "all"  # a mandatory policy violation, new in head
 QUIET_STACK = stack(ORG_OLD, [{"user": ALICE}], CIPHER_OLD)
+NO_TOKEN_STACK = {"config": {k: v for k, v in QUIET_STACK["config"].items() if k != "webex-scim:scimToken"}}
 
 
 BASE_ENGINE_PATCH = """
@@ -144,6 +145,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     _write(repo / "Pulumi.ci.yaml", BASE_STACK)
     _write(repo / "Pulumi.quiet.yaml", QUIET_STACK)
+    _write(repo / "Pulumi.notoken.yaml", QUIET_STACK)  # the head removes its token
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "base")
     _git(repo, "tag", "base")
@@ -164,7 +166,24 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _git(repo, "tag", "base-pack")
     registry.write_text(rules, encoding="utf-8")
 
+    # A base whose program prints (its stdout is shared with the preview's JSON document).
+    program = repo / "__main__.py"
+    source = program.read_text(encoding="utf-8")
+    program.write_text('print("hello from the base program")\n' + source, encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "a base that prints")
+    _git(repo, "tag", "base-prints")
+    program.write_text(source, encoding="utf-8")
+
+    # A base whose engine prints something else than a preview document, and exits 0.
+    engine_main = repo / "offline" / "__main__.py"
+    engine_source = engine_main.read_text(encoding="utf-8")
+    engine_main.write_text('print("not a preview " * 40)\n', encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "a base that prints no document")
+    _git(repo, "tag", "base-garbage")
+    engine_main.write_text(engine_source, encoding="utf-8")
+
     _write(repo / "Pulumi.ci.yaml", HEAD_STACK)
+    _write(repo / "Pulumi.notoken.yaml", NO_TOKEN_STACK)
     broken = stack("a35bfbc6-ccbd-4a17-a488-72gf46c5420c", [{"user": ALICE}], CIPHER_NEW)  # the article's bad org ID
     _write(repo / "Pulumi.broken.yaml", broken)
     _git(repo, "add", "-A")
@@ -471,8 +490,15 @@ def test_the_base_reuses_the_heads_bytecode_only_for_identical_files(tmp_path: P
     ("ref", "expected"),
     [
         ("no-such-ref", "git ref 'no-such-ref' is not a commit here"),
-        ("no-stack", "stack 'quiet' has no stack file Pulumi.quiet.yaml"),
+        (
+            "no-stack",
+            "stack 'quiet' has no stack file Pulumi.quiet.yaml in no-stack: a stack new in this change has no base",
+        ),
         ("no-engine", "no-engine has no offline/ engine"),
+        (
+            "base-garbage",
+            "exited with code 0 without its JSON document; it printed to stdout: 'not a preview not a preview",
+        ),
     ],
 )
 def test_a_base_that_fails_is_reported_never_as_everything_new(repo: Path, ref: str, expected: str) -> None:
@@ -481,6 +507,7 @@ def test_a_base_that_fails_is_reported_never_as_everything_new(repo: Path, ref: 
     base = run.doc["base"]
     assert base["ok"] is False and base["ref"] == ref
     assert expected in base["error"]
+    assert "webex-scim-diff-" not in base["error"] and "/tmp" not in base["error"]  # no temporary path
     assert run.doc["steps"] == [] and run.doc["changeSummary"] == {}  # no claim that everything is new
     assert run.doc["headSteps"]  # the head's own resources are still there to read
 
@@ -633,3 +660,180 @@ def test_diff_of_this_checkout_against_head_runs_both_sides(tmp_path, capsys):
     doc = json.loads(out.read_text())
     assert doc["base"]["ok"] is True, doc["base"]
     assert code == 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Report details (audit D11): case of principals, a removed token, a base that prints, one order for every run
+
+
+def test_a_case_only_change_of_a_principal_is_one_principal_not_remove_and_add() -> None:
+    def doc(ref: str, role: str) -> dict[str, Any]:
+        principals = [{"kind": "user", "ref": ref, "role": role}, {"kind": "group", "ref": "Sales", "role": None}]
+        return _doc(_step("assignments", "webex-scim:index:Assignments", {"principals": principals}))
+
+    out = compare(doc("bob@contoso.com", "Admin"), doc("BOB@contoso.com", "User"))
+    (step,) = out["steps"]
+    assert step["op"] == "update"
+    assert step["diff"] == {
+        "principals[user:BOB@contoso.com].ref": {"old": "bob@contoso.com", "new": "BOB@contoso.com"},
+        "principals[user:BOB@contoso.com].role": {"old": "Admin", "new": "User"},
+    }
+    assert out["assignments"]["added"] == out["assignments"]["removed"] == []
+    assert [(p["oldRole"], p["newRole"]) for p in out["assignments"]["changed"]] == [("Admin", "User")]
+
+
+def _secret_step(credentials: list[dict[str, Any]]) -> dict[str, Any]:
+    return _step("credentials", SYNC_SECRET, {"credentials": credentials, "servicePrincipalId": "[unknown]"})
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        (
+            "removed",
+            {
+                "old": "[secret]",
+                "new": None,
+                "reason": "removed: the stack file no longer sets scimToken "
+                "(`pulumi config set --secret scimToken <token>` before `pulumi up`)",
+            },
+        ),
+        (
+            "changed",
+            {"old": "[secret]", "new": "[secret]", "reason": "the stack file's secure value of scimToken changed"},
+        ),
+        ("set", {"old": None, "new": "[secret]", "reason": "set: the base's stack file had no scimToken"}),
+    ],
+)
+def test_the_token_line_says_how_the_token_changed(how: str, expected: dict[str, Any]) -> None:
+    creds = [{"key": "BaseAddress", "value": "https://x"}, {"key": "SecretToken", "value": "[secret]"}]
+    out = compare(_doc(_secret_step(creds)), _doc(_secret_step(creds)), secret_changes={"webex-scim:scimToken": how})
+    (step,) = out["steps"]
+    assert step["op"] == "update"
+    assert step["diff"] == {"credentials[SecretToken]": expected}
+    assert out["secretsChanged"] == ["webex-scim:scimToken"]
+    assert out["secretsRemoved"] == (["webex-scim:scimToken"] if how == "removed" else [])
+
+
+def test_changed_secrets_tells_removed_set_and_changed_apart(tmp_path: Path) -> None:
+    def stack_file(name: str, **secure: str) -> Path:
+        path = tmp_path / name
+        _write(
+            path,
+            {"config": {"webex-scim:orgId": ORG_OLD, **{f"webex-scim:{k}": {"secure": v} for k, v in secure.items()}}},
+        )
+        return path
+
+    base = stack_file("base.yaml", scimToken=CIPHER_OLD, other=CIPHER_OLD, same=CIPHER_OLD)
+    head = stack_file("head.yaml", other=CIPHER_NEW, same=CIPHER_OLD, added=CIPHER_NEW)
+    assert diff_module.changed_secrets(base, head, "webex-scim") == {
+        "webex-scim:added": "set",
+        "webex-scim:other": "changed",
+        "webex-scim:scimToken": "removed",
+    }
+
+
+def test_a_token_removed_from_the_head_is_shown_removed_with_the_heads_warning(repo: Path, tmp_path: Path) -> None:
+    json_path, md_path = tmp_path / "diff.json", tmp_path / "diff.md"
+    argv = ["diff", "--stack", "notoken", "--base", "base", "--no-policies", "--json", str(json_path)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "offline", *argv, "--markdown", str(md_path)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(json_path.read_text(encoding="utf-8"))
+    (step,) = [s for s in doc["steps"] if s["name"] == "credentials"]
+    token = step["diff"]["credentials[SecretToken]"]
+    assert (token["old"], token["new"]) == ("[secret]", None) and token["reason"].startswith("removed: ")
+    assert doc["secretsRemoved"] == ["webex-scim:scimToken"]
+    terminal = proc.stdout.splitlines()
+    assert any(
+        line.strip().startswith("credentials[SecretToken]: [secret] → (none)  (removed: the stack file no longer")
+        for line in terminal
+    )
+    assert "Warnings:" in terminal
+    assert any(
+        line.startswith("    warning: webex-scim:scimToken is not set in Pulumi.notoken.yaml") for line in terminal
+    )
+    markdown = md_path.read_text(encoding="utf-8")
+    assert "<code>\\[secret\\]</code> → <i>(none)</i> <sub>removed: the stack file no longer sets scimToken" in markdown
+    assert "changed" not in token["reason"]
+    for cipher in (CIPHER_OLD, "c2VjcmV0"):
+        assert cipher not in proc.stdout + proc.stderr + markdown + json_path.read_text(encoding="utf-8")
+
+
+def test_a_base_that_prints_is_still_compared_and_what_it_printed_is_a_warning(repo: Path) -> None:
+    run = diff(repo, "--stack", "quiet", "--base", "base-prints", "--no-policies")
+    assert run.code == 0, run.stderr
+    assert run.doc["base"] == {"ref": "base-prints", "ok": True, "error": None}
+    assert set(run.doc["changeSummary"]) == {"same"}  # the same program, less its print
+    assert run.doc["warnings"][-1] == (
+        "the base revision (base-prints) printed to stdout: 'hello from the base program' "
+        "(a program reports through pulumi.log)"
+    )
+
+
+def test_a_base_that_prints_no_document_is_quoted_briefly(repo: Path) -> None:
+    run = diff(repo, "--stack", "quiet", "--base", "base-garbage", "--no-policies")
+    error = run.doc["base"]["error"]
+    assert error.startswith("exited with code 0 without its JSON document; it printed to stdout: 'not a preview")
+    assert error.endswith("… (360 more characters)") and len(error) < 320
+
+
+def test_what_a_side_printed_is_split_from_its_document() -> None:
+    document = json.dumps({"project": "p", "steps": [{"inputs": {"a": 1}}]}, indent=2) + "\n"
+    result = diff_module.SideResult.parse(0, '{"printed": "a dict"}\nhello\n' + document, "")
+    assert result.ok and result.doc == json.loads(document)
+    assert result.printed == '{"printed": "a dict"}\nhello\n'
+    assert diff_module.SideResult.parse(0, "", "").error_line() == (
+        "exited with code 0 without its JSON document, and printed no message"
+    )
+
+
+def test_steps_and_verdicts_come_in_one_order_whatever_order_the_sides_registered() -> None:
+    """Synthetic: the same two documents, their steps and verdicts listed in another order."""
+    stack_urn = "urn:pulumi:t::webex-scim::pulumi:pulumi:Stack::s"
+    parent = _step("assignments", "webex-scim:index:Assignments", {}, parent=stack_urn)
+    kids = [_step(f"user-{n}", APP_ROLE_ASSIGNMENT, {"appRoleId": n}, parent=parent["urn"]) for n in ("c", "a", "b")]
+    root = _step("s", "pulumi:pulumi:Stack", {}, urn=stack_urn)
+    verdicts = [
+        {"policy": "p2", "enforcementLevel": "advisory", "urn": kids[0]["urn"], "message": "m"},
+        {"policy": "p1", "enforcementLevel": "mandatory", "urn": None, "message": "stack-wide"},
+        {"policy": "p1", "enforcementLevel": "advisory", "urn": kids[2]["urn"], "message": "m"},
+    ]
+    base = _doc(root, parent, *kids[:2], violations=verdicts[:1])
+    head_a = _doc(root, parent, kids[2], kids[0], violations=verdicts)
+    head_b = _doc(kids[0], kids[2], parent, root, violations=list(reversed(verdicts)))
+    out_a, out_b = compare(base, head_a), compare(base, head_b)
+    assert [s["name"] for s in out_a["steps"]] == ["s", "assignments", "user-a", "user-b", "user-c"]
+    assert [s["op"] for s in out_a["steps"]] == ["same", "same", "delete", "create", "same"]
+    # stack-wide first, then by resource in that order (user-b, user-c)
+    assert [(v["policy"], v["urn"]) for v in out_a["policyViolations"]] == [
+        ("p1", None),
+        ("p1", kids[2]["urn"]),
+        ("p2", kids[0]["urn"]),
+    ]
+    assert out_a == out_b
+    from offline.markdown import diff_markdown
+
+    ref = {"base": {"ref": "main", "ok": True, "error": None}, "head": {"ok": True, "error": None}}
+    assert diff_markdown({**out_a, **ref}) == diff_markdown({**out_b, **ref})
+
+
+def test_two_identical_diffs_write_byte_identical_markdown(repo: Path, tmp_path: Path) -> None:
+    texts = []
+    for i in range(3):
+        md = tmp_path / f"diff-{i}.md"
+        proc = subprocess.run(
+            [sys.executable, "-m", "offline", "diff", "--stack", "ci", "--base", "base", "--markdown", str(md)],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 1, proc.stderr  # the new mandatory violation of the `ci` change
+        texts.append(md.read_bytes())
+    assert texts[0] == texts[1] == texts[2]

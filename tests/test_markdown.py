@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +14,8 @@ import pytest
 from offline import render
 from offline.diff import APP_ROLE_ASSIGNMENT, ASSIGNMENTS_COMPONENT, compare, head_only
 from offline.markdown import GITHUB_LIMIT, diff_markdown, esc, marker, preview_markdown
-from tests.support import config, run
+from offline.ordering import tree_order
+from tests.support import ROOT, config, run
 
 STACK_URN = "urn:pulumi:dev::webex-scim::pulumi:pulumi:Stack::webex-scim-dev"
 COMPONENT_URN = f"urn:pulumi:dev::webex-scim::{ASSIGNMENTS_COMPONENT}::assignments"
@@ -161,3 +165,52 @@ def test_secrets_never_reach_markdown(canary: str) -> None:
     text = diff_markdown(diffed)
     assert canary not in text
     assert "[secret]" in preview_markdown(doc)
+
+
+def test_a_preview_report_does_not_depend_on_registration_or_verdict_order() -> None:
+    """The SDK registers resources as their inputs resolve (it varies between runs) and the pack reports in its
+    own order: the same run in another order gives the same JSON and byte for byte the same Markdown."""
+    import dataclasses
+
+    from offline.model import PolicyViolation
+
+    result = run(
+        config(rollout="full", assignments=[{"user": "a@contoso.com"}, {"user": "b@contoso.com"}, {"group": "Sales"}])
+    )
+    urns = [r.urn for r in result.resources]
+    violations = [
+        PolicyViolation("no-default-access", "mandatory", urns[-1], "m1"),
+        PolicyViolation("no-default-access", "mandatory", urns[-2], "m2"),
+        PolicyViolation("delete-threshold-on", "advisory", None, "stack-wide"),
+    ]
+    shuffled = dataclasses.replace(result, resources=list(reversed(result.resources)))
+    doc, other = render.document(result, violations), render.document(shuffled, list(reversed(violations)))
+    assert doc == other
+    assert preview_markdown(doc).encode() == preview_markdown(other).encode()
+    names = [s["name"] for s in doc["steps"]]
+    assert names[:2] == ["webex-scim-test", "webex"]  # the stack, then its component: parents before children
+    assert names.index("app") < names.index("gallery-app") < names.index("assignments")  # siblings by name
+    assert doc["policyViolations"][0]["message"] == "stack-wide"  # then by resource
+    assert render.tree_lines(result, violations) == render.tree_lines(shuffled, list(reversed(violations)))
+
+
+def test_identical_previews_write_byte_identical_markdown(tmp_path: Path) -> None:
+    texts = set()
+    for i in range(4):
+        md = tmp_path / f"preview-{i}.md"
+        proc = subprocess.run(
+            [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--markdown", str(md)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        texts.add(md.read_bytes())
+    assert len(texts) == 1
+
+
+def test_tree_order_parents_first_siblings_by_key_orphans_at_the_root_and_no_loop_on_a_cycle() -> None:
+    items = [("c", "p"), ("p", None), ("a", "p"), ("orphan", "gone"), ("x", "y"), ("y", "x")]
+    ordered = tree_order(items, urn=lambda i: i[0], parent=lambda i: i[1], key=lambda i: i[0])
+    assert [i[0] for i in ordered] == ["orphan", "p", "a", "c", "x", "y"]
