@@ -1022,7 +1022,7 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
 
     ref_info = {"ref": args.base, "ok": base_error is None, "error": base_error}
     if not head_result.ok:
-        message = head_result.stderr.strip() or f"error: the head preview exited with code {head_result.exit_code}"
+        message = head_result.stderr.strip() or f"error: the head preview {head_result.error_line()}"
         if pack_stderr and "policy pack" in message:  # the shared pack's own words are the diff's to report
             message += f"\n--- the pack's stderr (last lines) ---\n{pack_stderr}"
         code = 2 if head_result.exit_code == 2 else 1

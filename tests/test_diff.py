@@ -837,3 +837,27 @@ def test_two_identical_diffs_write_byte_identical_markdown(repo: Path, tmp_path:
         assert proc.returncode == 1, proc.stderr  # the new mandatory violation of the `ci` change
         texts.append(md.read_bytes())
     assert texts[0] == texts[1] == texts[2]
+
+
+def test_a_head_that_prints_no_document_says_what_it_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The head's side in a project whose engine prints something else: exit 1 and the quote, no traceback."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "venv", ".git", "__pycache__", ".tools"))
+    (project / "offline" / "__main__.py").write_text('print("not a preview")\n', encoding="utf-8")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "x"]):
+        _git(project, *args)
+    from offline.cli import main as cli_main
+
+    argv = ["diff", "--stack", "dev", "--base", "HEAD", "--no-policies", "--json", str(tmp_path / "d.json")]
+    code = cli_main([*argv, "--project-dir", str(project)])
+    doc = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "error: the head preview exited with code 0 without its JSON document; it printed to stdout: 'not a preview'\n"
+    )
+    assert doc["head"] == {
+        "ok": False,
+        "error": "exited with code 0 without its JSON document; it printed to stdout: 'not a preview'",
+    }
