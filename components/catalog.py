@@ -24,9 +24,14 @@ def offers() -> dict[str, dict[str, Any]]:
     return catalog()["offers"]
 
 
+def tenant_url_forms(offer: str) -> list[str]:
+    """Every tenant URL form known for an offer, `{orgId}` unfilled; the first is the offer's default."""
+    return list(offers()[offer]["tenantUrlForms"])
+
+
 def tenant_url_for(offer: str, org_id: str) -> str:
     """The Webex SCIM base URL Entra's provisioning job talks to, for an offer and org ID."""
-    return offers()[offer]["tenantUrlTemplate"].format(orgId=org_id)
+    return tenant_url_forms(offer)[0].format(orgId=org_id)
 
 
 def webex_user_attributes() -> list[str]:

@@ -114,6 +114,9 @@ CASES = [
      {"credentials": {"BaseAddress": "https://webexapis.com/identity/scim/11111111-1111-1111-1111-111111111111/v2"}},
      "webex-scim:orgId"),
     ("tenant-url-matches-org", {"provisioning": {"offer": "government"}}, "webex-scim:offer"),
+    ("tenant-url-matches-org",
+     {"credentials": {"BaseAddress": f"https://api-usgov.webex.com/identity/scim/{ORG_ID}/v2"}},
+     "it is the Webex for Government (FedRAMP) host: check `webex-scim:offer`"),
     ("tenant-url-matches-org", {"credentials": {"BaseAddress": None}}, "webex-scim:orgId"),
     ("token-expiry", {"provisioning": {"tokenExpiresOn": days_from_today(-3)}}, "webex-scim:tokenExpiresOn"),
     ("token-expiry", {"provisioning": {"tokenExpiresOn": days_from_today(10)}},
@@ -302,3 +305,39 @@ def test_hidden_from_users_with_unknown_tags_follows_the_setting_or_says_it_cann
     found = violations(webex_stack(sp={"tags": UNKNOWN}, drop=("app",)), "hidden-from-users")
     assert [v.enforcement_level for v in found] == ["advisory"]
     assert "can't run policy 'hidden-from-users'" in found[0].message and "during preview" in found[0].message
+
+
+# -- tenant URL forms (AUDIT-2026-11 F17) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("offer", "url"),
+    [
+        ("commercial", f"https://webexapis.com/identity/scim/{ORG_ID}/v2"),
+        ("commercial", f"https://api.ciscospark.com/v1/scim/{ORG_ID}"),
+        ("government", f"https://api-usgov.webex.com/identity/scim/{ORG_ID}/v2"),
+        ("commercial", f"https://WebexAPIs.com/identity/scim/{ORG_ID.upper()}/v2/"),
+    ],
+    ids=["commercial", "legacy", "government", "host-and-org-in-another-case"],
+)
+def test_the_three_known_tenant_url_forms_pass(offer: str, url: str) -> None:
+    stack = webex_stack(provisioning={"offer": offer, "tenantUrl": url}, credentials={"BaseAddress": url})
+    assert violations(stack, "tenant-url-matches-org") == []
+
+
+def test_a_known_host_without_the_org_id_still_fails() -> None:
+    url = "https://api.ciscospark.com/v1/scim/11111111-1111-1111-1111-111111111111"
+    (found,) = violations(webex_stack(credentials={"BaseAddress": url}), "tenant-url-matches-org")
+    assert f"it does not contain the org ID {ORG_ID}" in found.message
+    assert "host" not in found.message.split("is wrong:", 1)[1].split(".", 1)[0]  # the host itself is fine
+
+
+def test_an_unknown_host_names_the_offers_forms_and_where_hosts_are_kept() -> None:
+    (found,) = violations(
+        webex_stack(credentials={"BaseAddress": f"https://scim.example.com/{ORG_ID}/v2"}), "tenant-url-matches-org"
+    )
+    assert (
+        f"The commercial tenant URL for this org is https://webexapis.com/identity/scim/{ORG_ID}/v2 "
+        f"(also accepted: https://api.ciscospark.com/v1/scim/{ORG_ID})"
+    ) in found.message
+    assert "tenantUrlForms in components/webex_catalog.json" in found.message

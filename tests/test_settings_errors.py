@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components import catalog
+from components.settings import validate
 from offline.cli import main
 from tests.support import BASE, ORG, ROOT, config
 
@@ -171,3 +173,29 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "webex-scim:orgId" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- the known tenant URL forms (AUDIT-2026-11 F17) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("offer", "url"),
+    [
+        ("commercial", f"https://webexapis.com/identity/scim/{ORG}/v2"),
+        ("commercial", f"https://api.ciscospark.com/v1/scim/{ORG}"),
+        ("government", f"https://api-usgov.webex.com/identity/scim/{ORG}/v2"),
+        ("commercial", f"https://api.ciscospark.com/v1/scim/{ORG.upper()}/"),
+    ],
+    ids=["commercial", "legacy", "government", "legacy-upper-case-trailing-slash"],
+)
+def test_the_three_known_tenant_url_forms_are_accepted(offer, url):
+    assert validate(config(offer=offer, tenantUrl=url)).effective_tenant_url == url
+
+
+def test_every_known_tenant_url_form_is_accepted_by_the_settings():
+    """The forms come from the catalog, so a form added there is accepted here without a code change."""
+    for offer in catalog.offers():
+        for form in catalog.tenant_url_forms(offer):
+            url = form.format(orgId=ORG)
+            assert validate(config(offer=offer, tenantUrl=url)).effective_tenant_url == url
+    assert catalog.tenant_url_for("commercial", ORG) == f"https://webexapis.com/identity/scim/{ORG}/v2"

@@ -58,6 +58,11 @@ def email_format_sources() -> list[str]:
     return list(catalog()["emailFormatSources"])
 
 
+def tenant_url_forms(offer_row: dict[str, Any]) -> list[str]:
+    """An offer's known tenant URL forms, `{orgId}` unfilled; the first is its default."""
+    return list(offer_row["tenantUrlForms"])
+
+
 def user_name_target() -> str:
     return catalog()["userNameTarget"]
 

@@ -18,7 +18,7 @@ from pulumi_policy import (
 )
 
 from . import stack_config as cfg
-from .catalog import PROVISIONING_JOB, SYNCHRONIZATION_SECRET, offers
+from .catalog import PROVISIONING_JOB, SYNCHRONIZATION_SECRET, offers, tenant_url_forms
 from .rule import ResourceRule, StackRule, credential, of_type, owning, quote
 
 
@@ -153,39 +153,61 @@ def _check_tenant_url(args: StackValidationArgs, report: ReportViolation) -> Non
                 secret.urn,
             )
             continue
+        forms = [form.format(orgId=org_id) for form in tenant_url_forms(offer_row)]
+        hosts = list(dict.fromkeys((urlsplit(form).hostname or "").lower() for form in forms))
         parts = urlsplit(base.strip())
         host = (parts.hostname or "").lower()
-        accepted = [h.lower() for h in offer_row["acceptedHosts"]]
         problems = []
         if parts.scheme != "https":
             problems.append("it is not https")
-        if host not in accepted:
+        if host not in hosts:
+            other = _offer_of_host(host)
+            hint = f" (it is the {offers()[other]['label']} host: check `{cfg.key(cfg.OFFER)}`)" if other else ""
             problems.append(
-                f"its host {host or '(none)'} is not a {offer_row['label']} SCIM host ({', '.join(accepted)})"
+                f"its host {host or '(none)'} is not a {offer_row['label']} SCIM host ({', '.join(hosts)}){hint}"
             )
         if str(org_id).lower() not in base.lower():
             problems.append(f"it does not contain the org ID {org_id}")
         if problems:
-            expected = offer_row["tenantUrlTemplate"].format(orgId=org_id)
             report(
                 f"Tenant URL {quote(base)} is wrong: {'; '.join(problems)}. The {offer} tenant URL for this org is "
-                f"{expected}. Fix: `pulumi config rm {cfg.TENANT_URL}` to use it, or set `{cfg.key(cfg.TENANT_URL)}` "
-                f"to an https URL on {' or '.join(accepted)} that contains the org ID; check `{cfg.key(cfg.ORG_ID)}` "
-                f"and `{cfg.key(cfg.OFFER)}`.",
+                f"{forms[0]}{_also(forms[1:])}. Fix: `pulumi config rm {cfg.TENANT_URL}` to use the default, or set "
+                f"`{cfg.key(cfg.TENANT_URL)}` to one of these forms; check `{cfg.key(cfg.ORG_ID)}` and "
+                f"`{cfg.key(cfg.OFFER)}`. A Webex host not listed here goes into tenantUrlForms in "
+                "components/webex_catalog.json (the one table the program and this pack read).",
                 secret.urn,
             )
 
 
+def _offer_of_host(host: str) -> str | None:
+    for name, row in offers().items():
+        if host in {(urlsplit(form).hostname or "").lower() for form in tenant_url_forms(row)}:
+            return name
+    return None
+
+
+def _also(forms: list[str]) -> str:
+    return f" (also accepted: {', '.join(forms)})" if forms else ""
+
+
+def _known_forms() -> str:
+    """Every offer's tenant URL forms, for the rule's remediation text."""
+    return "; ".join(f"{name}: {' or '.join(tenant_url_forms(row))}" for name, row in offers().items())
+
+
 tenant_url_matches_org = StackRule(
     name="tenant-url-matches-org",
-    description="The tenant URL is https on the offer's Webex SCIM host and contains the Webex org ID.",
+    description=(
+        "The tenant URL is https, on a Webex SCIM host known for the offer (components/webex_catalog.json), and "
+        "contains the Webex org ID."
+    ),
     applies_to=(SYNCHRONIZATION_SECRET, PROVISIONING_JOB),
     check=_check_tenant_url,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
     remediation_steps=(
-        f"Leave `{cfg.key(cfg.TENANT_URL)}` unset to use the offer's URL, and check `{cfg.key(cfg.ORG_ID)}` (the UUID "
-        f"in Control Hub) and `{cfg.key(cfg.OFFER)}`."
+        f"Leave `{cfg.key(cfg.TENANT_URL)}` unset to use the offer's default, or set one of the offer's forms "
+        f"({_known_forms()}); check `{cfg.key(cfg.ORG_ID)}` (the UUID in Control Hub) and `{cfg.key(cfg.OFFER)}`."
     ),
 )
 
