@@ -34,6 +34,16 @@ def tenant_url_for(offer: str, org_id: str) -> str:
     return tenant_url_forms(offer)[0].format(orgId=org_id)
 
 
+def email_format_sources() -> list[str]:
+    """Entra attributes userName may come from: single-valued, holding the primary email."""
+    return list(catalog()["emailFormatSources"])
+
+
+def multi_valued_email_sources() -> dict[str, str]:
+    """Entra attributes holding several addresses (never a userName source), each with what it holds."""
+    return dict(catalog()["multiValuedEmailSources"])
+
+
 def webex_user_attributes() -> list[str]:
     return list(catalog()["webexUserAttributes"])
 

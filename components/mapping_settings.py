@@ -217,7 +217,18 @@ class ScopingGroup(BaseModel):
 
 
 def _email_sources() -> list[str]:
-    return list(catalog.catalog()["emailFormatSources"])
+    return catalog.email_format_sources()
+
+
+def multi_valued_problem(source: str) -> str | None:
+    """Why a multi-valued attribute (otherMails, proxyAddresses) cannot feed userName, or None for any other."""
+    for name, holds in catalog.multi_valued_email_sources().items():
+        if source.lower() == name.lower():
+            return (
+                f"{name} holds several addresses ({holds}), but Webex userName is one address, the user's primary "
+                f"email; use mail (Exchange keeps the primary SMTP address there) or userPrincipalName"
+            )
+    return None
 
 
 class MappingSettings(BaseModel):
@@ -237,6 +248,9 @@ class MappingSettings(BaseModel):
     @classmethod
     def _email_format(cls, value: str) -> str:
         allowed = _email_sources()
+        multi = multi_valued_problem(value)
+        if multi:
+            raise ValueError(f"userNameSource {value!r}: {multi}")
         if value not in allowed:
             raise ValueError(
                 f"userNameSource {value!r} is not an email-format attribute{_closest(value, allowed)}; Webex userName "

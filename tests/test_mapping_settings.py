@@ -143,6 +143,20 @@ INVALID: list[tuple[str, dict[str, Any], tuple[Any, ...], str]] = [
     ),
     ("userName not email", {"userNameSource": "employeeId"}, ("userNameSource",), "not an email-format attribute"),
     ("userName typo", {"userNameSource": "Mail"}, ("userNameSource",), "did you mean 'mail'?"),
+    # Multi-valued attributes (AUDIT-2026-11 F12): several addresses, never the one primary email Webex needs.
+    (
+        "userName from otherMails",
+        {"userNameSource": "otherMails"},
+        ("userNameSource",),
+        "otherMails holds several addresses (a list of the user's other email addresses), but Webex userName is one "
+        "address, the user's primary email; use mail",
+    ),
+    (
+        "userName from proxyAddresses",
+        {"userNameSource": "proxyAddresses"},
+        ("userNameSource",),
+        "proxyAddresses holds several addresses (a list of addresses prefixed SMTP: (the primary one) or smtp:)",
+    ),
 ]
 
 
@@ -283,3 +297,9 @@ def test_attribute_mappings_inputs_shape() -> None:
 def test_snake_case_names_work_in_code() -> None:
     settings = MappingSettings(user_name_source="mail", group_objects=True)
     assert settings.user_name_source == "mail" and settings.group_objects is True
+
+
+def test_only_single_valued_email_attributes_can_feed_user_name() -> None:
+    assert catalog.email_format_sources() == ["userPrincipalName", "mail"]
+    for source in ("userPrincipalName", "mail"):
+        assert MappingSettings.model_validate({"userNameSource": source}).user_name_source == source

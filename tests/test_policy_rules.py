@@ -130,6 +130,13 @@ CASES = [
      {"mappings": {"userMappings": mappings(replace={"userName": {"source": None, "expression": JOIN}})}},
      "pulumi config set --path 'mappings.userNameSource' userPrincipalName"),
     ("username-from-email-attribute", {"mappings": {"removedTargets": ["userName"]}}, "webex-scim:mappings.remove"),
+    # Multi-valued attributes: several addresses, never the one primary email Webex needs (AUDIT-2026-11 F12).
+    ("username-from-email-attribute",
+     {"mappings": {"userMappings": mappings(replace={"userName": {"source": "proxyAddresses"}})}},
+     "webex-scim:mappings.userNameSource"),
+    ("username-from-email-attribute",
+     {"mappings": {"userMappings": mappings(replace={"userName": {"source": "otherMails"}})}},
+     "pulumi config set --path 'mappings.userNameSource' userPrincipalName"),
     ("username-from-email-attribute",
      {"mappings": {"userMappings": [m for m in default_mappings() if m["target"] != "userName"]}},
      "webex-scim:mappings.userNameSource"),
@@ -305,6 +312,33 @@ def test_hidden_from_users_with_unknown_tags_follows_the_setting_or_says_it_cann
     found = violations(webex_stack(sp={"tags": UNKNOWN}, drop=("app",)), "hidden-from-users")
     assert [v.enforcement_level for v in found] == ["advisory"]
     assert "can't run policy 'hidden-from-users'" in found[0].message and "during preview" in found[0].message
+
+
+# -- userName sources (AUDIT-2026-11 F12) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["otherMails", "proxyAddresses", "ProxyAddresses"])
+def test_multi_valued_sources_are_refused_even_when_the_policy_config_allows_them(source: str) -> None:
+    stack = webex_stack(mappings={"userMappings": mappings(replace={"userName": {"source": source}})})
+    config = {"username-from-email-attribute": {"allowedUserNameSources": ["otherMails", "proxyAddresses"]}}
+    (found,) = violations(stack, "username-from-email-attribute", config)
+    assert found.enforcement_level == "mandatory"
+    assert "holds several addresses" in found.message and "Use mail" in found.message
+
+
+@pytest.mark.parametrize("source", ["userPrincipalName", "mail"])
+def test_the_single_valued_email_attributes_pass(source: str) -> None:
+    stack = webex_stack(mappings={"userMappings": mappings(replace={"userName": {"source": source}})})
+    assert violations(stack, "username-from-email-attribute") == []
+
+
+def test_an_expression_still_needs_the_policy_allow_list() -> None:
+    expression = "Item([otherMails], 1)"
+    stack = webex_stack(
+        mappings={"userMappings": mappings(replace={"userName": {"source": None, "expression": expression}})}
+    )
+    (found,) = violations(stack, "username-from-email-attribute")
+    assert "expression 'Item([otherMails], 1)'" in found.message and "allowedUserNameSources" in found.message
 
 
 # -- tenant URL forms (AUDIT-2026-11 F17) -----------------------------------------------------------------------

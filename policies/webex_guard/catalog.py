@@ -58,6 +58,11 @@ def email_format_sources() -> list[str]:
     return list(catalog()["emailFormatSources"])
 
 
+def multi_valued_email_sources() -> dict[str, str]:
+    """Attributes holding several addresses (never a userName source), each with what it holds."""
+    return dict(catalog()["multiValuedEmailSources"])
+
+
 def tenant_url_forms(offer_row: dict[str, Any]) -> list[str]:
     """An offer's known tenant URL forms, `{orgId}` unfilled; the first is its default."""
     return list(offer_row["tenantUrlForms"])

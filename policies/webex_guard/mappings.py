@@ -18,6 +18,7 @@ from .catalog import (
     email_format_sources,
     external_id_source,
     external_id_target,
+    multi_valued_email_sources,
     required_webex_targets,
     user_name_target,
     webex_user_attributes,
@@ -70,8 +71,18 @@ def _check_user_name(props: Mapping[str, Any], args: ResourceValidationArgs, rep
         return
     # The SDK does not apply schema defaults (the CLI does): the default is applied here too.
     extra = (args.get_config() or {}).get("allowedUserNameSources", ALLOWED_USER_NAME_SOURCES)
-    allowed = [default_source, *email_format_sources(), *extra]
+    multi = {name.lower(): (name, holds) for name, holds in multi_valued_email_sources().items()}
+    allowed = [default_source, *email_format_sources(), *(a for a in extra if str(a).lower() not in multi)]
     source = mapping.get("source")
+    if source and str(source).lower() in multi:
+        # Never allowed, not even through allowedUserNameSources: one of several addresses is not the primary one.
+        name, holds = multi[str(source).lower()]
+        report(
+            f"{target} is mapped from {name}, which holds several addresses ({holds}); Webex userName is one "
+            f"address, the user's primary email, so users would fail to provision or match the wrong Webex user. "
+            f"Use mail (Exchange keeps the primary SMTP address there) or userPrincipalName. {fix}"
+        )
+        return
     if source and str(source).lower() in {a.lower() for a in allowed}:
         return
     report(
@@ -85,7 +96,10 @@ def _check_user_name(props: Mapping[str, Any], args: ResourceValidationArgs, rep
 
 username_from_email_attribute = ResourceRule(
     name="username-from-email-attribute",
-    description="Webex userName is mapped, from userPrincipalName or another email-format attribute.",
+    description=(
+        "Webex userName is mapped from a single-valued email attribute: userPrincipalName or mail "
+        "(never otherMails or proxyAddresses, which hold several addresses)."
+    ),
     applies_to=ATTRIBUTE_MAPPINGS,
     check=_check_user_name,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -100,7 +114,10 @@ username_from_email_attribute = ResourceRule(
                 "type": "array",
                 "items": {"type": "string"},
                 "default": ALLOWED_USER_NAME_SOURCES,
-                "description": "More Entra attributes accepted as the userName source (they must hold emails).",
+                "description": (
+                    "More Entra attributes accepted as the userName source (single-valued, holding the primary "
+                    "email; otherMails and proxyAddresses are refused even if listed)."
+                ),
             }
         }
     ),
