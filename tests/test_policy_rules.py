@@ -11,6 +11,7 @@ import pytest
 from policy_support import (
     ORG_ID,
     PILOT_USER_ID,
+    REPO,
     SP_ID,
     TYPES,
     UNKNOWN,
@@ -375,3 +376,20 @@ def test_an_unknown_host_names_the_offers_forms_and_where_hosts_are_kept() -> No
         f"(also accepted: https://api.ciscospark.com/v1/scim/{ORG_ID})"
     ) in found.message
     assert "tenantUrlForms in components/webex_catalog.json" in found.message
+
+
+# -- group objects (AUDIT-2026-11 F18) --------------------------------------------------------------------------
+
+
+def test_group_objects_are_advisory_and_the_message_says_members_are_provisioned_either_way() -> None:
+    (found,) = violations(webex_stack(mappings={"groupObjects": True}), "no-group-objects")
+    assert found.enforcement_level == "advisory"
+    assert "members of assigned groups are provisioned as users either way" in found.message
+    assert "since February 2023" in found.message
+
+
+def test_no_text_says_webex_ignores_group_objects() -> None:
+    """Webex group provisioning exists (Microsoft's Cisco Webex tutorial, change log 2023-02-07)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    texts = [readme] + [p.description for p in shared_pack().policies()]  # the README holds each rule's fix text
+    assert not [t for t in texts if "not the group object" in t or "not the group itself" in t]

@@ -224,19 +224,26 @@ mapping_targets_are_webex_attributes = ResourceRule(
 def _check_group_objects(props: Mapping[str, Any], _args: ResourceValidationArgs, report: ReportViolation) -> None:
     if props.get("groupObjects") is True:
         report(
-            "Group objects are provisioned, but Webex syncs the users in an assigned group, not the group itself. "
-            + cfg.fix_set(cfg.GROUP_OBJECTS, "false")
+            "Group objects are provisioned: besides the users (members of assigned groups are provisioned as users "
+            "either way), Entra creates and updates each assigned group, with its members, as a Webex group "
+            "(group provisioning, in Microsoft's Cisco Webex connector since February 2023). Keep it only if your "
+            "Webex org uses these groups. " + cfg.fix_set(cfg.GROUP_OBJECTS, "false")
         )
 
 
 no_group_objects = ResourceRule(
     name="no-group-objects",
-    description="Group objects are not provisioned (Webex syncs the members of assigned groups).",
+    description=(
+        "Group objects are not provisioned unless wanted: members of assigned groups are provisioned as users "
+        "either way; groupObjects also creates the groups in Webex."
+    ),
     applies_to=ATTRIBUTE_MAPPINGS,
     check=_check_group_objects,
     enforcement_level=EnforcementLevel.ADVISORY,
     severity=Severity.LOW,
-    remediation_steps=f"Set `{cfg.key(cfg.GROUP_OBJECTS)}` to false (the default).",
+    remediation_steps=(
+        f"Set `{cfg.key(cfg.GROUP_OBJECTS)}` to false (the default) unless the Webex org uses the groups themselves."
+    ),
 )
 
 RULES = [
