@@ -27,11 +27,14 @@ from pydantic.alias_generators import to_camel
 from . import catalog
 from .graph.errors import DEFAULT_GRAPH_BASE_URL
 from .mapping_settings import MappingSettings
-
-PROJECT = "webex-scim"
+from .settings_messages import OBJECT_SHAPES, PROJECT, describe, namespace_problems, set_command, shape_problem
 
 # Keys whose value is an object or a list in the stack YAML (Pulumi hands them to the program as JSON text).
-OBJECT_KEYS = ("app", "assignments", "provisioning", "mappings")
+OBJECT_KEYS = tuple(OBJECT_SHAPES)
+
+# Entra's accidental-deletion threshold counts deletions per provisioning cycle. A directory holds 300,000 objects by
+# default (Entra service limits; more on request), so a threshold above this guards nothing: it is a typo.
+MAX_DELETE_THRESHOLD = 1_000_000
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
@@ -49,14 +52,6 @@ class SettingsError(pulumi.RunError):
 
 class DeployTimeError(pulumi.RunError):
     """A value only the tenant knows turned out wrong (e.g. the app has no usable role)."""
-
-
-def _set(key: str, example: str = "<value>", secret: bool = False) -> str:
-    return f"pulumi config set {'--secret ' if secret else ''}{key} {example}"
-
-
-def _set_path(path: str, example: str) -> str:
-    return f"pulumi config set --path '{path}' {example}"
 
 
 def check_org_id(value: str) -> str:
@@ -120,6 +115,17 @@ class Assignment(_Model):
     group: str | None = None
     role: str | None = None
 
+    @field_validator("role")
+    @classmethod
+    def _role(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            # An empty role would silently mean "the default role": say so instead of guessing.
+            raise ValueError(
+                "is empty; give the app role value (e.g. User), or remove `role:` to use assignmentRole "
+                "(or the app's only role)"
+            )
+        return v
+
     @model_validator(mode="after")
     def _one_principal(self) -> Assignment:
         given = [k for k in ("user", "group") if getattr(self, k)]
@@ -152,11 +158,23 @@ class ProvisioningSettings(_Model):
     template_id: str | None = None
     restart_request: str | None = None
 
+    @field_validator("delete_threshold", mode="before")
+    @classmethod
+    def _threshold_is_a_number(cls, v: Any) -> Any:
+        if isinstance(v, bool):  # pydantic would take `true` as 1: a one-deletion threshold nobody meant
+            raise ValueError(f"must be a whole number, not {'true' if v else 'false'}")
+        return v
+
     @field_validator("delete_threshold")
     @classmethod
     def _threshold(cls, v: int) -> int:
         if v < 0:
             raise ValueError(f"{v} is negative: use a positive number of deletions, or 0 to turn the guard off")
+        if v > MAX_DELETE_THRESHOLD:
+            raise ValueError(
+                f"{v} is more than {MAX_DELETE_THRESHOLD:,} deletions in one cycle, so it would guard nothing; "
+                f"use a number up to {MAX_DELETE_THRESHOLD} (default 500), or 0 to turn the guard off"
+            )
         return v
 
 
@@ -180,6 +198,13 @@ class Settings(_Model):
     @classmethod
     def _org_id(cls, v: str) -> str:
         return check_org_id(v)
+
+    @field_validator("assignment_role")
+    @classmethod
+    def _assignment_role(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("is empty; remove it (`pulumi config rm assignmentRole`) or set an app role value")
+        return v
 
     @field_validator("graph_base_url")
     @classmethod
@@ -252,78 +277,31 @@ class StackSettings:
 # Loading from pulumi.Config
 
 
-_FIELD_HELP: dict[str, str] = {
-    "orgId": _set("orgId", "<org UUID from Control Hub>"),
-    "offer": _set("offer", "commercial") + "   (or government)",
-    "tenantUrl": "pulumi config rm tenantUrl   (to use the offer's default), or set an https URL containing the org ID",
-    "notificationEmail": _set("notificationEmail", "webex-admins@contoso.com"),
-    "tokenExpiresOn": _set("tokenExpiresOn", "2027-11-26") + "   (ISO date)",
-    "rollout": _set("rollout", "pilot") + "   (or full)",
-    "assignmentRole": _set("assignmentRole", "<app role value>"),
-}
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    """pydantic's error location → the config key path users type (`provisioning.deleteThreshold`, `assignments[1]`)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("function-after", "function-before") or str(part).startswith("function-"):
-            continue
-        else:
-            name = to_camel(str(part)) if "_" in str(part) else str(part)
-            out += f".{name}" if out else name
-    return out
-
-
-def _describe(err: dict[str, Any]) -> str:
-    loc = tuple(err.get("loc", ()))
-    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    kind = err.get("type", "")
-    # A model-level check names its own key at the start of the message ("tenantUrl: ...").
-    if not loc and ":" in msg and msg.split(":", 1)[0].replace(".", "").replace("[", "").replace("]", "").isalnum():
-        path, msg = msg.split(":", 1)
-        path, msg = path.strip(), msg.strip()
-    else:
-        path = _key_path(loc)
-    if kind == "extra_forbidden":
-        parent = path.rsplit(".", 1)[0] if "." in path else ""
-        where = f" under `{PROJECT}:{parent}`" if parent else ""
-        return f"{PROJECT}:{path}: unknown key{where} (a typo?); remove it with `pulumi config rm --path '{path}'`"
-    if kind == "missing":
-        fix = _FIELD_HELP.get(path, _set_path(path, "<value>"))
-        return f"{PROJECT}:{path}: required but not set; run `{fix}`"
-    if kind == "literal_error":
-        return f"{PROJECT}:{path}: {err.get('input')!r} is not allowed: {msg.replace('Input should be', 'use')}"
-    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-        return f"{PROJECT}:{path}: {err.get('input')!r} is not an ISO date like 2027-11-26"
-    fix = _FIELD_HELP.get(path)
-    return f"{PROJECT}:{path}: {msg}" + (f"; fix: `{fix}`" if fix and kind == "value_error" else "")
-
-
-def _raw_config() -> dict[str, Any]:
-    """Every `webex-scim:*` key the engine handed to the program (CLI and mock engine alike), objects parsed."""
+def _all_config() -> dict[str, Any]:
+    """Every config key the engine handed to the program (CLI and mock engine alike), in every namespace."""
     # pulumi.Config can only look up keys by name; to refuse typos we need the whole set of keys.
     from pulumi.runtime import config as runtime_config
 
-    prefix = f"{PROJECT}:"
-    raw: dict[str, Any] = {}
     # The CLI's language host passes config in PULUMI_CONFIG; the SDK copies it into CONFIG lazily, so read both.
-    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    for full_key, value in merged.items():
-        if not full_key.startswith(prefix):
-            continue
-        raw[full_key[len(prefix) :]] = value
-    return raw
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
+def _raw_config(merged: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every `webex-scim:*` key, without its namespace."""
+    prefix = f"{PROJECT}:"
+    merged = _all_config() if merged is None else merged
+    return {full[len(prefix) :]: value for full, value in merged.items() if full.startswith(prefix)}
 
 
 def _parse(key: str, value: Any) -> Any:
-    if key in OBJECT_KEYS and isinstance(value, str):
+    shape = OBJECT_SHAPES.get(key)
+    if shape is not None and isinstance(value, str):
         try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise SettingsError([f"{PROJECT}:{key}: not valid YAML/JSON structure ({exc.msg})"]) from None
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            # `webex-scim:app: hello`: the CLI hands the program the text; say what the key holds instead.
+            raise ValueError(shape_problem(key, shape, value)) from None
+        return parsed
     if isinstance(value, str) and key == "rollout":
         return value.strip()
     return value
@@ -331,19 +309,31 @@ def _parse(key: str, value: Any) -> Any:
 
 def validate(raw: dict[str, Any]) -> Settings:
     """Validate plain config values (no token) into Settings, or raise one SettingsError naming every bad key."""
-    data = {k: _parse(k, v) for k, v in raw.items() if k != "scimToken"}
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "scimToken":
+            continue
+        try:
+            data[key] = _parse(key, value)
+        except ValueError as exc:  # reported with the rest; the key keeps its default meanwhile
+            problems.append(str(exc))
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
-        problems = [_describe(e) for e in exc.errors(include_url=False)]
+        problems += [describe(e) for e in exc.errors(include_url=False)]
         raise SettingsError(problems) from None
+    if problems:
+        raise SettingsError(problems)
+    return settings
 
 
 def load(config: pulumi.Config | None = None) -> StackSettings:
     """Read and validate the stack's config; the token must be set and must be a secret."""
     config = config or pulumi.Config(PROJECT)
-    raw = _raw_config()
-    problems: list[str] = []
+    merged = _all_config()
+    problems, misplaced = namespace_problems(list(merged))
+    raw = {k: v for k, v in _raw_config(merged).items() if k not in misplaced}
     try:
         settings = validate(raw)
     except SettingsError as exc:
@@ -353,7 +343,7 @@ def load(config: pulumi.Config | None = None) -> StackSettings:
     from pulumi.runtime import config as runtime_config
 
     token_key = f"{PROJECT}:scimToken"
-    token_fix = _set("scimToken", "<token from the Webex admin sign-in>", secret=True)
+    token_fix = set_command("scimToken", "<token from the Webex admin sign-in>", secret=True)
     if "scimToken" not in raw:
         problems.append(f"{token_key}: required but not set; run `{token_fix}`")
     elif not runtime_config.is_config_secret(token_key):

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from components import catalog
-from components.settings import validate
+from components.settings import MAX_DELETE_THRESHOLD, SettingsError, validate
+from components.settings_messages import namespace_problems
 from offline.cli import main
 from tests.support import BASE, ORG, ROOT, config
 
@@ -175,7 +176,111 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
     assert "webex-scim:orgId" in proc.stderr and "Traceback" not in proc.stderr
 
 
-# -- the known tenant URL forms (AUDIT-2026-11 F17) ----------------------------------------------------------
+# -- what to write: pydantic's type errors rewritten (AUDIT-2026-11 D12) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"provisioning": {"templateId": "ciscowebex", "deleteThreshold": "many"}},
+            "webex-scim:provisioning.deleteThreshold: must be a whole number, e.g. "
+            "`pulumi config set --path 'provisioning.deleteThreshold' 500`",
+        ),
+        (
+            {"provisioning": {"templateId": "ciscowebex", "deleteThreshold": True}},
+            "webex-scim:provisioning.deleteThreshold: must be a whole number, not true",
+        ),
+        (
+            {"app": {"hideFromUsers": "maybe"}},
+            "webex-scim:app.hideFromUsers: must be true or false, e.g. "
+            "`pulumi config set --path 'app.hideFromUsers' true`",
+        ),
+        (
+            {"mappings": {"groupObjects": "sure"}},
+            "webex-scim:mappings.groupObjects: must be true or false, e.g. "
+            "`pulumi config set --path 'mappings.groupObjects' false`",
+        ),
+        (
+            {"app": "hello"},
+            "webex-scim:app: must be a mapping (`hideFromUsers: true` indented under it), not text; "
+            "e.g. `pulumi config set --path 'app.hideFromUsers' true`",
+        ),
+        (
+            {"app": "7"},
+            "webex-scim:app: must be a mapping (`hideFromUsers: true` indented under it), not a number; "
+            "e.g. `pulumi config set --path 'app.hideFromUsers' true`",
+        ),
+        (
+            {"assignments": "alice@contoso.com", "rollout": "full"},
+            "webex-scim:assignments: must be a list (one `- user: alice@contoso.com` per line under it), not text; "
+            "e.g. `pulumi config set --path 'assignments[0].user' alice@contoso.com`",
+        ),
+        (
+            {"assignments": ["alice@contoso.com"]},
+            "webex-scim:assignments[0]: must be a mapping (`- user: alice@contoso.com` or `- group: Webex Users`), "
+            "not text; e.g. `pulumi config set --path 'assignments[0].user' alice@contoso.com`",
+        ),
+        (
+            {"assignments": [{"user": "pilot.user@contoso.com", "role": " "}]},
+            "webex-scim:assignments[0].role: is empty; give the app role value (e.g. User), or remove `role:` to "
+            "use assignmentRole (or the app's only role)",
+        ),
+        (
+            {"tokenExpiresOn": "2027-13-45"},
+            "webex-scim:tokenExpiresOn: '2027-13-45' is not an ISO date (month value is outside expected range of "
+            '1-12); write it as YYYY-MM-DD in quotes, e.g. `webex-scim:tokenExpiresOn: "2027-11-26"` '
+            "(or `pulumi config set tokenExpiresOn 2027-11-26`)",
+        ),
+        (
+            {"offer": "canary-7Hq2-SCIM-TOKEN-do-not-leak-91f3"},
+            "webex-scim:offer: a 39-character value (not shown) is not allowed: use 'commercial' or 'government'",
+        ),
+    ],
+    ids=[
+        "int",
+        "int-not-bool",
+        "bool",
+        "bool-default-false",
+        "app-text",
+        "app-number",
+        "assignments-text",
+        "assignment-text",
+        "empty-role",
+        "impossible-date",
+        "long-value-not-echoed",
+    ],
+)
+def test_a_wrong_type_says_what_to_write(change, message):
+    with pytest.raises(SettingsError) as err:
+        validate(config(**change))
+    assert err.value.problems == [message]
+
+
+def test_the_delete_threshold_has_a_sensible_upper_bound():
+    assert validate(config(provisioning={"deleteThreshold": MAX_DELETE_THRESHOLD})).provisioning.delete_threshold == (
+        1_000_000
+    )
+    with pytest.raises(SettingsError) as err:
+        validate(config(provisioning={"deleteThreshold": 10**30}))
+    (problem,) = err.value.problems
+    assert problem.startswith(
+        "webex-scim:provisioning.deleteThreshold: 1000000000000000000000000000000 is more than 1,000,000 deletions"
+    )
+    assert "or 0 to turn the guard off" in problem
+
+
+def test_a_near_miss_of_the_namespace_names_the_right_one():
+    problems, skip = namespace_problems(
+        ["webex_scim:orgId", "azuread:tenantId", "pulumi:tags", "webex-scim:orgId", "webex:other", "WEBEX-SCIM:x"]
+    )
+    assert problems == [
+        "webex_scim:orgId: `webex_scim` is not this project's namespace; its keys are `webex-scim:<key>` (the project "
+        "name in Pulumi.yaml): rename the key to `webex-scim:orgId`",
+        "WEBEX-SCIM:x: `WEBEX-SCIM` is not this project's namespace; its keys are `webex-scim:<key>` (the project "
+        "name in Pulumi.yaml): rename the key to `webex-scim:x`",
+    ]
+    assert skip == set()
 
 
 @pytest.mark.parametrize(
