@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import stackfile
+from . import stackfile, userfiles
 from .errors import EngineError, UsageError
 
 # Nothing here imports the SDKs at module level: a preview forks its policy client (which starts the pack) first,
@@ -90,9 +90,37 @@ def preview(args: argparse.Namespace) -> int:
     return 1 if any(v.enforcement_level == "mandatory" for v in violations) else 0
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse what the command line gets wrong before any work starts (UsageError, exit 2): a stack name that is
+    not one, and an output file that cannot be written (found only after a whole preview otherwise).
+
+    A diff's two sides each read the stack file and the policy config, the base with its own, older code: a FIFO
+    or a device there would hang or flood that side, so a diff checks they are readable regular files first. What
+    they contain is the head side's to judge, so a broken stack file still gets the diff's report.
+    """
+    if args.stack is not None:
+        args.stack = stackfile.check_stack_name(args.stack)
+    if args.json_path and args.json_path != "-":
+        userfiles.check_output("--json", args.json_path, f"{args.command}.json")
+    if args.markdown is not None:
+        userfiles.check_output("--markdown", str(args.markdown), f"{args.command}.md")
+    if args.command == "diff":
+        from .policy_config import MAX_POLICY_CONFIG_BYTES
+
+        if args.config_file is not None:
+            userfiles.read_text(
+                args.config_file, label="stack file", limit=stackfile.MAX_STACK_FILE_BYTES, example="Pulumi.dev.yaml"
+            )
+        if args.policy_config is not None:
+            userfiles.read_text(
+                args.policy_config, label="--policy-config", limit=MAX_POLICY_CONFIG_BYTES, example="policy-config.json"
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        check_arguments(args)
         if args.command == "preview":
             return preview(args)
         from .diff import diff_command

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .userfiles import read_text
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+MAX_POLICY_CONFIG_BYTES = 1024 * 1024  # a level and a few settings per rule: a few KB; anything bigger is not one
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,7 @@ def load_policy_config(path: Path) -> dict[str, Any]:
     "prop": ...}}`, plus an optional `"all": level`. Shape errors raise UsageError naming the file and the key;
     unknown policy names and property types are checked against the pack in `PolicyPack.analyze`."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"--policy-config {path}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"--policy-config {path}: cannot read it ({exc.strerror})") from None
+    text = read_text(path, label="--policy-config", limit=MAX_POLICY_CONFIG_BYTES, example="policy-config.json")
     config = PolicyConfigFile()
     config.source = str(path)
     if not text.strip():  # the CLI accepts an empty file as "no config"

@@ -78,7 +78,9 @@ def test_json_to_stdout_is_only_json(capsys):
 
 
 def test_secure_value_in_stack_file_counts_as_set_and_secret(tmp_path, capsys):
-    text = (ROOT / "Pulumi.dev.yaml").read_text() + "  webex-scim:scimToken:\n    secure: v1:AAAABBBBCCCC\n"
+    # The passphrase provider's shape: v1:<base64 nonce>:<base64 ciphertext>.
+    token = "  webex-scim:scimToken:\n    secure: v1:AAAAAAAAAAAAAAAA:AAAABBBBCCCC\n"
+    text = (ROOT / "Pulumi.dev.yaml").read_text() + token
     path = tmp_path / "Pulumi.withtoken.yaml"
     path.write_text(text)
     assert main(["preview", "--config-file", str(path), "--json", "-", "--no-policies"]) == 0
@@ -103,3 +105,24 @@ def test_colour_only_for_terminals(dev_preview):
     )
     assert forced.returncode == 0
     assert "\x1b[1mPreviewing update (dev)" in forced.stdout
+
+
+def test_output_paths_are_checked_before_the_preview_runs(tmp_path, capsys):
+    """A typo in --markdown's folder is refused at once: no tree printed, yesterday's --json left as it was."""
+    previous = tmp_path / "preview.json"
+    previous.write_text("yesterday's report", encoding="utf-8")
+    report = tmp_path / "missing" / "report.md"
+    assert main(["preview", "--stack", "dev", "--json", str(previous), "--markdown", str(report)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"error: --markdown {report}: the folder {report.parent} does not exist; create it first "
+        f"(mkdir -p {report.parent})\n"
+    )
+    assert previous.read_text(encoding="utf-8") == "yesterday's report"
+
+
+def test_a_qualified_stack_name_previews_its_stack_file(capsys):
+    """`--stack org/project/name`, as Pulumi Cloud names stacks, reads Pulumi.<name>.yaml."""
+    assert main(["preview", "--stack", "acme/webex-scim/dev", "--json", "-", "--no-policies"]) == 0
+    assert json.loads(capsys.readouterr().out)["stack"] == "dev"
