@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,23 +72,42 @@ def test_no_process_is_left_after_a_diff():
     assert _wait_gone(marker) == []
 
 
+@contextmanager
+def _runner_sigint(ignored: bool) -> Iterator[None]:
+    """The runner's own SIGINT disposition: ignored when it was started as a `&` job of a script, under nohup, or by
+    some CI wrappers. A child inherits an ignored SIGINT, so the test must restore the default in the child itself."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignored else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _default_sigint() -> None:  # runs in the child between fork and exec: a terminal's Ctrl-C reaches it (D9)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("runner_ignores_sigint", [False, True], ids=["runner-default", "runner-ignores-sigint"])
 @pytest.mark.parametrize("to_group", [False, True], ids=["signal-to-preview", "ctrl-c-to-process-group"])
-def test_no_process_is_left_after_ctrl_c(tmp_path, to_group):
+def test_no_process_is_left_after_ctrl_c(tmp_path, to_group, runner_ignores_sigint):
     stack = yaml.safe_load((ROOT / "tests" / "stacks" / "Pulumi.compliant.yaml").read_text())
     users = [{"user": str(uuid.UUID(int=i + 1))} for i in range(1500)]
     stack["config"].update({"webex-scim:rollout": "full", "webex-scim:assignments": users})
     path = tmp_path / "Pulumi.big.yaml"
     path.write_text(yaml.safe_dump(stack))
     marker = f"marker-{uuid.uuid4().hex}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-details"],
-        cwd=ROOT,
-        env=_env(marker),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=to_group,  # its own group, so a terminal's Ctrl-C can be imitated with killpg
-    )
+    with _runner_sigint(runner_ignores_sigint):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-details"],
+            cwd=ROOT,
+            env=_env(marker),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=to_group,  # its own group, so a terminal's Ctrl-C can be imitated with killpg
+            preexec_fn=_default_sigint,
+        )
     deadline = time.monotonic() + 20
     while len(_processes_with(marker)) < 3 and time.monotonic() < deadline:  # the preview, the client, the pack
         time.sleep(0.05)
