@@ -244,6 +244,10 @@ def test_destroy_deletes_the_created_app_and_keeps_an_adopted_one(ws: RealWorksp
     assert sp_id not in tenant.directory.service_principals
     assert not (app_ids & set(tenant.directory.applications))
     assert job_id not in tenant.state.jobs
+    # The mappings were reset to the template's default (DELETE …/schema) before the job went.
+    assert [r.path for r in tenant.requests("DELETE", "/schema") if job_id in r.path] == [
+        f"/v1.0/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}/schema"
+    ]
 
     adopted = tenant.directory.add_gallery_app("Cisco Webex (SSO)")
     ws.init_stack("adopted", ROOT / "Pulumi.dev.yaml")
