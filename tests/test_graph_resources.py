@@ -134,6 +134,24 @@ def test_ambiguous_templates_fail_with_the_ids(monkeypatch: pytest.MonkeyPatch) 
         assert SynchronizationTemplateProvider().create({**props, "templateMatch": "scim"}).outs["templateId"] == "scim"
 
 
+def test_a_recorded_template_is_kept_when_the_gallery_answers_differently(monkeypatch: pytest.MonkeyPatch) -> None:
+    # F8: the job's template id forces a new job; a second template appearing later must not change it on a
+    # refresh or an unrelated update (which would make the ambiguous lookup fail, or pick another id).
+    with GraphTestServer() as server:
+        monkeypatch.setenv(TEST_TOKEN_ENV, BEARER)
+        provider = SynchronizationTemplateProvider()
+        props = {"servicePrincipalId": server.sp_id, "graphBaseUrl": server.base_url}
+        created = provider.create(props)
+        server.state.templates.insert(0, {"id": "scim", "factoryTag": "customappsso"})
+        assert provider.read(created.id, created.outs).outs["templateId"] == "ciscowebex"
+        assert provider.read(created.id, created.outs).outs["availableTemplateIds"] == ["ciscowebex", "scim"]
+        moved = {**props, "graphBaseUrl": server.base_url + "/"}
+        assert provider.update(created.id, created.outs, moved).outs["templateId"] == "ciscowebex"
+        # Choosing again is explicit: a changed templateMatch.
+        chosen = provider.update(created.id, created.outs, {**props, "templateMatch": "scim"})
+        assert chosen.outs["templateId"] == "scim"
+
+
 # -- AttributeMappings -------------------------------------------------------------------------------------------
 
 

@@ -143,10 +143,17 @@ class SynchronizationTemplateProvider(_GraphProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
         return dyn.CheckResult(news, _missing(news, ["servicePrincipalId"]))
 
-    def _lookup(self, props: Mapping[str, Any], *, fresh: bool) -> dict[str, Any]:
+    def _lookup(self, props: Mapping[str, Any], *, fresh: bool, keep: str | None = None) -> dict[str, Any]:
+        """The template to use; `keep` (the id already recorded) wins while the service principal still has it.
+
+        The job's template id forces a new job (terraform-provider-azuread synchronization_job_resource.go:
+        template_id ForceNew): a second template appearing in the gallery, or a different answer, must never
+        replace the job on a refresh or an unrelated update (F8). Only a changed `templateMatch` chooses again.
+        """
         with _client(props, fresh=fresh) as client:
             templates = client.list_templates(str(props["servicePrincipalId"]))
-        chosen = pick_template(templates, props.get("templateMatch"))
+        recorded = [t for t in templates if keep and str(t.get("id")) == keep]
+        chosen = recorded[0] if recorded else pick_template(templates, props.get("templateMatch"))
         return {
             "servicePrincipalId": props["servicePrincipalId"],
             "graphBaseUrl": _base_url(props),
@@ -166,11 +173,12 @@ class SynchronizationTemplateProvider(_GraphProvider):
         return dyn.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
-        return dyn.UpdateResult(self._lookup(news, fresh=False))
+        same_choice = olds.get("templateMatch") == news.get("templateMatch")
+        return dyn.UpdateResult(self._lookup(news, fresh=False, keep=olds.get("templateId") if same_choice else None))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         try:
-            outs = self._lookup(props, fresh=False)
+            outs = self._lookup(props, fresh=False, keep=props.get("templateId"))
         except GraphError as error:
             if error.status == 404:
                 return dyn.ReadResult("", {})
