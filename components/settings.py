@@ -157,6 +157,9 @@ class ProvisioningSettings(_Model):
     delete_threshold: int = 500
     template_id: str | None = None
     restart_request: str | None = None
+    # Each new value restarts the job once with ForceDeletes: the deletions the accidental-deletion threshold held
+    # back go through (components/graph/resources.py JobRestart). The pack's `deletions-not-forced` flags it.
+    force_deletes_request: str | None = None
 
     @field_validator("delete_threshold", mode="before")
     @classmethod

@@ -49,7 +49,7 @@ def test_dev_stack_preview_exits_0_and_shows_the_resources(dev_preview):
     ):
         assert text in out, text
     # The policy summary never counts a check that needed unknown values as passed.
-    assert re.search(r"webex-scim-guard: 15 rules, 14 passed, 1 unknown at preview\n", out)
+    assert re.search(r"webex-scim-guard: 16 rules, 15 passed, 1 unknown at preview\n", out)
     # The committed dev stack has no token: a loud warning that a real preview needs it.
     assert "pulumi config set --secret scimToken" in out
 

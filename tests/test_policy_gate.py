@@ -88,3 +88,19 @@ def test_mapping_rules_are_also_caught_earlier_by_settings(tmp_path, capsys, map
     path.write_text(text)
     assert main(["preview", "--config-file", str(path)]) == 2
     assert key in capsys.readouterr().err
+
+
+def test_forcing_held_back_deletions_is_an_advisory_a_reviewer_sees(tmp_path, capsys):
+    """`provisioning.forceDeletesRequest` is a setting (exit 0), registered on the JobRestart and flagged."""
+    text = (STACKS / "Pulumi.compliant.yaml").read_text() + (
+        "  webex-scim:provisioning:\n    forceDeletesRequest: 2026-11-30-after-review\n"
+    )
+    path = tmp_path / "Pulumi.force.yaml"
+    path.write_text(text)
+    code, doc = preview_json(capsys, "--config-file", str(path))
+    assert code == 0
+    (restart,) = [s for s in doc["steps"] if s["type"] == "pulumi-python:dynamic/webex:JobRestart"]
+    assert restart["inputs"]["forceDeletesRequest"] == "2026-11-30-after-review"
+    (flagged,) = [v for v in doc["policyViolations"] if v["policy"] == "deletions-not-forced"]
+    assert flagged["enforcementLevel"] == "advisory" and flagged["urn"] == restart["urn"]
+    assert "webex-scim:provisioning.forceDeletesRequest" in flagged["message"]

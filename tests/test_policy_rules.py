@@ -54,6 +54,12 @@ def mappings(*, replace: dict[str, dict[str, Any]] | None = None, add: list[dict
     return rows
 
 
+def job_restart(*, request_id: str = "", force_deletes_request: str = "") -> Any:
+    """The JobRestart dynamic resource the program registers when a restart is requested."""
+    inputs = {"requestId": request_id, "forceDeletesRequest": force_deletes_request, "enabled": True}
+    return resource("pulumi-python:dynamic/webex:JobRestart", "restart", inputs)
+
+
 def days_from_today(days: int) -> str:
     return (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days)).isoformat()
 
@@ -119,6 +125,10 @@ CASES = [
      {"credentials": {"BaseAddress": f"https://api-usgov.webex.com/identity/scim/{ORG_ID}/v2"}},
      "it is the Webex for Government (FedRAMP) host: check `webex-scim:offer`"),
     ("tenant-url-matches-org", {"credentials": {"BaseAddress": None}}, "webex-scim:orgId"),
+    ("deletions-not-forced", {"extra": [job_restart(force_deletes_request="2026-11-30")]},
+     "webex-scim:provisioning.forceDeletesRequest"),
+    ("deletions-not-forced", {"extra": [job_restart(force_deletes_request="again")]},
+     "pulumi config set --path 'provisioning.restartRequest' <new value>"),
     ("token-expiry", {"provisioning": {"tokenExpiresOn": days_from_today(-3)}}, "webex-scim:tokenExpiresOn"),
     ("token-expiry", {"provisioning": {"tokenExpiresOn": days_from_today(10)}},
      "pulumi config set --secret scimToken"),
@@ -393,3 +403,12 @@ def test_no_text_says_webex_ignores_group_objects() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     texts = [readme] + [p.description for p in shared_pack().policies()]  # the README holds each rule's fix text
     assert not [t for t in texts if "not the group object" in t or "not the group itself" in t]
+
+
+# -- forced deletions (provisioning.forceDeletesRequest) --------------------------------------------------------
+
+
+def test_a_plain_restart_is_not_a_forced_deletion() -> None:
+    report = evaluate(webex_stack(extra=[job_restart(request_id="2026-11-30")]))
+    assert report.outcomes["deletions-not-forced"] == "passed"
+    assert evaluate(webex_stack()).outcomes["deletions-not-forced"] == "passed"  # the usual stack: no restart at all

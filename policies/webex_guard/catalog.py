@@ -23,6 +23,7 @@ PROVISIONING_JOB = "webex-scim:index:ProvisioningJob"
 ASSIGNMENTS = "webex-scim:index:Assignments"
 ENTERPRISE_APP = "webex-scim:index:WebexEnterpriseApp"
 ATTRIBUTE_MAPPINGS = "pulumi-python:dynamic/webex:AttributeMappings"
+JOB_RESTART = "pulumi-python:dynamic/webex:JobRestart"
 
 
 @cache

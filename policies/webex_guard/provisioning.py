@@ -18,7 +18,7 @@ from pulumi_policy import (
 )
 
 from . import stack_config as cfg
-from .catalog import PROVISIONING_JOB, SYNCHRONIZATION_SECRET, offers, tenant_url_forms
+from .catalog import JOB_RESTART, PROVISIONING_JOB, SYNCHRONIZATION_SECRET, offers, tenant_url_forms
 from .rule import ResourceRule, StackRule, credential, of_type, owning, quote
 
 
@@ -211,6 +211,38 @@ tenant_url_matches_org = StackRule(
     ),
 )
 
+
+def _check_forced_deletions(args: StackValidationArgs, report: ReportViolation) -> None:
+    # A stack rule, so a stack without a restart passes (it is the usual case) instead of showing not applicable.
+    for restart in of_type(args.resources, JOB_RESTART):
+        request = restart.props.get("forceDeletesRequest")
+        if request:
+            report(
+                f"`{cfg.key(cfg.FORCE_DELETES_REQUEST)}` is set ({quote(request)}): when its value is new, `pulumi "
+                "up` restarts the job with ForceDeletes, and every deletion the accidental-deletion threshold held "
+                "back goes through (those users are deprovisioned in Webex). Check the held-back "
+                "deletions in the Entra provisioning logs first; a restart that only releases the quarantine is "
+                f"`{cfg.set_command(cfg.RESTART_REQUEST, '<new value>')}`.",
+                restart.urn,
+            )
+
+
+deletions_not_forced = StackRule(
+    name="deletions-not-forced",
+    description=(
+        "No restart forces through the deletions the accidental-deletion threshold held back "
+        "(provisioning.forceDeletesRequest)."
+    ),
+    applies_to=(JOB_RESTART,),
+    check=_check_forced_deletions,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.HIGH,
+    remediation_steps=(
+        f"Review the held-back deletions in the provisioning logs before setting `{cfg.key(cfg.FORCE_DELETES_REQUEST)}`"
+        f"; to release a quarantine without them, bump `{cfg.key(cfg.RESTART_REQUEST)}` instead."
+    ),
+)
+
 MIN_DAYS_LEFT = 30
 
 
@@ -270,4 +302,11 @@ token_expiry = ResourceRule(
     ),
 )
 
-RULES = [scope_assigned_only, notification_email, delete_threshold_on, tenant_url_matches_org, token_expiry]
+RULES = [
+    scope_assigned_only,
+    notification_email,
+    delete_threshold_on,
+    tenant_url_matches_org,
+    deletions_not_forced,
+    token_expiry,
+]
