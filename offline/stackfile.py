@@ -125,10 +125,8 @@ def _load_yaml(path: Path, what: str) -> tuple[Any, dict[str, int]]:
     except _Refused as exc:
         line = f", line {exc.line}" if exc.line else ""
         raise UsageError(f"{path}{line}: {exc}") from None
-    except RecursionError:  # the pure-Python composer on deep nesting, or a merge key (`<<`) merging itself
-        raise UsageError(
-            f"{path}: {_TOO_DEEP}"
-        ) from None
+    except RecursionError:  # the pure-Python composer (no libyaml in the wheel) on deep nesting
+        raise UsageError(f"{path}: {_TOO_DEEP}") from None
     except yaml.YAMLError as exc:
         where = _position(exc, text)
         raise UsageError(
