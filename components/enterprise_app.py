@@ -8,6 +8,8 @@ import pulumi
 import pulumi_azuread as azuread
 
 from . import catalog
+from .graph.errors import DEFAULT_GRAPH_BASE_URL
+from .graph.resources import ServicePrincipalReady
 from .settings import AppSettings
 
 HIDE_APP_TAG = "HideApp"  # the portal's "Visible to users? = No"
@@ -55,7 +57,14 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
     object_id: pulumi.Output[str]
     client_id: pulumi.Output[str]
 
-    def __init__(self, name: str, app: AppSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        app: AppSettings,
+        *,
+        graph_base_url: str = DEFAULT_GRAPH_BASE_URL,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         adopted = app.existing_service_principal_object_id
         facts = {
             "displayName": app.display_name,
@@ -86,8 +95,15 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if app.template_id else ["templateId"]),
             )
             # The template made the service principal (the template resource's `application_id` is a resource
-            # path, not the client id).
-            sp_object_id = self.application.service_principal_object_id
+            # path, not the client id). The provider waits for the application only: wait for the service principal
+            # too before reading it, or Graph replication fails the first `pulumi up` (F9).
+            self.ready = ServicePrincipalReady(
+                "service-principal-ready",
+                service_principal_id=self.application.service_principal_object_id,
+                graph_base_url=graph_base_url,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            sp_object_id = self.ready.servicePrincipalId
             sp_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.application])
 
         # Read the service principal as it is now, on every run: `use_existing` and every later update write the

@@ -45,6 +45,8 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
         "synchronizationJobId",
         "triggers",
     ),
+    # components/graph/resources.py ServicePrincipalReadyProvider.diff: another service principal is another wait.
+    "pulumi-python:dynamic/webex:ServicePrincipalReady": ("servicePrincipalId",),
     # components/graph/resources.py SynchronizationTemplateProvider.diff: replaces on servicePrincipalId.
     "pulumi-python:dynamic/webex:SynchronizationTemplate": ("servicePrincipalId",),
     # components/graph/resources.py AttributeMappingsProvider.diff: replaces on servicePrincipalId and jobId.

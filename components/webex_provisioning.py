@@ -6,7 +6,7 @@ import pulumi
 
 from .assignments import Assignments, resource_name
 from .enterprise_app import WebexEnterpriseApp
-from .provisioning_job import ProvisioningJob
+from .provisioning_job import ProvisioningJob, graph_base_url
 from .settings import StackSettings
 
 PORTAL_PROVISIONING_URL = "https://portal.azure.com/#view/Microsoft_AAD_IAM/ManagedAppMenuBlade/~/Provisioning/objectId/{object_id}/appId/{client_id}"
@@ -22,7 +22,7 @@ class WebexProvisioning(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         # 1-2. Add the Cisco Webex gallery app (or adopt it), hide it, require assignment.
-        self.app = WebexEnterpriseApp("app", s.app, opts=child)
+        self.app = WebexEnterpriseApp("app", s.app, graph_base_url=graph_base_url(s), opts=child)
 
         # 3. Assign users and groups with a Webex role.
         self.assignments = Assignments(

@@ -58,6 +58,10 @@ class Directory:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     deployer_object_id: str = DEPLOYER_OBJECT_ID
+    # Replication: a new service principal is not served (404) for its first `replication_lag` reads, as a Graph
+    # replica that has not seen it yet answers (the audit's F9).
+    replication_lag: int = 0
+    _unseen: dict[str, int] = field(default_factory=dict)
 
     # -- seeding -------------------------------------------------------------------------------------------------
 
@@ -194,6 +198,8 @@ class Directory:
             "signInAudience": "AzureADMultipleOrgs",
             "tags": list(GALLERY_TAGS),
         }
+        if self.replication_lag and sp_object_id is None:
+            self._unseen[sp_id] = self.replication_lag
         # Whoever instantiates becomes the owner of both (what lets Application.ReadWrite.OwnedBy manage them).
         self.owners[sp_id] = [self.deployer_object_id]
         self.owners[app_object_id] = [self.deployer_object_id]
@@ -229,6 +235,9 @@ class Directory:
         return 200, {"value": copy.deepcopy(found)}
 
     def op_get_service_principal(self, *, query: str, body: Any, oid: str) -> tuple[int, Any]:
+        if self._unseen.get(oid):
+            self._unseen[oid] -= 1
+            return _not_found("servicePrincipal", oid)
         sp = self.service_principals.get(oid)
         return (200, copy.deepcopy(sp)) if sp else _not_found("servicePrincipal", oid)
 

@@ -47,6 +47,10 @@ PINNED: dict[str, tuple[str, str]] = {
         "JobStateProvider",
         "gASVNgAAAAAAAACMGmNvbXBvbmVudHMuZ3JhcGgucmVzb3VyY2VzlIwQSm9iU3RhdGVQcm92aWRlcpSTlCmBlC4=",
     ),
+    "pulumi-python:dynamic/webex:ServicePrincipalReady": (
+        "ServicePrincipalReadyProvider",
+        "gASVQwAAAAAAAACMGmNvbXBvbmVudHMuZ3JhcGgucmVzb3VyY2VzlIwdU2VydmljZVByaW5jaXBhbFJlYWR5UHJvdmlkZXKUk5QpgZQu",
+    ),
     "pulumi-python:dynamic/webex:ProvisionOnDemand": (
         "ProvisionOnDemandProvider",
         "gASVPwAAAAAAAACMGmNvbXBvbmVudHMuZ3JhcGgucmVzb3VyY2VzlIwZUHJvdmlzaW9uT25EZW1hbmRQcm92aWRlcpSTlCmBlC4=",

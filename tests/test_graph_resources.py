@@ -1107,3 +1107,34 @@ def test_provider_module_has_no_unpicklable_state() -> None:
     )
     assert done.stdout.strip() == "dynamic/webex:AttributeMappings"
     assert dill.loads(dill.dumps(AttributeMappingsProvider())).__class__ is AttributeMappingsProvider
+
+
+# -- ServicePrincipalReady ---------------------------------------------------------------------------------------
+
+
+def test_a_new_service_principal_is_waited_for_while_graph_replicates(monkeypatch: pytest.MonkeyPatch) -> None:
+    # F9: the provider waits for the application only; our wait retries the new service principal's 404s.
+    from components.graph.resources import ServicePrincipalReadyProvider
+
+    with GraphTestServer() as server:
+        monkeypatch.setenv(TEST_TOKEN_ENV, BEARER)
+        monkeypatch.setenv(BACKOFF_ENV, "0.01")
+        server.directory.replication_lag = 3
+        _, made = server.directory.handle(
+            "POST",
+            "/applicationTemplates/" + _webex_template(server) + "/instantiate",
+            "",
+            {"displayName": "Cisco Webex"},
+        )
+        sp_id = made["servicePrincipal"]["id"]
+        props = {"servicePrincipalId": sp_id, "graphBaseUrl": server.base_url}
+        created = ServicePrincipalReadyProvider().create(props)
+        assert created.outs == props and created.id == sp_id
+        assert len(server.requests("GET", f"/servicePrincipals/{sp_id}")) == 4  # three 404s, then the object
+        # Later reads are not fresh: a service principal that is gone is gone (the resource leaves the state).
+        server.directory.handle("DELETE", f"/servicePrincipals/{sp_id}", "", None)
+        assert ServicePrincipalReadyProvider().read(sp_id, created.outs).id == ""
+
+
+def _webex_template(server: GraphTestServer) -> str:
+    return server.directory.application_templates[0]["id"]

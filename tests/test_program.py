@@ -26,6 +26,8 @@ def test_new_app_pilot_resources_and_parents():
             ("webex-scim:index:WebexProvisioning", "webex", "webex-scim-test"),
             ("webex-scim:index:WebexEnterpriseApp", "app", "webex"),
             ("azuread:index/applicationFromTemplate:ApplicationFromTemplate", "gallery-app", "app"),
+            # The wait for the new service principal to replicate, before it is read (F9).
+            ("pulumi-python:dynamic/webex:ServicePrincipalReady", "service-principal-ready", "app"),
             (SP, "service-principal", "app"),
             ("webex-scim:index:Assignments", "assignments", "webex"),
             ("azuread:index/appRoleAssignment:AppRoleAssignment", "user-pilot.user@contoso.com", "assignments"),

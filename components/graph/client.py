@@ -281,6 +281,10 @@ class GraphClient:
 
     # -- the synchronization API ------------------------------------------------------------------------------
 
+    def get_service_principal(self, sp_id: str) -> dict[str, Any]:
+        """GET the service principal (with `fresh_principal`, a 404 while it replicates is retried)."""
+        return self.call("getServicePrincipal", "GET", f"/servicePrincipals/{_segment(sp_id)}", expect_json=True)
+
     def list_templates(self, sp_id: str) -> list[dict[str, Any]]:
         return self._paged("listTemplates", f"/servicePrincipals/{_segment(sp_id)}/synchronization/templates")
 
