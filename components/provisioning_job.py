@@ -179,10 +179,9 @@ class ProvisioningJob(pulumi.ComponentResource):
 
         # Restart provisioning only when the user bumps a request value, never on every run, never while the stack
         # says provisioning is off. It goes before JobState: a restart request is the explicit decision that
-        # releases a quarantine, which JobState otherwise reports instead of lifting.
-        # `force_deletes_request` (config `provisioning.forceDeletesRequest`) is read defensively until
-        # components/settings.py declares it.
-        force_deletes_request = getattr(prov, "force_deletes_request", None)
+        # releases a quarantine, which JobState otherwise reports instead of lifting. Forcing the deletions the
+        # threshold held back is its own, separately named request (`provisioning.forceDeletesRequest`).
+        force_deletes_request = prov.force_deletes_request
         state_after: list[pulumi.Resource] = [self.secret, self.mappings]
         if prov.restart_request or force_deletes_request:
             self.restart = JobRestart(
