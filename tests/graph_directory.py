@@ -149,9 +149,11 @@ class Directory:
             return _not_found("applicationTemplate", tid)
         if not body.get("displayName"):
             return _error(400, "Request_BadRequest", "displayName is required")
-        return self._instantiate(tid, str(body["displayName"]))
+        return self._instantiate(tid, str(body["displayName"]), replicating=True)
 
-    def _instantiate(self, tid: str, display_name: str, *, sp_object_id: str | None = None) -> tuple[int, Any]:
+    def _instantiate(
+        self, tid: str, display_name: str, *, sp_object_id: str | None = None, replicating: bool = False
+    ) -> tuple[int, Any]:
         app_id, app_object_id = str(uuid.uuid4()), str(uuid.uuid4())
         sp_id = sp_object_id or str(uuid.uuid4())
         roles = [
@@ -198,7 +200,7 @@ class Directory:
             "signInAudience": "AzureADMultipleOrgs",
             "tags": list(GALLERY_TAGS),
         }
-        if self.replication_lag and sp_object_id is None:
+        if self.replication_lag and replicating:  # seeded objects have long replicated
             self._unseen[sp_id] = self.replication_lag
         # Whoever instantiates becomes the owner of both (what lets Application.ReadWrite.OwnedBy manage them).
         self.owners[sp_id] = [self.deployer_object_id]
