@@ -270,3 +270,13 @@ def test_the_canary_token_never_appeared_in_clear() -> None:
     assert SEEN, "the tests above ran nothing"
     leaked = [i for i, text in enumerate(SEEN) if CANARY in text or ROTATED in text]
     assert leaked == []
+
+
+def test_the_cli_is_the_pinned_build() -> None:
+    pinned = next(
+        line.split()[1]
+        for line in (ROOT / "tools" / "pulumi" / "go.mod").read_text().splitlines()
+        if line.strip().startswith("github.com/pulumi/pulumi/pkg/v3 ")
+    )
+    version = subprocess.run([str(ROOT / ".tools" / "bin" / "pulumi"), "version"], capture_output=True, text=True)
+    assert version.stdout.strip() == pinned == "v3.274.1"
