@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import stackfile, userfiles
+from . import interrupt, stackfile, userfiles
 from .errors import EngineError, UsageError
 
-# Nothing here imports the SDKs at module level: a preview forks its policy client (which starts the pack) first,
-# so the pack's start-up runs on the other core while this process imports pulumi and runs the program.
+# Nothing here imports the SDKs at module level: a preview starts the policy pack first, so the pack's start-up
+# runs on the other core while this process imports pulumi and runs the program.
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,35 +42,59 @@ def build_parser() -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="preview the base revision and the working tree, and report the difference")
     _add_common(diff)
     diff.add_argument("--base", required=True, help="git ref of the base revision (e.g. origin/main)")
+    diff.add_argument("--users", type=Path, help="a directory snapshot: also report who starts or stops being provisioned")
+    simulate = sub.add_parser("simulate", help="what Webex would receive, per user, from a directory snapshot")
+    _add_simulate(simulate)
     return parser
+
+
+def _add_simulate(p: argparse.ArgumentParser) -> None:
+    # Declared here, not in offline/simulate/: a preview imports nothing of the simulation.
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stack", help="stack name: reads Pulumi.<NAME>.yaml beside Pulumi.yaml")
+    which.add_argument("--config-file", type=Path, help="a stack file anywhere (its name gives the stack name)")
+    p.add_argument(
+        "--users",
+        required=True,
+        metavar="PATH|graph",
+        help="users in Graph's shape (JSON array, a Graph {\"value\": [...]} page, or CSV with Graph property "
+        "names), or `graph` to read the assigned users from Microsoft Graph",
+    )
+    p.add_argument("--json", dest="json_path", help="write the Simulation JSON document here (- for stdout)")
+    p.add_argument("--markdown", type=Path, help="write a Markdown report here (for a PR comment)")
+    p.add_argument("--check-with-graph", action="store_true", help="compare each expression with Graph's own result")
+    p.add_argument("--scim-url", help="replay the provisioning cycle against this SCIM 2.0 base URL")
+    p.add_argument("--scim-token-env", metavar="NAME", help="environment variable holding the SCIM bearer token")
+    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
 
 
 def preview(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.project_dir, stack=args.stack, config_file=args.config_file)
-    pack = analysis = None
+    policy_config = None
+    pack = None
     if not args.no_policies:
-        from .analysis import start_pack
+        from .pack_process import PackProcess
         from .policy_config import load_policy_config
 
         policy_config = load_policy_config(args.policy_config) if args.policy_config is not None else None
-        # Started before this process imports the SDKs, and fed each resource as it registers: the pack starts up
-        # and analyzes on the second core while the program goes on, as the engine does.
-        pack = start_pack(args.project_dir / "policies")
-    try:
+        # Started before this process imports the SDKs: the pack starts up on the other core meanwhile.
+        pack = PackProcess(args.project_dir / "policies")
+    with interrupt.on_signal(pack.kill if pack is not None else lambda: None):
         from .engine import run_program
+        from .policy import PolicyPack
 
-        if pack is not None:
-            from .analysis import start_analysis
-
-            analysis = start_analysis(pack, project=cfg.project, stack=cfg.stack, policy_config=policy_config)
-        run = run_program(cfg, on_register=analysis.submit if analysis else None)
-        report = analysis.finish(run.resources) if analysis else None
-        violations = report.violations if report else []
-    finally:
-        if analysis is not None:
-            analysis.close()
-        if pack is not None:
-            pack.kill()
+        client = PolicyPack(process=pack) if pack is not None else None
+        try:
+            # Each registration is analyzed as it happens, as the CLI does: the pack works while the program runs.
+            stream = (
+                client.stream(project=cfg.project, stack=cfg.stack, policy_config=policy_config) if client else None
+            )
+            run = run_program(cfg, on_register=stream.submit if stream else None)
+            report = stream.finish(run.resources) if stream else None
+        finally:
+            if client is not None:
+                client.close()
+    violations = report.violations if report else []
 
     from . import render
 
@@ -117,25 +140,29 @@ def check_arguments(args: argparse.Namespace) -> None:
             )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-        check_arguments(args)
-        if args.command == "preview":
-            return preview(args)
-        from .diff import diff_command
+def diff(args: argparse.Namespace) -> int:
+    from .diff import diff_command
 
-        return diff_command(args)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except EngineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # Leave at once: the SDK's worker threads may still be mid-registration, and waiting for them at
-        # interpreter shutdown could take a second Ctrl-C. The policy pack is already stopped (finally above).
-        os._exit(130)
+    return diff_command(args)
+
+
+# Each subcommand: its parser in build_parser, its function here (args -> exit code).
+def simulate(args: argparse.Namespace) -> int:
+    from .simulate.command import simulate_command
+
+    return simulate_command(args)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"preview": preview, "diff": diff, "simulate": simulate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # From here on a Ctrl-C, SIGTERM or SIGHUP stops whatever the command started and exits 130/143/129.
+    with interrupt.handled():
+        try:
+            args = build_parser().parse_args(argv)
+            check_arguments(args)
+            return COMMANDS[args.command](args)
+        except (UsageError, EngineError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code

@@ -5,15 +5,14 @@ like the CLI: Handshake and ConfigureStack (both tolerated as UNIMPLEMENTED), Ge
 reconciled policy config (schema defaults, then the pack's initial config, then `all`, then per-policy entries),
 Analyze for every resource registration, and AnalyzeStack once with the whole stack. No private pulumi_policy API.
 
-Starting is separate from analyzing: create `PolicyPack(...)` before running the program, so the pack's import
-time overlaps the program, and call `evaluate(...)` afterwards. The pack process (offline/pack_process.py) never
-outlives this process; feeding it while the program runs is offline/analysis.py.
+Starting is separate from analyzing: start the pack (offline/pack_process.py) before running the program, so its
+start-up overlaps the program's, then `stream(...)` each registration as it happens, or `evaluate(...)` a list.
+Requests are built by offline/analyzer_requests.py.
 """
 
 from __future__ import annotations
 
 import collections
-import re
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from . import analysis
+from .analyzer_requests import analyze_request, stack_resource
 from .errors import EngineError
 from .model import PolicyReport, PolicyViolation, RecordedResource
-from .pack_process import ENGINE_ADDRESS, EXITED_CODE_UNKNOWN, PACK_DIR, Pack, PackProcess
+from .pack_process import ENGINE_ADDRESS, PACK_DIR, PackProcess
 from .policy_config import (  # noqa: F401  (re-exported: the config is part of this module's surface)
     LEVELS,
     PolicyConfigFile,
@@ -54,138 +53,6 @@ _CANT_RUN = "can't run policy "  # how pulumi_policy words a check that needs va
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Converting recorded registrations into analyzer requests
-
-
-def _strip_internal(struct: struct_pb2.Struct) -> struct_pb2.Struct:
-    """Drop `__`-prefixed keys at every level (the CLI marshals with SkipInternalKeys), e.g. a dynamic resource's
-    pickled `__provider`. Returns the same object when there is nothing to drop (the common case)."""
-    if not _has_internal(struct):
-        return struct
-    out = struct_pb2.Struct()
-    for key, value in struct.fields.items():
-        if not key.startswith("__"):
-            out.fields[key].CopyFrom(_strip_value(value))
-    return out
-
-
-def _has_internal(struct: struct_pb2.Struct) -> bool:
-    for key, value in struct.fields.items():
-        if key.startswith("__") or _value_has_internal(value):
-            return True
-    return False
-
-
-def _value_has_internal(value: struct_pb2.Value) -> bool:
-    kind = value.WhichOneof("kind")
-    if kind == "struct_value":
-        return _has_internal(value.struct_value)
-    if kind == "list_value":
-        return any(_value_has_internal(v) for v in value.list_value.values)
-    return False
-
-
-def _strip_value(value: struct_pb2.Value) -> struct_pb2.Value:
-    kind = value.WhichOneof("kind")
-    if kind == "struct_value":
-        return struct_pb2.Value(struct_value=_strip_internal(value.struct_value))
-    if kind == "list_value":
-        return struct_pb2.Value(
-            list_value=struct_pb2.ListValue(values=[_strip_value(v) for v in value.list_value.values])
-        )
-    return value
-
-
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def _seconds(value: Any) -> float:
-    """A custom timeout as the SDK records it ("10m", "1h30m", or seconds) -> seconds, as the analyzer wants."""
-    if value is None or value == "":
-        return 0.0
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip()
-    parts = _DURATION_RE.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        return 0.0
-    return sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
-
-
-def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
-    opts = resource.options or {}
-    timeouts = opts.get("customTimeouts") or {}
-    if not isinstance(timeouts, Mapping):
-        timeouts = {k: getattr(timeouts, k, None) for k in ("create", "update", "delete")}
-    dbr = opts.get("deleteBeforeReplace")
-    aliases = [a if isinstance(a, str) else a.get("urn") for a in opts.get("aliases") or []]
-    return analyzer_pb2.AnalyzerResourceOptions(
-        protect=bool(opts.get("protect")),
-        ignoreChanges=[str(p) for p in opts.get("ignoreChanges") or []],
-        deleteBeforeReplace=bool(dbr),
-        deleteBeforeReplaceDefined=dbr is not None,
-        additionalSecretOutputs=[str(p) for p in opts.get("additionalSecretOutputs") or []],
-        aliases=[a for a in aliases if isinstance(a, str) and a],
-        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
-            create=_seconds(timeouts.get("create")),
-            update=_seconds(timeouts.get("update")),
-            delete=_seconds(timeouts.get("delete")),
-        ),
-        parent=resource.parent or "",
-    )
-
-
-def _urn_parts(urn: str) -> tuple[str, str]:
-    """(type, name) from `urn:pulumi:<stack>::<project>::<parent$type>::<name>`."""
-    pieces = urn.split("::", 3)
-    if len(pieces) < 4:
-        return "", ""
-    return pieces[2].rsplit("$", 1)[-1], pieces[3]
-
-
-def _provider(
-    resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
-) -> analyzer_pb2.AnalyzerProviderResource | None:
-    """The resource's provider (a `<urn>::<id>` reference), with its inputs when the run recorded it."""
-    if not resource.provider:
-        return None
-    urn = resource.provider.rsplit("::", 1)[0] if resource.provider.count("::") >= 4 else resource.provider
-    recorded = by_urn.get(urn)
-    if recorded is not None:
-        return analyzer_pb2.AnalyzerProviderResource(
-            type=recorded.type, urn=urn, name=recorded.name, properties=_strip_internal(recorded.inputs)
-        )
-    type_, name = _urn_parts(urn)
-    return analyzer_pb2.AnalyzerProviderResource(type=type_, urn=urn, name=name)
-
-
-def _stack_resource(
-    resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
-) -> analyzer_pb2.AnalyzerResource:
-    opts = resource.options or {}
-    prop_deps = {
-        str(k): analyzer_pb2.AnalyzerPropertyDependencies(urns=[str(u) for u in v])
-        for k, v in (opts.get("propertyDependencies") or {}).items()
-        if v
-    }
-    out = analyzer_pb2.AnalyzerResource(
-        type=resource.type,
-        urn=resource.urn,
-        name=resource.name,
-        properties=_strip_internal(resource.inputs),
-        options=_options(resource),
-        parent=resource.parent or "",
-        dependencies=[str(d) for d in opts.get("dependencies") or []],
-        propertyDependencies=prop_deps,
-    )
-    provider = _provider(resource, by_urn)
-    if provider is not None:
-        out.provider.CopyFrom(provider)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # The protocol client
 
 
@@ -205,9 +72,9 @@ class PolicyPack:
         python: str = sys.executable,
         *,
         start_timeout: float = 60.0,
-        process: Pack | None = None,
+        process: PackProcess | None = None,
     ) -> None:
-        self._process: Pack = process if process is not None else PackProcess(pack_dir, python)
+        self._process: PackProcess = process if process is not None else PackProcess(pack_dir, python)
         self.pack_dir = self._process.pack_dir
         self.start_timeout = start_timeout
         self._channel: grpc.Channel | None = None
@@ -238,7 +105,7 @@ class PolicyPack:
 
     def _failure(self, what: str, detail: str = "") -> EngineError:
         rc = self._process.poll()
-        state = "is running" if rc is None else ("exited" if rc == EXITED_CODE_UNKNOWN else f"exited with code {rc}")
+        state = "is running" if rc is None else f"exited with code {rc}"
         tail = self._process.stderr_tail()
         message = f"policy pack {self.pack_dir.name!r} {what} (the pack {state})"
         if detail:
@@ -263,7 +130,6 @@ class PolicyPack:
             error = self._failure("failed to start")
             self.close()
             raise error
-        analysis.note_grpc_started()
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_GRPC_OPTIONS)
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         return self._stub
@@ -396,7 +262,7 @@ class PolicyPack:
         stub = self._connect()
         by_urn = {r.urn: r for r in resources}
         stack_request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[(stack_entries or {}).get(r.urn) or _stack_resource(r, by_urn) for r in resources]
+            resources=[(stack_entries or {}).get(r.urn) or stack_resource(r, by_urn) for r in resources]
         )
         stack_future = stub.AnalyzeStack.future(stack_request, timeout=_RPC_TIMEOUT) if dry_run else None
         violations: list[PolicyViolation] = []
@@ -526,16 +392,11 @@ class AnalysisStream:
 
     def _send(self, resource: RecordedResource) -> None:
         """Send the resource's Analyze, and keep its AnalyzeStack entry: built from the same pieces, once, while
-        the program still runs (at 5,000 resources, building them all at the end took 0.2 s of the tail)."""
+        the program still runs rather than all at the end (see `make bench`, 5,000 assignments)."""
         assert self._stub is not None
-        entry = _stack_resource(resource, self._by_urn)
+        entry = stack_resource(resource, self._by_urn)
         self._stack_entries[resource.urn] = entry
-        request = analyzer_pb2.AnalyzeRequest(
-            type=entry.type, urn=entry.urn, name=entry.name, properties=entry.properties, options=entry.options
-        )
-        if entry.HasField("provider"):
-            request.provider.CopyFrom(entry.provider)
-        self._sent.append((resource, self._stub.Analyze.future(request, timeout=_RPC_TIMEOUT)))
+        self._sent.append((resource, self._stub.Analyze.future(analyze_request(entry), timeout=_RPC_TIMEOUT)))
 
     def _configure(self, project: str, stack: str, policy_config: Mapping[str, Any] | None) -> None:
         try:

@@ -7,16 +7,12 @@ Every real run is made once per module and shared by the assertions.
 
 from __future__ import annotations
 
-import compileall
-import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +20,9 @@ import pytest
 import yaml
 
 from components.replace_on_change import replace_keys
-from offline import diff as diff_module
-from offline.diff import (
-    APP_ROLE_ASSIGNMENT,
-    MAPPINGS_TYPE,
-    SYNC_SECRET,
-    BaseUnavailable,
-    _compile_tree,
-    _extract_base,
-    _runtime_prefixes,
-    _within,
-    compare,
-    diff_values,
-    error_line,
-    shareable_pack,
-)
+from offline import revision
+from offline.compare import APP_ROLE_ASSIGNMENT, MAPPINGS_TYPE, SYNC_SECRET, changed_secrets, compare, diff_values
+from offline.revision import BaseUnavailable, Side, SideResult, error_line, materialize
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_OLD = "6f1a1d43-2b0e-4a8c-9d5e-0c2b7e9f4a11"
@@ -203,10 +187,8 @@ class Run:
         return found
 
 
-def diff(repo: Path, *args: str, spawn: str | None = None, marker: str | None = None) -> Run:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WEBEX_SCIM_DIFF_SPAWN")}
-    if spawn:
-        env["WEBEX_SCIM_DIFF_SPAWN"] = spawn
+def diff(repo: Path, *args: str, marker: str | None = None) -> Run:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     if marker:
         env["WEBEX_SCIM_TEST_MARKER"] = marker
     proc = subprocess.run(
@@ -341,63 +323,22 @@ def test_config_file_is_found_at_the_same_path_in_the_base(repo: Path) -> None:
     assert set(run.doc["changeSummary"]) == {"same"}
 
 
-@pytest.mark.parametrize("spawn", ["fork", "subprocess"])
-def test_the_base_runs_its_own_engine(repo: Path, spawn: str) -> None:
-    run = diff(repo, "--stack", "quiet", "--base", "base-engine", "--no-policies", spawn=spawn)
+def test_the_base_runs_its_own_engine(repo: Path) -> None:
+    run = diff(repo, "--stack", "quiet", "--base", "base-engine", "--no-policies")
     assert run.code == 0, run.stderr
     assert run.doc["outputChanges"] == {"engineMarker": {"old": "base-engine", "new": None}}
     assert set(run.doc["changeSummary"]) == {"same"}
 
 
-@pytest.mark.parametrize("spawn", ["fork", "subprocess"])
-def test_a_base_with_another_policy_pack_runs_its_own_pack(repo: Path, spawn: str) -> None:
-    run = diff(repo, "--stack", "quiet", "--base", "base-pack", spawn=spawn)
+def test_a_base_with_another_policy_pack_runs_its_own_pack(repo: Path) -> None:
+    run = diff(repo, "--stack", "quiet", "--base", "base-pack")
     assert run.code == 0, run.stderr
     resolved = [(v["policy"], v["message"].splitlines()[-1]) for v in run.doc["resolvedPolicyViolations"]]
     assert resolved == [("base-only", "only the base's pack reports this")]
     assert not any(v["policy"] == "base-only" for v in run.doc["policyViolations"])
 
 
-def _pack_processes_during(repo: Path, *args: str) -> tuple[Run, set[int]]:
-    """Run a diff and watch /proc meanwhile: the policy pack processes it started (they carry a marker)."""
-    marker = f"marker-{uuid.uuid4().hex}".encode()
-    seen: set[int] = set()
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.is_set():
-            for entry in Path("/proc").iterdir():
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    if (
-                        b"pulumi.policy" in (entry / "cmdline").read_bytes()
-                        and marker in (entry / "environ").read_bytes()
-                    ):
-                        seen.add(int(entry.name))
-                except OSError:
-                    continue
-            time.sleep(0.005)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        run = diff(repo, *args, marker=marker.decode())
-    finally:
-        done.set()
-        watcher.join()
-    return run, seen
-
-
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads other processes' environment in /proc")
-@pytest.mark.parametrize(("base", "packs"), [("base", 1), ("base-pack", 2)])
-def test_one_pack_serves_both_sides_only_when_the_bases_is_identical(repo: Path, base: str, packs: int) -> None:
-    run, seen = _pack_processes_during(repo, "--stack", "quiet", "--base", base)
-    assert run.code == 0, run.stderr
-    assert len(seen) == packs
-
-
-def test_a_base_with_the_same_policy_pack_shares_it_and_reports_the_same_verdicts(repo: Path) -> None:
+def test_a_base_with_the_same_policy_pack_reports_the_same_verdicts(repo: Path) -> None:
     run = diff(repo, "--stack", "quiet", "--base", "base")
     assert run.code == 0, run.stderr
     assert run.doc["resolvedPolicyViolations"] == []
@@ -405,85 +346,26 @@ def test_a_base_with_the_same_policy_pack_shares_it_and_reports_the_same_verdict
     assert all(v["new"] is False for v in run.doc["policyViolations"])
 
 
-def test_pack_sharing_needs_byte_identical_pack_files(tmp_path: Path) -> None:
-    head, base = tmp_path / "head", tmp_path / "base"
-    for tree in (head, base):
-        for name in ("policies", "offline"):
-            shutil.copytree(ROOT / name, tree / name, ignore=shutil.ignore_patterns("__pycache__", "venv"))
-        (tree / "components").mkdir()
-        shutil.copy2(ROOT / "components" / "webex_catalog.json", tree / "components" / "webex_catalog.json")
-    assert shareable_pack(head, base)
-    (base / "policies" / "__pycache__").mkdir()
-    (base / "policies" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"bytecode is not the pack")
-    assert shareable_pack(head, base)
-
-    rule = base / "policies" / "webex_guard" / "app.py"
-    rule.write_text(rule.read_text(encoding="utf-8") + "\n# a comment is a change\n", encoding="utf-8")
-    assert not shareable_pack(head, base)
-    shutil.copy2(head / "policies" / "webex_guard" / "app.py", rule)
-    assert shareable_pack(head, base)
-
-    reconcile = base / "offline" / "policy_config.py"
-    reconcile.write_text(reconcile.read_text(encoding="utf-8") + "\n# another engine\n", encoding="utf-8")
-    assert not shareable_pack(head, base)  # the engine configures the pack: one Configure serves all its clients
-    shutil.copy2(head / "offline" / "policy_config.py", reconcile)
-
-    catalog = base / "components" / "webex_catalog.json"
-    catalog.write_text(catalog.read_text(encoding="utf-8").replace("webexapis.com", "example.com", 1), "utf-8")
-    assert not shareable_pack(head, base)  # the pack reads the program's data tables too
-
-
-def test_an_unexpected_extraction_error_is_the_bases_failure_and_compiling_is_only_a_speed_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_unexpected_extraction_error_is_the_bases_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken_archive(project_dir: Path, ref: str, dest: Path) -> Path:
         raise RuntimeError("tar stream cut short")
 
-    monkeypatch.setattr(diff_module, "materialize", broken_archive)
+    monkeypatch.setattr(revision, "_extract", broken_archive)
     with pytest.raises(BaseUnavailable, match="extracting base failed: RuntimeError: tar stream cut short"):
-        _extract_base(ROOT, "base", tmp_path / "base")
-
-    def read_only_cache(base_dir: Path, head_dir: Path) -> None:
-        raise PermissionError("read-only bytecode cache")
-
-    monkeypatch.setattr(diff_module, "materialize", lambda project_dir, ref, dest: dest)
-    monkeypatch.setattr(diff_module, "_compile_tree", read_only_cache)
-    assert _extract_base(ROOT, "base", tmp_path / "base") == tmp_path / "base"  # the base still runs
+        materialize(ROOT, "base", tmp_path / "base")
 
 
-def test_head_modules_are_told_apart_when_python_lives_above_the_project(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A virtualenv on a system Python (base prefix /usr) with the project in /usr/src/app: the project's modules
-    # are still the project's, so the base side forgets them.
-    monkeypatch.setattr(sys, "base_prefix", "/usr")
-    _runtime_prefixes.cache_clear()
-    try:
-        assert _within("/usr/src/app/offline/cli.py", Path("/usr/src/app"))
-        assert not _within(os.path.join(sys.prefix, "lib", "x.py"), Path("/usr/src/app"))
-    finally:
-        _runtime_prefixes.cache_clear()
-
-
-def test_the_base_reuses_the_heads_bytecode_only_for_identical_files(tmp_path: Path) -> None:
-    head, base = tmp_path / "head", tmp_path / "base"
-    for tree, value in ((head, "head"), (base, "base")):
-        (tree / "offline").mkdir(parents=True)
-        (tree / "offline" / "__init__.py").write_text("", encoding="utf-8")
-        (tree / "offline" / "same.py").write_text("WHO = 'both'\n", encoding="utf-8")
-        (tree / "offline" / "differs.py").write_text(f"WHO = {value!r}\n", encoding="utf-8")
-    compileall.compile_dir(head / "offline", quiet=2)
-    os.utime(base / "offline" / "same.py", (0, 1_000_000_000))  # extracted from git: another modification time
-
-    _compile_tree(base, head)
-
-    same_pyc = Path(importlib.util.cache_from_source(str(base / "offline" / "same.py")))
-    head_pyc = Path(importlib.util.cache_from_source(str(head / "offline" / "same.py")))
-    assert same_pyc.read_bytes() == head_pyc.read_bytes()
-    code = "import offline.same, offline.differs; print(offline.same.WHO, offline.differs.WHO, offline.same.__file__)"
-    proc = subprocess.run(
-        [sys.executable, "-B", "-v", "-c", code], cwd=base, capture_output=True, text=True, check=True
-    )
-    assert proc.stdout.split() == ["both", "base", str(base / "offline" / "same.py")]
-    assert f"{same_pyc} matches {base / 'offline' / 'same.py'}" in proc.stderr  # the copied bytecode was used
+def test_a_side_that_outlives_its_time_limit_is_stopped_and_that_is_its_failure(tmp_path: Path) -> None:
+    """AUDIT D7: a base whose program hangs must not hang the diff."""
+    (tmp_path / "offline").mkdir()
+    (tmp_path / "offline" / "__main__.py").write_text("import time\ntime.sleep(600)\n", encoding="utf-8")
+    side = Side(tmp_path, ["preview"], tmp_path, "base")
+    started = time.monotonic()
+    result = side.result(time_limit=0.5)
+    assert time.monotonic() - started < 5
+    assert not result.ok
+    assert result.error_line() == "the base preview did not finish within 0.5 s and was stopped"
+    assert side.proc.poll() is not None
 
 
 @pytest.mark.parametrize(
@@ -726,7 +608,7 @@ def test_changed_secrets_tells_removed_set_and_changed_apart(tmp_path: Path) -> 
 
     base = stack_file("base.yaml", scimToken=CIPHER_OLD, other=CIPHER_OLD, same=CIPHER_OLD)
     head = stack_file("head.yaml", other=CIPHER_NEW, same=CIPHER_OLD, added=CIPHER_NEW)
-    assert diff_module.changed_secrets(base, head, "webex-scim") == {
+    assert changed_secrets(base, head, "webex-scim") == {
         "webex-scim:added": "set",
         "webex-scim:other": "changed",
         "webex-scim:scimToken": "removed",
@@ -785,10 +667,10 @@ def test_a_base_that_prints_no_document_is_quoted_briefly(repo: Path) -> None:
 
 def test_what_a_side_printed_is_split_from_its_document() -> None:
     document = json.dumps({"project": "p", "steps": [{"inputs": {"a": 1}}]}, indent=2) + "\n"
-    result = diff_module.SideResult.parse(0, '{"printed": "a dict"}\nhello\n' + document, "")
+    result = SideResult.parse(0, '{"printed": "a dict"}\nhello\n' + document, "")
     assert result.ok and result.doc == json.loads(document)
     assert result.printed == '{"printed": "a dict"}\nhello\n'
-    assert diff_module.SideResult.parse(0, "", "").error_line() == (
+    assert SideResult.parse(0, "", "").error_line() == (
         "exited with code 0 without its JSON document, and printed no message"
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from offline import render
-from offline.diff import APP_ROLE_ASSIGNMENT, ASSIGNMENTS_COMPONENT, compare, head_only
+from offline.compare import APP_ROLE_ASSIGNMENT, ASSIGNMENTS_COMPONENT, compare, head_only
 from offline.markdown import GITHUB_LIMIT, diff_markdown, esc, marker, preview_markdown
 from offline.ordering import tree_order
 from tests.support import ROOT, config, run

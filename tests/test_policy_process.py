@@ -20,7 +20,7 @@ from tests.support import ROOT
 
 
 def _processes_with(marker: str) -> list[int]:
-    """Pids whose environment carries `marker` (children inherit it: the forked client and the pack)."""
+    """Pids whose environment carries `marker` (children inherit it: the pack, a diff's sides and their packs)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -64,7 +64,7 @@ def test_no_process_is_left_after_a_preview():
 
 
 def test_no_process_is_left_after_a_diff():
-    """A diff runs two previews, a process extracting the base, and a pack the two sides may share."""
+    """A diff runs two previews, each with its pack."""
     marker = f"marker-{uuid.uuid4().hex}"
     proc = _run_offline(marker, "diff", "--stack", "dev", "--base", "HEAD", "--json", "-")
     assert proc.returncode == 0, proc.stderr
@@ -88,14 +88,37 @@ def _default_sigint() -> None:  # runs in the child between fork and exec: a ter
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("runner_ignores_sigint", [False, True], ids=["runner-default", "runner-ignores-sigint"])
-@pytest.mark.parametrize("to_group", [False, True], ids=["signal-to-preview", "ctrl-c-to-process-group"])
-def test_no_process_is_left_after_ctrl_c(tmp_path, to_group, runner_ignores_sigint):
+def _big_stack(tmp_path: Path, assignments: int = 1500) -> Path:
+    """AUDIT D1's reproduction: long enough to be interrupted while thousands of resources register."""
     stack = yaml.safe_load((ROOT / "tests" / "stacks" / "Pulumi.compliant.yaml").read_text())
-    users = [{"user": str(uuid.UUID(int=i + 1))} for i in range(1500)]
+    users = [{"user": str(uuid.UUID(int=i + 1))} for i in range(assignments)]
     stack["config"].update({"webex-scim:rollout": "full", "webex-scim:assignments": users})
     path = tmp_path / "Pulumi.big.yaml"
     path.write_text(yaml.safe_dump(stack))
+    return path
+
+
+def _signal_and_wait(proc: subprocess.Popen[str], signum: int, to_group: bool) -> tuple[float, str]:
+    """Send one signal, and how long the process took to end after it (and its stderr)."""
+    sent = time.monotonic()
+    if to_group:
+        os.killpg(proc.pid, signum)  # what a terminal does: every process of the foreground group
+    else:
+        proc.send_signal(signum)
+    _, err = proc.communicate(timeout=30)
+    return time.monotonic() - sent, err
+
+
+# Moments after the pack process appears: while the pack and the SDKs start up, while the program registers
+# its 1,500 assignments, and while the last of them are analyzed.
+MOMENTS = [0.0, 0.6, 1.4, 2.2]
+
+
+@pytest.mark.parametrize("moment", MOMENTS, ids=[f"after-{m}s" for m in MOMENTS])
+@pytest.mark.parametrize("runner_ignores_sigint", [False, True], ids=["runner-default", "runner-ignores-sigint"])
+@pytest.mark.parametrize("to_group", [False, True], ids=["signal-to-preview", "ctrl-c-to-process-group"])
+def test_one_ctrl_c_ends_a_large_preview_at_once(tmp_path, to_group, runner_ignores_sigint, moment):
+    path = _big_stack(tmp_path)
     marker = f"marker-{uuid.uuid4().hex}"
     with _runner_sigint(runner_ignores_sigint):
         proc = subprocess.Popen(
@@ -109,22 +132,41 @@ def test_no_process_is_left_after_ctrl_c(tmp_path, to_group, runner_ignores_sigi
             preexec_fn=_default_sigint,
         )
     deadline = time.monotonic() + 20
-    while len(_processes_with(marker)) < 3 and time.monotonic() < deadline:  # the preview, the client, the pack
-        time.sleep(0.05)
-    assert len(_processes_with(marker)) >= 3
-    if to_group:
-        os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: every process of the foreground group
-    else:
-        proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    while len(_processes_with(marker)) < 2 and time.monotonic() < deadline:  # the preview and the pack
+        time.sleep(0.02)
+    assert len(_processes_with(marker)) >= 2
+    time.sleep(moment)
+    took, err = _signal_and_wait(proc, signal.SIGINT, to_group)
     assert proc.returncode == 130, err
+    assert took < 1.0
     assert "interrupted" in err and "Traceback" not in err
     assert _wait_gone(marker) == []
 
 
-def test_a_pack_that_fails_to_start_is_reported_with_its_code_and_words_by_the_forked_client(tmp_path):
-    """The pack is the preview's child; its client is a forked child that cannot wait for it and reads the pack's
-    exit status from /proc instead. The message still says how the pack ended and what it said."""
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["sigterm", "sighup"])
+def test_sigterm_and_sighup_end_a_preview_and_leave_nothing(tmp_path, signum, code):
+    path = _big_stack(tmp_path)
+    marker = f"marker-{uuid.uuid4().hex}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-details"],
+        cwd=ROOT,
+        env=_env(marker),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while len(_processes_with(marker)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.8)  # registering
+    took, err = _signal_and_wait(proc, signum, to_group=False)
+    assert proc.returncode == code, err
+    assert took < 1.0
+    assert "Traceback" not in err
+    assert _wait_gone(marker) == []
+
+
+def test_a_pack_that_fails_to_start_is_reported_with_its_code_and_words(tmp_path):
     for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py"):
         shutil.copy2(ROOT / name, tmp_path / name)
     for name in ("components", "policies"):
@@ -138,3 +180,36 @@ def test_a_pack_that_fails_to_start_is_reported_with_its_code_and_words_by_the_f
     assert "policy pack 'policies' failed to start (the pack exited with code 1)" in proc.stderr
     assert "broken on purpose" in proc.stderr and "Traceback" not in proc.stderr.split("---")[0]
     assert _wait_gone(marker) == []
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "to_group"),
+    [(signal.SIGINT, 130, True), (signal.SIGTERM, 143, False), (signal.SIGHUP, 129, False)],
+    ids=["ctrl-c-to-process-group", "sigterm", "sighup"],
+)
+@pytest.mark.parametrize("moment", [0.2, 0.6], ids=["while-starting", "while-both-sides-run"])
+def test_a_signal_ends_a_diff_and_leaves_no_process_or_temporary_tree(tmp_path, signum, code, to_group, moment):
+    """AUDIT D7: both sides, their packs and the base's extracted tree go, whenever the signal comes."""
+    marker = f"marker-{uuid.uuid4().hex}"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "offline", "diff", "--stack", "dev", "--base", "HEAD", "--json", "-"],
+        cwd=ROOT,
+        env={**_env(marker), "TMPDIR": str(temp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=to_group,
+        preexec_fn=_default_sigint,
+    )
+    deadline = time.monotonic() + 20
+    while not list(temp.glob("webex-scim-diff-*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(moment)
+    took, err = _signal_and_wait(proc, signum, to_group)
+    assert proc.returncode == code, err
+    assert took < 1.0
+    assert "Traceback" not in err
+    assert _wait_gone(marker) == []
+    assert list(temp.iterdir()) == []

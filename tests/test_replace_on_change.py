@@ -16,7 +16,7 @@ from components.graph import resources
 from components.graph.errors import GraphError
 from components.replace_on_change import REPLACE_ON_CHANGE, replace_keys
 from offline import render
-from offline.diff import compare
+from offline.compare import compare
 from offline.markdown import diff_markdown
 from tests.support import ROOT, config, run
 

@@ -1,0 +1,152 @@
+"""Recorded registrations as the Analyzer protocol's requests, built as the CLI builds them.
+
+Pure conversion, no connection: `analyze_request` for one resource's Analyze, `stack_resource` for its entry in
+AnalyzeStack. Internal (`__`-prefixed) keys are dropped as the CLI's SkipInternalKeys does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import analyzer_pb2
+
+from .model import RecordedResource
+
+
+def _strip_internal(struct: struct_pb2.Struct) -> struct_pb2.Struct:
+    """Drop `__`-prefixed keys at every level (the CLI marshals with SkipInternalKeys), e.g. a dynamic resource's
+    pickled `__provider`. Returns the same object when there is nothing to drop (the common case)."""
+    if not _has_internal(struct):
+        return struct
+    out = struct_pb2.Struct()
+    for key, value in struct.fields.items():
+        if not key.startswith("__"):
+            out.fields[key].CopyFrom(_strip_value(value))
+    return out
+
+
+def _has_internal(struct: struct_pb2.Struct) -> bool:
+    for key, value in struct.fields.items():
+        if key.startswith("__") or _value_has_internal(value):
+            return True
+    return False
+
+
+def _value_has_internal(value: struct_pb2.Value) -> bool:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return _has_internal(value.struct_value)
+    if kind == "list_value":
+        return any(_value_has_internal(v) for v in value.list_value.values)
+    return False
+
+
+def _strip_value(value: struct_pb2.Value) -> struct_pb2.Value:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return struct_pb2.Value(struct_value=_strip_internal(value.struct_value))
+    if kind == "list_value":
+        return struct_pb2.Value(
+            list_value=struct_pb2.ListValue(values=[_strip_value(v) for v in value.list_value.values])
+        )
+    return value
+
+
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _seconds(value: Any) -> float:
+    """A custom timeout as the SDK records it ("10m", "1h30m", or seconds) -> seconds, as the analyzer wants."""
+    if value is None or value == "":
+        return 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    parts = _DURATION_RE.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return 0.0
+    return sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+
+
+def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    opts = resource.options or {}
+    timeouts = opts.get("customTimeouts") or {}
+    if not isinstance(timeouts, Mapping):
+        timeouts = {k: getattr(timeouts, k, None) for k in ("create", "update", "delete")}
+    dbr = opts.get("deleteBeforeReplace")
+    aliases = [a if isinstance(a, str) else a.get("urn") for a in opts.get("aliases") or []]
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=bool(opts.get("protect")),
+        ignoreChanges=[str(p) for p in opts.get("ignoreChanges") or []],
+        deleteBeforeReplace=bool(dbr),
+        deleteBeforeReplaceDefined=dbr is not None,
+        additionalSecretOutputs=[str(p) for p in opts.get("additionalSecretOutputs") or []],
+        aliases=[a for a in aliases if isinstance(a, str) and a],
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            create=_seconds(timeouts.get("create")),
+            update=_seconds(timeouts.get("update")),
+            delete=_seconds(timeouts.get("delete")),
+        ),
+        parent=resource.parent or "",
+    )
+
+
+def _urn_parts(urn: str) -> tuple[str, str]:
+    """(type, name) from `urn:pulumi:<stack>::<project>::<parent$type>::<name>`."""
+    pieces = urn.split("::", 3)
+    if len(pieces) < 4:
+        return "", ""
+    return pieces[2].rsplit("$", 1)[-1], pieces[3]
+
+
+def _provider(
+    resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
+) -> analyzer_pb2.AnalyzerProviderResource | None:
+    """The resource's provider (a `<urn>::<id>` reference), with its inputs when the run recorded it."""
+    if not resource.provider:
+        return None
+    urn = resource.provider.rsplit("::", 1)[0] if resource.provider.count("::") >= 4 else resource.provider
+    recorded = by_urn.get(urn)
+    if recorded is not None:
+        return analyzer_pb2.AnalyzerProviderResource(
+            type=recorded.type, urn=urn, name=recorded.name, properties=_strip_internal(recorded.inputs)
+        )
+    type_, name = _urn_parts(urn)
+    return analyzer_pb2.AnalyzerProviderResource(type=type_, urn=urn, name=name)
+
+
+def stack_resource(resource: RecordedResource, by_urn: Mapping[str, RecordedResource]) -> analyzer_pb2.AnalyzerResource:
+    opts = resource.options or {}
+    prop_deps = {
+        str(k): analyzer_pb2.AnalyzerPropertyDependencies(urns=[str(u) for u in v])
+        for k, v in (opts.get("propertyDependencies") or {}).items()
+        if v
+    }
+    out = analyzer_pb2.AnalyzerResource(
+        type=resource.type,
+        urn=resource.urn,
+        name=resource.name,
+        properties=_strip_internal(resource.inputs),
+        options=_options(resource),
+        parent=resource.parent or "",
+        dependencies=[str(d) for d in opts.get("dependencies") or []],
+        propertyDependencies=prop_deps,
+    )
+    provider = _provider(resource, by_urn)
+    if provider is not None:
+        out.provider.CopyFrom(provider)
+    return out
+
+
+def analyze_request(entry: analyzer_pb2.AnalyzerResource) -> analyzer_pb2.AnalyzeRequest:
+    """The Analyze request for one resource, from the same pieces as its AnalyzeStack entry."""
+    request = analyzer_pb2.AnalyzeRequest(
+        type=entry.type, urn=entry.urn, name=entry.name, properties=entry.properties, options=entry.options
+    )
+    if entry.HasField("provider"):
+        request.provider.CopyFrom(entry.provider)
+    return request

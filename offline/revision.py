@@ -1,0 +1,241 @@
+"""Running one revision of the project: `python -m offline preview --json -` in that revision's own tree.
+
+A diff's base comes from `git archive` into a temporary directory (`materialize`) and runs its own engine,
+program, policy pack and stack file; the head runs the working tree the same way. Each side is a plain
+subprocess in a process group of its own, with a time limit (AUDIT D7): a side that exceeds it, or fails, is
+reported as that side's failure. `Side.kill` stops the side and whatever it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+TIME_LIMIT = 600.0  # seconds for one side; far above any real stack (see `make bench`), far below CI's job limit
+_GRACE = 0.5  # seconds a stopped side gets to stop its own policy pack before its whole group is killed
+
+PRINTED_LIMIT = 200  # characters of a side's stray stdout quoted in a report
+
+
+@dataclass
+class SideResult:
+    exit_code: int
+    doc: dict[str, Any] | None
+    stderr: str
+    printed: str = ""  # what the side wrote to stdout besides its JSON document (a program's print())
+
+    @classmethod
+    def parse(cls, exit_code: int, stdout: str, stderr: str) -> SideResult:
+        doc, printed = parse_doc(exit_code, stdout)
+        return cls(exit_code, doc, stderr, printed)
+
+    @property
+    def ok(self) -> bool:
+        return self.doc is not None and self.exit_code in (0, 1)
+
+    def error_line(self) -> str:
+        said = error_line(self.stderr)
+        if said:
+            return said
+        if self.printed.strip():
+            return (
+                f"exited with code {self.exit_code} without its JSON document; "
+                f"it printed to stdout: {quote_printed(self.printed)}"
+            )
+        return f"exited with code {self.exit_code} without its JSON document, and printed no message"
+
+
+def quote_printed(text: str, limit: int = PRINTED_LIMIT) -> str:
+    """A side's stray stdout for a one-line report: whitespace runs as one space, at most `limit` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return repr(flat)
+    return f"{flat[: limit - 1]!r}… ({len(flat) - limit + 1:,} more characters)"
+
+
+def error_line(stderr: str) -> str:
+    """The one message a failed run gave: from its `error:` line on (a config error may list problems below it),
+    else the last line (a traceback's exception)."""
+    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        if line.startswith("error:"):
+            rest = [line.removeprefix("error:").strip()] + [x.strip() for x in lines[i + 1 :]]
+            return " ".join(rest)
+    return lines[-1].strip() if lines else ""
+
+
+def parse_doc(code: int, raw: str) -> tuple[dict[str, Any] | None, str]:
+    """(the side's JSON document or None, whatever else it printed to stdout).
+
+    A program may print() while it runs; a preview writes its document last, starting on a line of its own with the
+    one unindented `{` of `json.dumps(indent=2)`, so the document is found after the last such line.
+    """
+    if code not in (0, 1) or not raw.strip():
+        return None, raw
+    start = raw.rfind("\n{") + 1  # 0 when the document is all there is
+    if not raw.startswith("{", start):
+        return None, raw
+    try:
+        doc = json.loads(raw[start:])
+    except json.JSONDecodeError:
+        return None, raw
+    if not isinstance(doc, dict):
+        return None, raw
+    return doc, raw[:start]
+
+
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def _git_error(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = [x for x in (proc.stderr or "").splitlines() if x.strip()]
+    return lines[-1].strip() if lines else f"git exited with code {proc.returncode}"
+
+
+class BaseUnavailable(Exception):
+    """The base revision could not be materialized or has no offline engine (reported, never fatal)."""
+
+
+def _safe_member(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """tarfile's "data" filter, but a member it refuses (a symlink out of the tree, say) is skipped, not fatal."""
+    try:
+        return tarfile.data_filter(member, dest)
+    except tarfile.FilterError:
+        return None
+
+
+def materialize(project_dir: Path, ref: str, dest: Path) -> Path:
+    """Extract the tree of `ref` (the project's folder of it) into `dest`; the project folder inside it. Any
+    failure is the base's, reported as such (BaseUnavailable), never a crash."""
+    try:
+        return _extract(project_dir, ref, dest)
+    except BaseUnavailable:
+        raise
+    except Exception as exc:
+        raise BaseUnavailable(f"extracting {ref} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _extract(project_dir: Path, ref: str, dest: Path) -> Path:
+    try:
+        top = _git(project_dir, "rev-parse", "--show-toplevel")
+    except FileNotFoundError:
+        raise BaseUnavailable("git is not installed") from None
+    if top.returncode != 0:
+        raise BaseUnavailable(f"{project_dir} is not in a git checkout ({_git_error(top)})")
+    prefix = _git(project_dir, "rev-parse", "--show-prefix").stdout.strip()
+    commit = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if commit.returncode != 0 or not commit.stdout.strip():
+        raise BaseUnavailable(
+            f"git ref {ref!r} is not a commit here (fetch it first, e.g. `git fetch origin`; in CI check out with "
+            "fetch-depth: 0)"
+        )
+    sha = commit.stdout.strip()
+    root = Path(top.stdout.strip())
+    argv = ["git", "archive", "--format=tar", sha]
+    if prefix:
+        argv += ["--", prefix]
+    proc = subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            tar.extractall(dest, filter=_safe_member)
+    except tarfile.TarError as exc:
+        proc.kill()
+        raise BaseUnavailable(f"git archive {ref}: {exc}") from None
+    finally:
+        err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+        proc.wait()
+    if proc.returncode != 0:
+        raise BaseUnavailable(f"git archive {ref}: {err.strip().splitlines()[-1] if err.strip() else 'failed'}")
+    base_dir = dest / prefix if prefix else dest
+    if not (base_dir / "offline" / "__main__.py").is_file():
+        raise BaseUnavailable(f"{ref} has no offline/ engine (python -m offline), so it cannot be previewed")
+    return base_dir
+
+
+class Side:
+    """One side of a diff, running: stdout and stderr go to files (no pipe can fill up)."""
+
+    def __init__(self, cwd: Path, argv: list[str], scratch: Path, label: str) -> None:
+        # `python -m offline` puts its working directory first on sys.path: each side imports `offline`,
+        # `components` and the policy pack from its own tree, never from ours.
+        env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+        self.label = label
+        self._out: IO[bytes] = open(scratch / f"{label}.json", "w+b")
+        self._err: IO[bytes] = open(scratch / f"{label}.err", "w+b")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "offline", *argv],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._out,
+            stderr=self._err,
+            env=env,
+            start_new_session=True,  # a terminal's Ctrl-C reaches the diff only; the diff stops the sides
+        )
+
+    def result(self, time_limit: float = TIME_LIMIT) -> SideResult:
+        """Wait for the side (at most `time_limit` seconds: then it is stopped and that is its failure)."""
+        try:
+            code = self.proc.wait(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            message = f"error: the {self.label} preview did not finish within {time_limit:g} s and was stopped"
+            return SideResult(-1, None, message)
+        try:
+            self._out.seek(0)
+            self._err.seek(0)
+            raw = self._out.read().decode("utf-8", "replace")
+            err = self._err.read().decode("utf-8", "replace")
+        finally:
+            self._out.close()
+            self._err.close()
+        return SideResult.parse(code, raw, err)
+
+    def kill(self) -> None:
+        """Stop the side: SIGTERM lets it stop its own pack; anything left in its group is then killed."""
+        if self.proc.poll() is None:
+            _signal_group(self.proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + _GRACE
+            while self.proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+        _signal_group(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def side_argv(
+    *, stack: str | None, config_file: Path | None, policy_config: Path | None, no_policies: bool
+) -> list[str]:
+    """The preview command line a side runs."""
+    argv = ["preview", "--json", "-"]
+    argv += ["--config-file", str(config_file)] if config_file is not None else ["--stack", str(stack)]
+    if policy_config is not None:
+        argv += ["--policy-config", str(policy_config)]
+    if no_policies:
+        argv.append("--no-policies")
+    return argv
+
+
+def in_ref_terms(text: str, base_dir: Path, scratch: Path, ref: str) -> str:
+    """A base's message with its temporary tree's paths written as `<ref>:<path>` (git's notation), so no report
+    names a folder that is gone by the time anyone reads it."""
+    for root in sorted({str(base_dir), str(base_dir.resolve())}, key=len, reverse=True):
+        text = text.replace(root + os.sep, f"{ref}:").replace(root, ref)
+    for root in sorted({str(scratch), str(scratch.resolve())}, key=len, reverse=True):
+        text = text.replace(root, "<temporary folder>")
+    return text
