@@ -22,7 +22,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ for entry in (str(ROOT), str(TESTS)):
 from graph_directory import DEPLOYER_OBJECT_ID, TENANT_ID  # noqa: E402
 
 from components.replace_on_change import replace_keys  # noqa: E402
+from real_engine.plugin import serve  # noqa: E402
 
 VERSION = "6.11.1"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -921,15 +921,7 @@ class AzureadTestProvider(provider_pb2_grpc.ResourceProviderServicer):
 
 
 def main() -> None:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(AzureadTestProvider(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    print(port, flush=True)
-    try:
-        server.wait_for_termination()
-    except KeyboardInterrupt:  # the CLI interrupts its plugins when it is done with them
-        server.stop(0)
+    serve(lambda s: provider_pb2_grpc.add_ResourceProviderServicer_to_server(AzureadTestProvider(), s))
 
 
 if __name__ == "__main__":

@@ -19,13 +19,14 @@ import queue
 import subprocess
 import threading
 from collections.abc import Iterator
-from concurrent import futures
 from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import json_format
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
+
+from real_engine.plugin import serve
 
 VERSION = "3.274.1"
 
@@ -80,15 +81,7 @@ class PolicyPackHost(language_pb2_grpc.LanguageRuntimeServicer):
 
 
 def main() -> None:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(PolicyPackHost(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    print(port, flush=True)
-    try:
-        server.wait_for_termination()
-    except KeyboardInterrupt:  # the CLI interrupts its plugins when it is done with them
-        server.stop(0)
+    serve(lambda s: language_pb2_grpc.add_LanguageRuntimeServicer_to_server(PolicyPackHost(), s))
 
 
 if __name__ == "__main__":

@@ -105,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     configs = [str(Path(p).resolve()) for p in args.policy_pack_config]
     result: dict[str, Any] = {"code": 0, "stdout": "", "stderr": "", "summary": {}, "outputs": {}}
     try:
-        if args.op == "preview":
-            res = stack.preview(
+        if args.op in ("preview", "up"):
+            run = stack.preview if args.op == "preview" else stack.up
+            res = run(
                 policy_packs=packs or None,
                 policy_pack_configs=configs or None,
                 expect_no_changes=args.expect_no_changes or None,
@@ -114,26 +115,12 @@ def main(argv: list[str] | None = None) -> int:
                 diff=True,
                 **common,
             )
-            result.update(
-                stdout=res.stdout,
-                stderr=res.stderr,
-                summary={k.value if hasattr(k, "value") else str(k): v for k, v in res.change_summary.items()},
-            )
-        elif args.op == "up":
-            res = stack.up(
-                policy_packs=packs or None,
-                policy_pack_configs=configs or None,
-                expect_no_changes=args.expect_no_changes or None,
-                refresh=args.refresh or None,
-                diff=True,
-                **common,
-            )
-            result.update(
-                stdout=res.stdout,
-                stderr=res.stderr,
-                summary=dict(res.summary.resource_changes or {}),
-                outputs={k: ("[secret]" if v.secret else v.value) for k, v in res.outputs.items()},
-            )
+            result.update(stdout=res.stdout, stderr=res.stderr)
+            if args.op == "preview":
+                result["summary"] = {getattr(k, "value", str(k)): v for k, v in res.change_summary.items()}
+            else:
+                result["summary"] = dict(res.summary.resource_changes or {})
+                result["outputs"] = {k: ("[secret]" if v.secret else v.value) for k, v in res.outputs.items()}
         elif args.op == "refresh":
             res = stack.refresh(expect_no_changes=args.expect_no_changes or None, **common)
             result.update(stdout=res.stdout, stderr=res.stderr, summary=dict(res.summary.resource_changes or {}))
