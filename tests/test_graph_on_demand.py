@@ -4,14 +4,12 @@ that a Skipped or Failure answer fails `pulumi up` with Graph's reason."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from graph_server import BEARER, RULE_ID, Fault, GraphTestServer, OnDemand
+from graph_server import RULE_ID, Fault, GraphTestServer, OnDemand
 
-from components.graph.auth import TEST_TOKEN_ENV
-from components.graph.client import BACKOFF_ENV, MAX_WAIT_ENV, reset_total_stats, total_stats
+from components.graph.client import reset_total_stats, total_stats
 from components.graph.resources import (
     ProvisionOnDemandError,
     ProvisionOnDemandProvider,
@@ -20,15 +18,6 @@ from components.graph.resources import (
 )
 
 PILOT = "5d3f2a10-1b2c-4d5e-8f90-a1b2c3d4e5f6"
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphTestServer]:
-    with GraphTestServer() as srv:
-        monkeypatch.setenv(TEST_TOKEN_ENV, BEARER)
-        monkeypatch.setenv(BACKOFF_ENV, "0.01")
-        monkeypatch.setenv(MAX_WAIT_ENV, "5")
-        yield srv
 
 
 def props(server: GraphTestServer, job: str, **changes: Any) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +42,6 @@ from components.mapping_settings import MappingSettings, attribute_mappings_inpu
 ROOT = Path(__file__).resolve().parents[1]
 DEPARTMENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"
 TENANT_URL = "https://webexapis.com/identity/scim/0f3c8a52-2d6e-4b1f-9a7c-5e8d1b2c3a4f/v2"
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphTestServer]:
-    with GraphTestServer() as srv:
-        monkeypatch.setenv(TEST_TOKEN_ENV, BEARER)
-        monkeypatch.setenv(BACKOFF_ENV, "0.01")
-        monkeypatch.setenv(MAX_WAIT_ENV, "5")
-        yield srv
 
 
 def mapping_props(server: GraphTestServer, job: str, config: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from graph_server import BEARER, USER_TARGET_OBJECT, GraphTestServer
+from graph_server import USER_TARGET_OBJECT, GraphTestServer
 
-from components.graph.auth import TEST_TOKEN_ENV
-from components.graph.client import BACKOFF_ENV, MAX_WAIT_ENV
 from components.graph.resources import AttributeMappingsProvider
 from components.graph.schema import SchemaShapeError, ScopingOperatorError, attribute_definition
 from components.mapping_settings import MappingSettings, attribute_mappings_inputs
 
 CISCO = "urn:scim:schemas:extension:cisco:webexidentity:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphTestServer]:
-    with GraphTestServer() as srv:
-        monkeypatch.setenv(TEST_TOKEN_ENV, BEARER)
-        monkeypatch.setenv(BACKOFF_ENV, "0.01")
-        monkeypatch.setenv(MAX_WAIT_ENV, "5")
-        yield srv
 
 
 def props(server: GraphTestServer, job: str, config: dict[str, Any]) -> dict[str, Any]:
