@@ -11,129 +11,27 @@ secrets only as "[secret]".
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-GITHUB_LIMIT = 65_536
-BUDGET = 60_000  # characters we allow ourselves: a margin under GitHub's limit for the footer and any counting skew
-MARKER = "<!-- webex-scim-preview:{stack} -->"
-OPS = ("create", "update", "replace", "delete")
-OP_ICON = {"create": "🟢", "update": "🟡", "replace": "🟣", "delete": "🔴", "same": "⚪"}
-VALUE_LIMIT = 160
+from .markdown_writer import (
+    BUDGET,
+    GITHUB_LIMIT,
+    OP_ICON,
+    OPS,
+    Writer,
+    code,
+    esc,
+    footer,
+    marker,
+    plural,
+    short_type,
+    side,
+)
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-
-
-def marker(stack: str | None) -> str:
-    """The first line of every report for `stack`: how a workflow finds the comment to edit."""
-    safe = re.sub(r"[^A-Za-z0-9._/-]", "-", str(stack or "unknown"))
-    return MARKER.format(stack=safe)
-
-
-def esc(text: Any) -> str:
-    """Plain text safe inside Markdown and table cells: no HTML, no emphasis, no code, no cell breaks."""
-    s = html.escape(str(text), quote=False)
-    s = _MD_SPECIAL.sub(r"\\\1", s)
-    return s.replace("\r", "").replace("\n", "<br>")
-
-
-def code(value: Any, limit: int = VALUE_LIMIT) -> str:
-    """A value as inline code, shortened, safe in a table cell (`<code>` with escaped content)."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f"<code>{esc(text)}</code>"
-
-
-def side(value: Any) -> str:
-    """One side of an old → new change: the value as code, or "(none)" where that side has none (added,
-    removed), never the JSON word null."""
-    return "<i>(none)</i>" if value is None else code(value)
-
-
-def short_type(type_token: str | None) -> str:
-    """`azuread:index/appRoleAssignment:AppRoleAssignment` → `azuread:AppRoleAssignment`."""
-    parts = str(type_token or "").split(":")
-    if len(parts) < 2:
-        return str(type_token or "")
-    pkg = "dynamic" if parts[0] == "pulumi-python" else parts[0]
-    return f"{pkg}:{parts[-1]}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# A budgeted writer: sections in priority order, each trimmed to what is left, and the trim said out loud.
-
-
-@dataclass
-class _Writer:
-    limit: int
-    parts: list[str] = field(default_factory=list)
-    used: int = 0
-    trimmed_items: int = 0
-    trimmed_chars: int = 0
-
-    def always(self, text: str) -> None:
-        self.parts.append(text)
-        self.used += len(text)
-
-    def left(self) -> int:
-        return self.limit - self.used
-
-    def section(
-        self,
-        head: str,
-        items: Sequence[str],
-        tail: str = "",
-        *,
-        share: float = 1.0,
-        more: str = "_… and {n:,} more, trimmed to fit a comment_",
-    ) -> None:
-        """head + as many items as fit + tail; `share` caps this section at that fraction of what is left."""
-        if not items:
-            return
-        budget = int(self.left() * share)
-        reserve = len(head) + len(tail) + len(more) + 16
-        if budget < reserve:
-            self.trimmed_items += len(items)
-            self.trimmed_chars += sum(len(i) for i in items)
-            return
-        budget -= reserve
-        kept: list[str] = []
-        for i, item in enumerate(items):
-            if len(item) > budget:
-                dropped = items[i:]
-                self.trimmed_items += len(dropped)
-                self.trimmed_chars += sum(len(x) for x in dropped)
-                kept.append(more.format(n=len(dropped)) + "\n")
-                break
-            kept.append(item)
-            budget -= len(item)
-        self.always(head + "".join(kept) + tail)
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-def _footer(w: _Writer, command: str) -> str:
-    note = ""
-    if w.trimmed_items:
-        note = (
-            f"Trimmed {w.trimmed_items:,} line{'' if w.trimmed_items == 1 else 's'} (~{w.trimmed_chars:,} characters) "
-            f"to stay under GitHub's {GITHUB_LIMIT:,}-character comment limit; run {code(command, 400)} for all. "
-        )
-    return f"\n<sub>{note}Offline: no cloud login, no secret (secrets show as [secret]).</sub>\n"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Shared sections
+__all__ = ["GITHUB_LIMIT", "diff_markdown", "esc", "marker", "preview_markdown"]
 
 
 def _violation_summary(violations: Sequence[Mapping[str, Any]]) -> str:
@@ -142,7 +40,7 @@ def _violation_summary(violations: Sequence[Mapping[str, Any]]) -> str:
     new = sum(1 for v in mandatory if v.get("new"))
     parts = []
     if mandatory:
-        parts.append(f"❌ {_plural(len(mandatory), 'mandatory policy violation')}" + (f" ({new} new)" if new else ""))
+        parts.append(f"❌ {plural(len(mandatory), 'mandatory policy violation')}" + (f" ({new} new)" if new else ""))
     if advisory:
         parts.append(f"⚠️ {len(advisory)} advisory")
     if not violations:
@@ -189,7 +87,7 @@ def preview_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
     steps = list(doc.get("steps", []))
     violations = list(doc.get("policyViolations", []))
     counts = doc.get("changeSummary") or {}
-    w = _Writer(limit - 400)
+    w = Writer(limit - 400)
     plan = " · ".join(f"{OP_ICON.get(op, '')} {counts[op]} to {op}" for op in OPS if counts.get(op)) or "no changes"
     w.always(f"{marker(stack)}\n")
     title = f"**{esc(doc.get('project') or 'webex-scim')}** {code(stack)} offline preview"
@@ -233,7 +131,7 @@ def preview_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
         "\n</details>\n",
         share=1.0,
     )
-    return w.text() + _footer(w, f"python -m offline preview --stack {stack}")
+    return w.text() + footer(w, f"python -m offline preview --stack {stack}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -291,13 +189,13 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
     violations = list(doc.get("policyViolations", []))
     counts = doc.get("changeSummary") or {}
     access = doc.get("assignments") or {}
-    w = _Writer(limit - 400)
+    w = Writer(limit - 400)
     w.always(f"{marker(stack)}\n")
     title = f"**{esc(doc.get('project') or 'webex-scim')}** {code(stack)} vs {code(base.get('ref'))}: "
 
     if not head.get("ok", True):
         w.always(f"{title}❌ the preview of this change failed\n\n> [!CAUTION]\n> {esc(head.get('error'))}\n")
-        return w.text() + _footer(w, f"python -m offline preview --stack {stack}")
+        return w.text() + footer(w, f"python -m offline preview --stack {stack}")
 
     if base.get("ok", True):
         plan = " · ".join(f"{OP_ICON[op]} {counts[op]} to {op}" for op in OPS if counts.get(op)) or "no changes"
@@ -306,7 +204,7 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
     else:
         plan = "⚠️ base failed to run, no change claimed"
     losing = len(access.get("removed", []))
-    loss = f" · 🚫 {_plural(losing, 'principal')} lose{'s' if losing == 1 else ''} access" if losing else ""
+    loss = f" · 🚫 {plural(losing, 'principal')} lose{'s' if losing == 1 else ''} access" if losing else ""
     w.always(f"{title}{plan}{loss} — {_violation_summary(violations)}\n\n")
 
     if not base.get("ok", True):
@@ -410,4 +308,4 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
             "\n</details>\n",
             share=1.0,
         )
-    return w.text() + _footer(w, f"python -m offline diff --stack {stack} --base {base.get('ref')}")
+    return w.text() + footer(w, f"python -m offline diff --stack {stack} --base {base.get('ref')}")

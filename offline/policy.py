@@ -12,7 +12,6 @@ Requests are built by offline/analyzer_requests.py.
 
 from __future__ import annotations
 
-import collections
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,7 +24,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from .analyzer_requests import analyze_request, stack_resource
 from .errors import EngineError
-from .model import PolicyReport, PolicyViolation, RecordedResource
+from .model import PolicyReport, RecordedResource
 from .pack_process import ENGINE_ADDRESS, PACK_DIR, PackProcess
 from .policy_config import (  # noqa: F401  (re-exported: the config is part of this module's surface)
     LEVELS,
@@ -34,14 +33,7 @@ from .policy_config import (  # noqa: F401  (re-exported: the config is part of 
     load_policy_config,
     reconcile_policy_config,
 )
-
-_LEVEL_TO_PROTO = {
-    "advisory": analyzer_pb2.ADVISORY,
-    "mandatory": analyzer_pb2.MANDATORY,
-    "remediate": analyzer_pb2.REMEDIATE,
-    "disabled": analyzer_pb2.DISABLED,
-}
-_PROTO_TO_LEVEL = {v: k for k, v in _LEVEL_TO_PROTO.items()}
+from .verdicts import LEVEL_TO_PROTO, PROTO_TO_LEVEL, Tally
 
 _GRPC_OPTIONS = [
     # The same 400 MB the policy SDK allows, so a large stack is refused by neither side.
@@ -49,7 +41,6 @@ _GRPC_OPTIONS = [
     ("grpc.max_send_message_length", 400 * 1024 * 1024),
 ]
 _RPC_TIMEOUT = 300.0
-_CANT_RUN = "can't run policy "  # how pulumi_policy words a check that needs values unknown during a preview
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -178,7 +169,7 @@ class PolicyPack:
                 PolicyInfo(
                     name=p.name,
                     description=p.description,
-                    enforcement_level=_PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
+                    enforcement_level=PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
                     kind=kinds.get(p.policy_type, "unknown"),
                     config_schema=json_format.MessageToDict(p.configSchema.properties),
                     required=tuple(p.configSchema.required),
@@ -227,7 +218,7 @@ class PolicyPack:
         stub = self._connect()
         source = getattr(policy_config, "source", "policy config")
         initial = {
-            name: (_PROTO_TO_LEVEL.get(c.enforcementLevel), json_format.MessageToDict(c.properties))
+            name: (PROTO_TO_LEVEL.get(c.enforcementLevel), json_format.MessageToDict(c.properties))
             for name, c in info.initialConfig.items()
         }
         levels = reconcile_policy_config(policies, policy_config, initial=initial, source=source)
@@ -240,7 +231,7 @@ class PolicyPack:
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, (level, props) in levels.items():
             entry = request.policyConfig[name]
-            entry.enforcementLevel = _LEVEL_TO_PROTO[level]
+            entry.enforcementLevel = LEVEL_TO_PROTO[level]
             entry.properties.update(props)
         self._call(stub.Configure, request, "applying the policy config")
         return policies, levels
@@ -265,29 +256,16 @@ class PolicyPack:
             resources=[(stack_entries or {}).get(r.urn) or stack_resource(r, by_urn) for r in resources]
         )
         stack_future = stub.AnalyzeStack.future(stack_request, timeout=_RPC_TIMEOUT) if dry_run else None
-        violations: list[PolicyViolation] = []
-        failed: set[str] = set()
-        unknown: set[str] = set()
-        evaluated: collections.Counter[str] = collections.Counter()
-        reasons: dict[str, str] = {}
-        resource_policies = [p.name for p in policies if p.kind != "stack" and levels[p.name][0] != "disabled"]
-
+        tally = Tally(policies, levels)
         for resource, response in responses:
-            skipped = {na.policy_name: na.reason for na in response.not_applicable}
-            reasons.update(skipped)
-            evaluated.update(name for name in resource_policies if name not in skipped)
-            for d in response.diagnostics:
-                # The SDK's "can't run policy ... during preview" advisory: unknown until deploy, not a failure.
-                (unknown if d.message.startswith(_CANT_RUN) else failed).add(d.policyName)
-                # As the CLI: a resource diagnostic always belongs to the resource analyzed, whatever urn it names.
-                violations.append(_violation(d, resource.urn))
+            tally.add_resource(resource.urn, response)
 
         if stack_future is not None:
             try:
                 stack_response = stack_future.result()
             except grpc.RpcError as exc:
                 raise self._rpc_failure(exc, "analyzing the stack") from None
-        elif any(v.enforcement_level == "mandatory" for v in violations):
+        elif any(v.enforcement_level == "mandatory" for v in tally.violations):
             # As the CLI: in an update a mandatory resource violation stops the deployment, so the stack-wide
             # analysis never runs; in a preview it runs regardless.
             stack_response = analyzer_pb2.AnalyzeResponse(
@@ -299,31 +277,8 @@ class PolicyPack:
             )
         else:
             stack_response = self._call(stub.AnalyzeStack, stack_request, "analyzing the stack")
-        stack_skipped = {na.policy_name: na.reason for na in stack_response.not_applicable}
-        for d in stack_response.diagnostics:
-            (unknown if d.message.startswith(_CANT_RUN) else failed).add(d.policyName)
-            # A stack diagnostic names a resource of the stack, or the stack as a whole (None).
-            violations.append(_violation(d, d.urn if d.urn in by_urn else None))
-
-        outcomes: dict[str, str] = {}
-        not_applicable: dict[str, str] = {}
-        for p in policies:
-            if levels[p.name][0] == "disabled":
-                outcomes[p.name] = "disabled"
-            elif p.name in failed:
-                outcomes[p.name] = "failed"
-            elif p.name in unknown:
-                outcomes[p.name] = "unknown-at-preview"
-            elif p.kind == "stack" and p.name in stack_skipped:
-                outcomes[p.name] = "not-applicable"
-                not_applicable[p.name] = stack_skipped[p.name]
-            elif p.kind != "stack" and evaluated[p.name] == 0:
-                outcomes[p.name] = "not-applicable"
-                reason = reasons.get(p.name)
-                not_applicable[p.name] = f"no resource it applies to ({reason})" if reason else "no resource to check"
-            else:
-                outcomes[p.name] = "passed"
-        return PolicyReport(violations=violations, outcomes=outcomes, not_applicable=not_applicable)
+        tally.add_stack(stack_response, by_urn)
+        return tally.report()
 
     def _result(self, resource: RecordedResource, future: Any) -> tuple[RecordedResource, analyzer_pb2.AnalyzeResponse]:
         try:
@@ -409,14 +364,3 @@ class AnalysisStream:
                 self._buffer.clear()
         except BaseException as exc:  # handed to the caller by finish()
             self._error = exc
-
-
-def _violation(d: analyzer_pb2.AnalyzeDiagnostic, urn: str | None) -> PolicyViolation:
-    level = _PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory")
-    # A remediate-level policy that still reports is mandatory, as in the CLI.
-    return PolicyViolation(
-        policy=d.policyName,
-        enforcement_level="mandatory" if level == "remediate" else level,
-        urn=urn,
-        message=d.message,
-    )

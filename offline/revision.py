@@ -201,14 +201,19 @@ class Side:
         return SideResult.parse(code, raw, err)
 
     def kill(self) -> None:
-        """Stop the side: SIGTERM lets it stop its own pack; anything left in its group is then killed."""
-        if self.proc.poll() is None:
-            _signal_group(self.proc.pid, signal.SIGTERM)
-            deadline = time.monotonic() + _GRACE
-            while self.proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.01)
+        """Stop the side: SIGTERM lets it stop its own pack; anything left in its group is then killed. A side
+        already reaped is left alone (its process group id may belong to another process by now)."""
+        if self.proc.returncode is not None:
+            return
+        _signal_group(self.proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + _GRACE
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
         _signal_group(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
+        try:  # with a timeout, wait() never blocks on the lock an interrupted wait() of this thread may hold
+            self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
 
 
 def _signal_group(pgid: int, signum: int) -> None:

@@ -1,0 +1,90 @@
+"""The pack's answers (Analyze, AnalyzeStack responses) into violations and each policy's outcome, as the CLI
+reports them. Pure: no connection."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from pulumi.runtime.proto import analyzer_pb2
+
+from .model import PolicyReport, PolicyViolation
+from .policy_config import PolicyInfo
+
+LEVEL_TO_PROTO = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "remediate": analyzer_pb2.REMEDIATE,
+    "disabled": analyzer_pb2.DISABLED,
+}
+PROTO_TO_LEVEL = {v: k for k, v in LEVEL_TO_PROTO.items()}
+_CANT_RUN = "can't run policy "  # how pulumi_policy words a check that needs values unknown during a preview
+
+
+def violation(d: analyzer_pb2.AnalyzeDiagnostic, urn: str | None) -> PolicyViolation:
+    level = PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory")
+    # A remediate-level policy that still reports is mandatory, as in the CLI.
+    return PolicyViolation(
+        policy=d.policyName,
+        enforcement_level="mandatory" if level == "remediate" else level,
+        urn=urn,
+        message=d.message,
+    )
+
+
+class Tally:
+    """Responses added as they are read; `report()` gives the violations and the CLI's policy summary: "failed"
+    (a diagnostic), "unknown-at-preview", "disabled", "not-applicable" (to every resource it saw, or to the
+    stack) or "passed"."""
+
+    def __init__(self, policies: Sequence[PolicyInfo], levels: Mapping[str, tuple[str, dict[str, Any]]]) -> None:
+        self._policies = policies
+        self._levels = levels
+        self.violations: list[PolicyViolation] = []
+        self._failed: set[str] = set()
+        self._unknown: set[str] = set()
+        self._evaluated: collections.Counter[str] = collections.Counter()
+        self._reasons: dict[str, str] = {}
+        self._stack_skipped: dict[str, str] = {}
+        self._resource_policies = [p.name for p in policies if p.kind != "stack" and levels[p.name][0] != "disabled"]
+
+    def _diagnostic(self, d: analyzer_pb2.AnalyzeDiagnostic, urn: str | None) -> None:
+        # The SDK's "can't run policy ... during preview" advisory: unknown until deploy, not a failure.
+        (self._unknown if d.message.startswith(_CANT_RUN) else self._failed).add(d.policyName)
+        self.violations.append(violation(d, urn))
+
+    def add_resource(self, urn: str, response: analyzer_pb2.AnalyzeResponse) -> None:
+        skipped = {na.policy_name: na.reason for na in response.not_applicable}
+        self._reasons.update(skipped)
+        self._evaluated.update(name for name in self._resource_policies if name not in skipped)
+        for d in response.diagnostics:
+            # As the CLI: a resource diagnostic always belongs to the resource analyzed, whatever urn it names.
+            self._diagnostic(d, urn)
+
+    def add_stack(self, response: analyzer_pb2.AnalyzeResponse, urns: Collection[str]) -> None:
+        self._stack_skipped = {na.policy_name: na.reason for na in response.not_applicable}
+        for d in response.diagnostics:
+            # A stack diagnostic names a resource of the stack, or the stack as a whole (None).
+            self._diagnostic(d, d.urn if d.urn in urns else None)
+
+    def report(self) -> PolicyReport:
+        outcomes: dict[str, str] = {}
+        not_applicable: dict[str, str] = {}
+        for p in self._policies:
+            if self._levels[p.name][0] == "disabled":
+                outcomes[p.name] = "disabled"
+            elif p.name in self._failed:
+                outcomes[p.name] = "failed"
+            elif p.name in self._unknown:
+                outcomes[p.name] = "unknown-at-preview"
+            elif p.kind == "stack" and p.name in self._stack_skipped:
+                outcomes[p.name] = "not-applicable"
+                not_applicable[p.name] = self._stack_skipped[p.name]
+            elif p.kind != "stack" and self._evaluated[p.name] == 0:
+                outcomes[p.name] = "not-applicable"
+                reason = self._reasons.get(p.name)
+                not_applicable[p.name] = f"no resource it applies to ({reason})" if reason else "no resource to check"
+            else:
+                outcomes[p.name] = "passed"
+        return PolicyReport(violations=self.violations, outcomes=outcomes, not_applicable=not_applicable)
