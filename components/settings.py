@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pulumi
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,6 +39,8 @@ MAX_DELETE_THRESHOLD = 1_000_000
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+# A DNS name of two labels or more (letters, digits, hyphens; no leading/trailing hyphen): what Webex verifies.
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 class SettingsError(pulumi.RunError):
@@ -181,6 +184,16 @@ class ProvisioningSettings(_Model):
         return v
 
 
+def _check_domain(value: str) -> str:
+    """One verified domain, lower-cased (Webex and DNS compare domains without case)."""
+    domain = value.strip().lower()
+    if "@" in domain:
+        raise ValueError(f"{value!r} is an email address; give its domain ({domain.rsplit('@', 1)[1]})")
+    if not _DOMAIN_RE.match(domain):
+        raise ValueError(f"{value!r} is not a domain name (like contoso.com; no scheme, path or wildcard)")
+    return domain
+
+
 class Settings(_Model):
     """Everything the stack declares, validated. The SCIM token is kept apart as a secret Output."""
 
@@ -196,6 +209,30 @@ class Settings(_Model):
     provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
     mappings: MappingSettings = Field(default_factory=MappingSettings)
     graph_base_url: str = DEFAULT_GRAPH_BASE_URL
+    # Domains verified in the Webex org (Control Hub > Organization Settings > Domains). An org that enforces verified
+    # domains (most Webex for Government orgs) refuses users in other domains; `python -m offline simulate` reports
+    # them. The program itself sends nothing for it. Empty: not checked.
+    verified_domains: list[Annotated[str, AfterValidator(_check_domain)]] = Field(default_factory=list)
+
+    @field_validator("verified_domains", mode="before")
+    @classmethod
+    def _domains_list(cls, v: Any) -> Any:
+        if isinstance(v, str):  # Pulumi hands a list value to the program as JSON text
+            try:
+                return json.loads(v)
+            except json.JSONDecodeError:
+                raise ValueError(
+                    "must be a list of domains, e.g. `pulumi config set --path 'verifiedDomains[0]' contoso.com`"
+                ) from None
+        return v
+
+    @field_validator("verified_domains")
+    @classmethod
+    def _domains_once(cls, v: list[str]) -> list[str]:
+        for i, domain in enumerate(v):
+            if domain in v[:i]:
+                raise ValueError(f"{domain!r} is listed twice (verifiedDomains[{v.index(domain)}] and [{i}]); keep one")
+        return v
 
     @field_validator("org_id")
     @classmethod

@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="preview the base revision and the working tree, and report the difference")
     _add_common(diff)
     diff.add_argument("--base", required=True, help="git ref of the base revision (e.g. origin/main)")
-    diff.add_argument("--users", type=Path, help="a directory snapshot: also report who starts or stops being provisioned")
+    diff.add_argument(
+        "--users", type=Path, help="a directory snapshot: also report who starts or stops being provisioned"
+    )
     simulate = sub.add_parser("simulate", help="what Webex would receive, per user, from a directory snapshot")
     _add_simulate(simulate)
     return parser
@@ -57,7 +59,7 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
         "--users",
         required=True,
         metavar="PATH|graph",
-        help="users in Graph's shape (JSON array, a Graph {\"value\": [...]} page, or CSV with Graph property "
+        help='users in Graph\'s shape (JSON array, a Graph {"value": [...]} page, or CSV with Graph property '
         "names), or `graph` to read the assigned users from Microsoft Graph",
     )
     p.add_argument("--json", dest="json_path", help="write the Simulation JSON document here (- for stdout)")
