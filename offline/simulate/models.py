@@ -1,0 +1,143 @@
+"""The SCIM 2.0 User Webex receives, as scim2-models models: RFC 7643's User and EnterpriseUser, and Webex's own
+extension declared as a scim2-models Extension.
+
+Webex's schemas (developer.webex.com, SCIM 2 users): `urn:ietf:params:scim:schemas:core:2.0:User`, the enterprise
+extension, and `urn:scim:schemas:extension:cisco:webexidentity:2.0:User`, whose attributes the mappings can target
+are the ones in components/webex_catalog.json (`sipAddresses[type eq "enterprise"].value`, extensionAttribute1…5).
+
+Validation is scim2-models' own, in the context of a creation request (`Context.RESOURCE_CREATION_REQUEST`: required
+attributes, mutability, email syntax). It costs ~0.2 ms a payload, a second for 5,000 users, so results are
+remembered per *shape*: a payload's key is the payload with every value of a plain `str` attribute replaced by
+"non-empty" or "empty". Which attributes are plain is read from the models themselves (type `str`, no validator, no
+constraint besides SCIM's own annotations): for those, scim2-models looks at nothing but emptiness (Required), so two
+payloads with the same key get the same verdict. Everything else (emails' values, types, Booleans, schemas) is kept
+in the key as it is. A payload whose key is new is validated in full.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from scim2_models import URN, ComplexAttribute, Context, EnterpriseUser, Extension, User
+
+CORE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+WEBEX_SCHEMA = "urn:scim:schemas:extension:cisco:webexidentity:2.0:User"
+
+
+class SipAddress(ComplexAttribute):
+    value: str | None = None
+    type: str | None = None
+    primary: bool | None = None
+
+
+class WebexUser(Extension):
+    """urn:scim:schemas:extension:cisco:webexidentity:2.0:User, the attributes a mapping may target."""
+
+    __schema__ = URN(WEBEX_SCHEMA)
+
+    sip_addresses: list[SipAddress] | None = None
+    extension_attribute1: str | None = None
+    extension_attribute2: str | None = None
+    extension_attribute3: str | None = None
+    extension_attribute4: str | None = None
+    extension_attribute5: str | None = None
+
+
+WebexScimUser = User[EnterpriseUser | WebexUser]
+EXTENSIONS: dict[str, type[BaseModel]] = {ENTERPRISE_SCHEMA: EnterpriseUser, WEBEX_SCHEMA: WebexUser}
+
+_PLAIN, _NESTED, _LIST, _OTHER = "plain", "nested", "list", "other"
+
+
+def _kind(field: Any) -> tuple[str, type[BaseModel] | None]:
+    annotation = field.annotation
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]
+    scim_only = all(isinstance(m, enum.Enum) and type(m).__module__.startswith("scim2_models") for m in field.metadata)
+    if annotation is str and scim_only:
+        return _PLAIN, None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _NESTED, annotation
+    if typing.get_origin(annotation) is list:
+        (item,) = typing.get_args(annotation)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return _LIST, item
+    return _OTHER, None
+
+
+def _fields(model: type[BaseModel]) -> dict[str, tuple[str, type[BaseModel] | None]]:
+    """Each attribute by its SCIM name, lower-cased (scim2-models reads attribute names case-insensitively)."""
+    out = {}
+    for name, field in model.model_fields.items():
+        alias = field.serialization_alias or field.alias or name
+        out[alias] = out[alias.lower()] = _kind(field)
+    return out
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple((k, _freeze(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+class PayloadValidator:
+    """scim2-models validation of User payloads, remembered per shape (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._layouts: dict[type[BaseModel], dict[str, tuple[str, type[BaseModel] | None]]] = {}
+        self._verdicts: dict[Any, tuple[str, ...]] = {}
+        self.validated = 0  # payloads scim2-models actually validated (the rest shared a verdict)
+
+    def _layout(self, model: type[BaseModel]) -> dict[str, tuple[str, type[BaseModel] | None]]:
+        layout = self._layouts.get(model)
+        if layout is None:
+            layout = self._layouts[model] = _fields(model)
+        return layout
+
+    def _key(self, value: dict[str, Any], model: type[BaseModel]) -> Any:
+        layout = self._layout(model)
+        out = []
+        for name, item in value.items():
+            kind, sub = layout.get(name) or layout.get(name.lower()) or (_OTHER, None)
+            if kind is _PLAIN and type(item) is str:
+                out.append((name, "x" if item else ""))
+            elif kind is _OTHER and type(item) is list and all(type(i) is str for i in item):
+                out.append((name, tuple(item)))  # schemas: kept as they are
+            elif (extension := EXTENSIONS.get(name)) is not None and type(item) is dict:
+                out.append((name, self._key(item, extension)))
+            elif kind is _NESTED and sub is not None and type(item) is dict:
+                out.append((name, self._key(item, sub)))
+            elif kind is _LIST and sub is not None and type(item) is list:
+                out.append((name, tuple(self._key(i, sub) if type(i) is dict else _freeze(i) for i in item)))
+            else:
+                out.append((name, _freeze(item)))
+        return tuple(out)
+
+    def problems(self, payload: dict[str, Any]) -> tuple[str, ...]:
+        """What scim2-models finds wrong with a payload sent to create a user (empty when it is valid)."""
+        key = self._key(payload, User)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = validate(payload)
+            self.validated += 1
+        return verdict
+
+
+def validate(payload: dict[str, Any]) -> tuple[str, ...]:
+    """scim2-models' own verdict on one payload, every error as `path: message`."""
+    try:
+        WebexScimUser.model_validate(payload, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+    except ValidationError as exc:
+        return tuple(
+            f"{'.'.join(str(p) for p in error['loc']) or 'the resource'}: {error['msg']}"
+            for error in exc.errors(include_url=False)
+        )
+    return ()

@@ -1,0 +1,145 @@
+"""Mapping rows -> the SCIM 2.0 User resource Entra sends Webex to create a user.
+
+Each row of the job's user mapping (components/mapping_settings.py desired_user_mappings: target, and exactly one
+of source, expression, constant; defaultValue; flowType) is compiled once, then run per user:
+
+* a direct mapping reads the engine attribute (snapshot.py names them); a constant is its text; an expression is
+  evaluated (evaluate.py);
+* `defaultValue` stands in when the source is null (Graph `attributeMapping.defaultValue`);
+* a null value is not sent: "If a value isn't present, don't send null values" / Entra does not synchronize nulls
+  (Microsoft's SCIM tutorial; the Webex article), so the attribute is absent, as IgnoreFlowIfNullOrEmpty makes it;
+* both flow types (Always, ObjectAddOnly) apply on create, which is what a payload here is.
+
+The resource's shape is Entra's create request in Microsoft's SCIM tutorial (use-scim-to-provision-users-and-groups
+.md, "Create User"): `schemas` lists the core and enterprise schemas (the job's target object is the enterprise User,
+components/webex_catalog.json userObject) and Webex's own when one of its attributes is sent; `name.givenName`
+nests; `emails[type eq "work"].value` becomes `emails: [{"value": …, "type": "work", "primary": true}]`; other
+typed multi-valued targets get `{"value", "type"}` entries; extension attributes sit under their schema URN;
+`active` is a Boolean (Entra converts the Switch's "True"/"False").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .attributes import attribute_problem
+from .evaluate import Evaluator
+from .models import CORE_SCHEMA, ENTERPRISE_SCHEMA, WEBEX_SCHEMA
+from .values import DROPPED, MISSING, NotSimulated, Value, describe, text
+
+BOOLEAN_TARGETS = frozenset({"active"})
+_TARGET = re.compile(
+    r"^(?:(?P<urn>urn:.+:User):)?(?P<attr>[A-Za-z][A-Za-z0-9]*)"
+    r'(?:\[type eq "(?P<type>[^"]+)"\])?(?:\.(?P<sub>[A-Za-z][A-Za-z0-9]*))?$'
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # as the mapping writes it
+    urn: str | None
+    attr: str
+    type: str | None
+    sub: str | None
+
+    def put(self, payload: dict[str, Any], value: Any) -> None:
+        holder = payload if self.urn is None else payload.setdefault(self.urn, {})
+        if self.type is not None:
+            entries = holder.setdefault(self.attr, [])
+            entry = next((e for e in entries if e.get("type") == self.type), None)
+            if entry is None:
+                entry = {"type": self.type}
+                if self.attr == "emails" and self.type == "work":
+                    entry["primary"] = True  # as in Entra's create request
+                entries.append(entry)
+            entry[self.sub or "value"] = value
+        elif self.sub is not None:
+            holder.setdefault(self.attr, {})[self.sub] = value
+        elif self.urn == ENTERPRISE_SCHEMA and self.attr == "manager":
+            holder[self.attr] = {"value": value}  # a reference: RFC 7643's enterprise manager is {"value": id}
+        else:
+            holder[self.attr] = value
+
+
+def target(name: str) -> Target:
+    match = _TARGET.match(name)
+    if not match:
+        raise ValueError(f"{name!r} is not a SCIM attribute path this simulation can place")
+    return Target(name, match["urn"], match["attr"], match["type"], match["sub"])
+
+
+@dataclass(frozen=True)
+class Row:
+    target: Target
+    read: Callable[[Mapping[str, Value]], Value]
+    default: str | None
+    source: str | None  # the engine attribute of a direct mapping, for messages
+
+
+def compile_rows(rows: list[dict[str, Any]], evaluator: Evaluator | None = None) -> list[Row]:
+    evaluator = evaluator or Evaluator(attribute_problem)
+    compiled: list[Row] = []
+    for row in rows:
+        where = target(str(row["target"]))
+        source, expression, constant = row.get("source"), row.get("expression"), row.get("constant")
+        if expression:
+            read = evaluator.compile(str(expression))
+        elif source:
+            read = _direct(str(source))
+        else:
+            value = constant
+            read = lambda attrs, value=value: value  # noqa: E731 (a constant mapping)
+        compiled.append(Row(where, read, row.get("defaultValue"), str(source) if source else None))
+    return compiled
+
+
+def _direct(name: str) -> Callable[[Mapping[str, Value]], Value]:
+    problem = attribute_problem(name)
+    if problem:
+
+        def unknown(attrs: Mapping[str, Value]) -> Value:
+            raise NotSimulated(problem)
+
+        return unknown
+    return lambda attrs: attrs.get(name)
+
+
+def build(rows: list[Row], attrs: Mapping[str, Value]) -> tuple[dict[str, Any], list[str]]:
+    """The create payload for one user, and what could not be simulated or converted (per attribute)."""
+    payload: dict[str, Any] = {"schemas": [CORE_SCHEMA, ENTERPRISE_SCHEMA]}
+    problems: list[str] = []
+    for row in rows:
+        name = row.target.name
+        try:
+            value = row.read(attrs)
+        except NotSimulated as exc:
+            problems.append(f"{name}: not simulated: {exc}")
+            continue
+        if value is DROPPED:
+            continue
+        if value is None or value is MISSING:
+            if row.default is None:
+                continue
+            value = row.default
+        try:
+            row.target.put(payload, _convert(name, value))
+        except NotSimulated as exc:
+            problems.append(f"{name}: {exc}")
+    if any(key == WEBEX_SCHEMA for key in payload):
+        payload["schemas"].append(WEBEX_SCHEMA)
+    return payload, problems
+
+
+def _convert(name: str, value: Value) -> Any:
+    if name in BOOLEAN_TARGETS:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise NotSimulated(f"{describe(value)} is not a Boolean (true/false), which {name} is")
+    if isinstance(value, list):
+        raise NotSimulated(f"the mapping gives several values ({len(value)}) where {name} takes one")
+    return text(value, name)

@@ -1,0 +1,144 @@
+"""A simulation as the JSON document of shared/DESIGN.md ("Simulation"), as Markdown, and as terminal lines.
+
+The JSON is written one user per line, streamed: 100,000 users never sit in memory as one string, and a diff of two
+runs reads user by user. Keys and order are exactly the document's: project, stack, users (id, userPrincipalName,
+action, reason, scim, problems), summary (provision, skip, problems: the users with at least one problem).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import IO, Any
+
+from ..markdown import code, esc
+from .run import PROVISION, Simulation
+
+MARKER = "<!-- webex-scim-simulate:{stack} -->"
+BUDGET = 60_000  # under GitHub's 65,536-character comment limit, as the preview's reports
+TERMINAL_USERS = 50  # users listed one by one on the terminal; more are counted (the JSON has each)
+
+
+def write_json(sim: Simulation, out: IO[str]) -> None:
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    out.write("{\n")
+    out.write(f'  "project": {dumps(sim.project)},\n  "stack": {dumps(sim.stack)},\n  "users": [')
+    for index, user in enumerate(sim.users):
+        out.write(("\n    " if index == 0 else ",\n    ") + dumps(user.as_json()))
+    out.write(("\n  " if sim.users else "") + "],\n")
+    out.write(f'  "summary": {dumps(sim.summary())}\n}}\n')
+
+
+def document(sim: Simulation) -> dict[str, Any]:
+    """The same document as a dict (what write_json writes)."""
+    return {
+        "project": sim.project,
+        "stack": sim.stack,
+        "users": [u.as_json() for u in sim.users],
+        "summary": sim.summary(),
+    }
+
+
+def summary_line(sim: Simulation) -> str:
+    s = sim.summary()
+    reasons = sim.skip_reasons()
+    why = f" ({', '.join(f'{n:,} {r}' for r, n in reasons.most_common())})" if reasons else ""
+    return (
+        f"Webex gets {s['provision']:,} of {len(sim.users):,} users; {s['skip']:,} skipped{why}; "
+        f"{s['problems']:,} with problems"
+    )
+
+
+def _who(user: Any) -> str:
+    return user.upn or user.id
+
+
+def terminal_lines(sim: Simulation) -> list[tuple[str, str]]:
+    lines: list[tuple[str, str]] = [
+        ("bold", f"Simulating stack {sim.stack} with {sim.source} ({len(sim.users):,} users), offline"),
+        ("", ""),
+    ]
+    for user in sim.users[:TERMINAL_USERS]:
+        if user.action == PROVISION:
+            name = (user.scim or {}).get("userName")
+            lines.append(("green", f" +  {_who(user)}  provision" + (f" as {name}" if name else "")))
+        else:
+            lines.append(("dim", f" -  {_who(user)}  skip: {user.reason}"))
+        lines += [("yellow", f"      problem: {p}") for p in user.problems]
+    hidden = sim.users[TERMINAL_USERS:]
+    if hidden:
+        troubled = [u for u in hidden if u.problems]
+        lines.append(("dim", f"    … and {len(hidden):,} more users (see --json or --markdown for each)"))
+        for user in troubled[:20]:
+            lines += [("yellow", f"    {_who(user)}: {p}") for p in user.problems]
+        if len(troubled) > 20:
+            lines.append(("yellow", f"    … and {len(troubled) - 20:,} more users with problems"))
+    if sim.notes:
+        lines += [("", ""), ("bold yellow", "Notes:")]
+        lines += [("yellow", f"    note: {n}") for n in sim.notes]
+    lines += [("", ""), ("bold", summary_line(sim))]
+    return lines
+
+
+def markdown(sim: Simulation, *, limit: int = BUDGET, extra: Iterable[str] = ()) -> str:
+    """A PR comment / job summary: the summary first, then what needs a look, then the users, collapsed. Sections
+    are cut to stay under `limit` characters, and the cut is said; the summary never is."""
+    s = sim.summary()
+    parts = [MARKER.format(stack=esc(sim.stack)) + "\n"]
+    parts.append(
+        f"**{esc(sim.project)}** {code(sim.stack)}, simulated with {code(sim.source)}: "
+        f"✅ {s['provision']:,} provisioned · ⏭️ {s['skip']:,} skipped · ⚠️ {s['problems']:,} with problems\n\n"
+    )
+    reasons = sim.skip_reasons()
+    if reasons:
+        parts.append("| Skipped because | Users |\n|---|---|\n")
+        parts += [f"| {esc(r)} | {n:,} |\n" for r, n in reasons.most_common()]
+        parts.append("\n")
+    if sim.notes:
+        parts.append("> [!NOTE]\n" + "".join(f"> - {esc(n)}\n" for n in sim.notes) + "\n")
+    parts += list(extra)
+    closing = f"\n{esc(summary_line(sim))}\n"
+    troubled = [u for u in sim.users if u.problems]
+    sections = [
+        (
+            f"### Problems ({len(troubled):,} users)\n\n| User | Problem |\n|---|---|\n",
+            [f"| {code(_who(u))} | {esc(p)} |\n" for u in troubled for p in u.problems],
+            "\n",
+        ),
+        (
+            f"<details><summary>Users ({len(sim.users):,})</summary>\n\n| User | Action | userName | Reason |\n"
+            "|---|---|---|---|\n",
+            [
+                f"| {code(_who(u))} | {u.action} | {code(u.scim.get('userName', '')) if u.scim else ''} | "
+                f"{esc(u.reason or '')} |\n"
+                for u in sim.users
+            ],
+            "\n</details>\n",
+        ),
+    ]
+    used = sum(map(len, parts)) + len(closing)
+    for head, items, tail in sections:
+        room = limit - used - len(head) - len(tail) - 100
+        kept: list[str] = []
+        for item in items:
+            if len(item) > room:
+                kept.append(f"| _… and {len(items) - len(kept):,} more, trimmed to fit a comment_ | |\n")
+                break
+            kept.append(item)
+            room -= len(item)
+        if items and room > 0:
+            chunk = head + "".join(kept) + tail
+            parts.append(chunk)
+            used += len(chunk)
+    example = next((u for u in sim.users if u.scim is not None), None)
+    if example is not None:
+        body = json.dumps(example.scim, indent=2, ensure_ascii=False)
+        fence = "````" if "```" in body else "```"
+        chunk = (
+            f"<details><summary>What Webex receives for {esc(_who(example))}</summary>\n\n{fence}json\n{body}\n"
+            f"{fence}\n\n</details>\n"
+        )
+        if used + len(chunk) <= limit:
+            parts.append(chunk)
+    parts.append(closing)
+    return "".join(parts)

@@ -1,0 +1,218 @@
+"""The simulation: every user of a snapshot through scope, mappings and validation, then the checks across users.
+
+Per user: the scope's verdict (scope.py); for a user Entra provisions, the create payload (payload.py), validated by
+scim2-models (models.py), and its problems. Across users, what Webex refuses (Webex developer docs: "userName …
+must be the user's primary email address and unique within Webex"; the Webex article: orgs enforcing verified
+domains cannot create users in other domains): a userName that is empty or not an email address, two users with one
+userName (compared without case, as email addresses are) or one externalId (caseExact in RFC 7643), a userName in a
+domain not listed in `webex-scim:verifiedDomains`, and a required Webex attribute (components/webex_catalog.json
+requiredWebexTargets) missing from the payload.
+
+About the snapshot as a whole (`notes`): an attribute the mappings or the scoping filter read that no user in it has
+(the export probably left it out), a group assigned by a name several groups share, a partial Graph page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .attributes import COMPUTED, graph_property
+from .evaluate import Evaluator
+from .expressions import ExpressionSyntaxError, attributes_of, parse
+from .models import PayloadValidator
+from .payload import build, compile_rows
+from .scope import Scope
+from .snapshot import Snapshot
+from .stack import SimulationStack
+
+PROVISION, SKIP = "provision", "skip"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(slots=True)
+class UserResult:
+    id: str
+    upn: str | None
+    action: str
+    reason: str | None
+    scim: dict[str, Any] | None
+    problems: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        """The user's entry in the Simulation document (shared/DESIGN.md)."""
+        return {
+            "id": self.id,
+            "userPrincipalName": self.upn,
+            "action": self.action,
+            "reason": self.reason,
+            "scim": self.scim,
+            "problems": self.problems,
+        }
+
+
+@dataclass
+class Simulation:
+    project: str
+    stack: str
+    source: str
+    users: list[UserResult]
+    notes: list[str] = field(default_factory=list)
+    validated: int = 0  # payloads scim2-models validated in full (the others shared a shape's verdict)
+
+    def summary(self) -> dict[str, int]:
+        provision = sum(1 for u in self.users if u.action == PROVISION)
+        return {
+            "provision": provision,
+            "skip": len(self.users) - provision,
+            "problems": sum(1 for u in self.users if u.problems),
+        }
+
+    def skip_reasons(self) -> Counter[str]:
+        """Skipped users per kind of reason (the text before the first colon)."""
+        return Counter((u.reason or "").split(":", 1)[0] for u in self.users if u.action == SKIP)
+
+
+def simulate(
+    stack: SimulationStack,
+    snapshot: Snapshot,
+    *,
+    required: tuple[str, ...] | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Simulation:
+    from .attributes import attribute_problem
+
+    scope = Scope(stack, snapshot.users)
+    rows = compile_rows(stack.rows, Evaluator(attribute_problem, clock))
+    validator = PayloadValidator()
+    required = required if required is not None else _required_targets()
+    results: list[UserResult] = []
+    for user in snapshot.users:
+        verdict = scope.decide(user)
+        problems = list(user.problems)
+        if not verdict.provision:
+            if verdict.not_simulated:
+                problems.append(verdict.reason or "not simulated")
+            results.append(UserResult(user.id, user.upn, SKIP, verdict.reason, None, problems))
+            continue
+        payload, payload_problems = build(rows, user.attrs)
+        problems += payload_problems
+        missing = [t for t in required if not _has(payload, t)]
+        problems += [f"{t} is missing: {_why_missing(stack, t)}; Webex requires it" for t in missing]
+        problems += [
+            f"SCIM validation (scim2-models): {p}"
+            for p in validator.problems(payload)
+            if not any(p.startswith(t + ":") or f"Field '{t}' is required" in p for t in missing)
+        ]
+        results.append(UserResult(user.id, user.upn, PROVISION, None, payload, problems))
+    _check_across(results, stack.verified_domains)
+    notes = [*snapshot.notes, *scope.notes, *_absent_properties(stack, snapshot)]
+    if not stack.enabled:
+        notes.append(
+            "provisioning.enabled is false: the job is paused, so nothing is sent until it is switched on; the users "
+            "below are what it would send then"
+        )
+    return Simulation(stack.project, stack.stack, snapshot.source, results, notes, validator.validated)
+
+
+def _required_targets() -> tuple[str, ...]:
+    from components import catalog
+
+    return tuple(catalog.catalog()["requiredWebexTargets"])
+
+
+def _has(payload: dict[str, Any], name: str) -> bool:
+    # The required targets (userName, externalId, active) are top-level attributes.
+    return payload.get(name) not in (None, "")
+
+
+def _why_missing(stack: SimulationStack, name: str) -> str:
+    row = next((r for r in stack.rows if r.get("target") == name), None)
+    if row is None:
+        return "no mapping feeds it"
+    if row.get("source"):
+        return f"its source {row['source']} is not set"
+    return "its mapping gives no value"
+
+
+def _check_across(results: list[UserResult], verified: list[str]) -> None:
+    by_name: dict[str, list[UserResult]] = defaultdict(list)
+    by_external: dict[str, list[UserResult]] = defaultdict(list)
+    domains = {d.lower() for d in verified}
+    for result in results:
+        if result.scim is None:
+            continue
+        name = result.scim.get("userName")
+        if isinstance(name, str):
+            if not name.strip():
+                result.problems.append("userName is empty: Webex needs the user's email address")
+            elif not _EMAIL.match(name):
+                result.problems.append(
+                    f"userName {name!r} is not an email address: Webex userName is the user's primary email"
+                )
+            else:
+                by_name[name.lower()].append(result)
+                domain = name.rsplit("@", 1)[1].lower()
+                if domains and domain not in domains:
+                    result.problems.append(
+                        f"userName domain {domain!r} is not a verified domain of the Webex org "
+                        f"(webex-scim:verifiedDomains: {', '.join(sorted(domains))}): Webex refuses to create it"
+                    )
+        external = result.scim.get("externalId")
+        if isinstance(external, str) and external:
+            by_external[external].append(result)
+    for attribute, groups in (("userName", by_name), ("externalId", by_external)):
+        for same in groups.values():
+            if len(same) < 2:
+                continue
+            for result in same:
+                others = [o for o in same if o is not result]
+                shown = ", ".join(o.upn or o.id for o in others[:3]) + (
+                    f" and {len(others) - 3} more" if len(others) > 3 else ""
+                )
+                result.problems.append(
+                    f"duplicate {attribute} {result.scim[attribute]!r} (also {shown}): Webex keeps {attribute} unique, "
+                    "so only one of these users can be created"
+                )
+
+
+def needed_attributes(stack: SimulationStack) -> dict[str, list[str]]:
+    """Engine attribute -> what reads it (mapping targets, "the scoping filter")."""
+    needed: dict[str, list[str]] = defaultdict(list)
+    for row in stack.rows:
+        if row.get("source"):
+            needed[str(row["source"])].append(str(row["target"]))
+        elif row.get("expression"):
+            try:
+                names = attributes_of(parse(str(row["expression"])))
+            except ExpressionSyntaxError:
+                continue
+            for name in names:
+                needed[name].append(str(row["target"]))
+    for group in stack.scoping_filter:
+        for clause in group.get("clauses") or []:
+            needed[str(clause.get("attribute"))].append("the scoping filter")
+    return needed
+
+
+def _absent_properties(stack: SimulationStack, snapshot: Snapshot) -> list[str]:
+    if not snapshot.users:
+        return []
+    notes = []
+    needed = needed_attributes(stack)
+    needed["accountEnabled"].append("the scope (disabled users are not provisioned)")
+    for name, readers in sorted(needed.items()):
+        prop = graph_property(name)
+        if name in COMPUTED or prop is None or snapshot.properties.get(prop):
+            continue
+        select = prop.split(".")[0]
+        notes.append(
+            f"{name} (Graph property {prop}) is read by {', '.join(sorted(set(readers)))}, but no user in "
+            f"{snapshot.source} has it: if the export left it out, export it too (Graph: $select=…,{select})"
+            + ("; until then every user counts as enabled" if name == "accountEnabled" else "")
+        )
+    return notes

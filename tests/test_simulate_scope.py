@@ -1,0 +1,196 @@
+"""Who Webex gets: assignments (direct members of assigned groups only), Default Access, disabled and deleted users,
+the pilot's one user, `scope: all`, and the scoping filter with Entra's operator semantics."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.simulate_support import by_upn, group, simulate, simulate_full, user
+
+SALES, SUPPORT, NESTED = group("Sales", 1), group("Support", 2), group("Sales EMEA", 3)
+
+
+def actions(doc):
+    return {u["userPrincipalName"]: (u["action"], u["reason"]) for u in doc["users"]}
+
+
+def test_assigned_directly_or_as_a_direct_member_of_an_assigned_group(tmp_path, capsys):
+    users = [
+        user(1),  # assigned by UPN, in another case
+        user(2, memberOf=[SALES]),  # direct member of the assigned group (by name)
+        user(3, memberOf=[NESTED]),  # member of a group nested in Sales: Entra does not expand it
+        user(4, memberOf=[SUPPORT]),  # assigned group by object ID
+        user(5),
+    ]
+    code, doc = simulate(
+        tmp_path,
+        capsys,
+        users,
+        assignments=[{"user": "USER1@contoso.com"}, {"group": "Sales"}, {"group": SUPPORT["id"]}],
+    )
+    assert code == 0
+    unassigned = "not assigned: neither the user nor a group they are a direct member of is assigned to the app"
+    assert actions(doc) == {
+        "user1@contoso.com": ("provision", None),
+        "user2@contoso.com": ("provision", None),
+        "user3@contoso.com": ("skip", unassigned),
+        "user4@contoso.com": ("provision", None),
+        "user5@contoso.com": ("skip", unassigned),
+    }
+    assert doc["summary"] == {"provision": 3, "skip": 2, "problems": 0}
+
+
+def test_default_access_only_is_skipped_and_a_webex_role_elsewhere_wins(tmp_path, capsys):
+    users = [user(1, memberOf=[SALES]), user(2, memberOf=[SALES, SUPPORT])]
+    _, doc = simulate(
+        tmp_path,
+        capsys,
+        users,
+        assignments=[{"group": "Sales", "role": "Default Access"}, {"group": "Support", "role": "User"}],
+    )
+    assert actions(doc) == {
+        "user1@contoso.com": (
+            "skip",
+            "Default Access only: assigned with the Default Access role (group Sales), and Entra does not provision "
+            "Default Access users; assign a Webex role",
+        ),
+        "user2@contoso.com": ("provision", None),
+    }
+
+
+def test_the_pilot_rollout_provisions_its_one_user(tmp_path, capsys):
+    _, doc = simulate(
+        tmp_path, capsys, [user(1), user(2)], rollout="pilot", assignments=[{"user": "user2@contoso.com"}]
+    )
+    assert actions(doc) == {
+        "user1@contoso.com": ("skip", "not assigned: a pilot rollout assigns only user2@contoso.com"),
+        "user2@contoso.com": ("provision", None),
+    }
+
+
+def test_disabled_and_deleted_users_are_not_provisioned_even_with_scope_all(tmp_path, capsys):
+    users = [user(1), user(2, accountEnabled=False), user(3, deletedDateTime="2026-11-01T00:00:00Z")]
+    _, doc = simulate(tmp_path, capsys, users, provisioning={"scope": "all"})
+    assert actions(doc) == {
+        "user1@contoso.com": ("provision", None),
+        "user2@contoso.com": (
+            "skip",
+            "disabled: accountEnabled is false, and Entra does not provision a disabled user (it must be active)",
+        ),
+        "user3@contoso.com": ("skip", "deleted: deletedDateTime is set, and Entra does not provision deleted users"),
+    }
+
+
+def test_scoping_filter_groups_are_ored_and_their_clauses_anded(tmp_path, capsys):
+    users = [
+        user(1, department="Sales"),
+        user(2, department="Support", accountEnabled=True),
+        user(3, department="Support", jobTitle="Lead"),
+        user(4, department="sales"),  # EQUALS is case-sensitive
+        user(5),  # no department: a clause on a null value is false
+    ]
+    scoping = [
+        {"clauses": [{"attribute": "department", "operator": "EQUALS", "values": ["Sales"]}]},
+        {
+            "clauses": [
+                {"attribute": "department", "operator": "EQUALS", "values": ["Support"]},
+                {"attribute": "jobTitle", "operator": "IS_NULL"},
+            ]
+        },
+    ]
+    _, doc = simulate(tmp_path, capsys, users, provisioning={"scope": "all"}, mappings={"scopingFilter": scoping})
+    got = actions(doc)
+    assert got["user1@contoso.com"] == ("provision", None)
+    assert got["user2@contoso.com"] == ("provision", None)
+    assert got["user3@contoso.com"] == (
+        "skip",
+        "outside the scoping filter: filter 1: department EQUALS 'Sales' is false (department is 'Support'); "
+        "filter 2: jobTitle IS_NULL is false (jobTitle is 'Lead')",
+    )
+    assert got["user4@contoso.com"][1].startswith("outside the scoping filter: filter 1: department EQUALS 'Sales' is")
+    assert got["user5@contoso.com"][1] == (
+        "outside the scoping filter: filter 1: department EQUALS 'Sales' is false (department is not set); "
+        "filter 2: department EQUALS 'Support' is false (department is not set)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("clause", "props", "provisioned"),
+    [
+        ({"attribute": "userPrincipalName", "operator": "REGEX_MATCH", "values": [".*\\@contoso.com"]}, {}, True),
+        ({"attribute": "userPrincipalName", "operator": "NOT_REGEX_MATCH", "values": [".*\\@contoso.com"]}, {}, False),
+        (
+            {"attribute": "employeeId", "operator": "REGEX_MATCH", "values": ["(1[0-9][0-9][0-9][0-9][0-9][0-9])"]},
+            {"employeeId": "1500000"},
+            True,
+        ),
+        (
+            {"attribute": "employeeId", "operator": "Greater_Than", "values": ["1000000"]},
+            {"employeeId": "1500000"},
+            True,
+        ),
+        (
+            {"attribute": "employeeId", "operator": "Less_Than_OR_EQUALS", "values": ["1000000"]},
+            {"employeeId": "999"},
+            True,
+        ),
+        ({"attribute": "jobTitle", "operator": "Includes", "values": ["gin"]}, {"jobTitle": "Engineer"}, True),
+        ({"attribute": "jobTitle", "operator": "Includes", "values": ["GIN"]}, {"jobTitle": "Engineer"}, False),
+        ({"attribute": "jobTitle", "operator": "NOT_EQUALS", "values": ["Intern"]}, {"jobTitle": "Engineer"}, True),
+        ({"attribute": "jobTitle", "operator": "NOT_EQUALS", "values": ["Intern"]}, {}, False),  # null: false
+        ({"attribute": "jobTitle", "operator": "IS_NOT_NULL"}, {"jobTitle": "Engineer"}, True),
+        ({"attribute": "mail", "operator": "ENDS_WITH", "values": ["@contoso.com"]}, {"mail": "a@contoso.com"}, True),
+        ({"attribute": "accountEnabled", "operator": "IS_TRUE"}, {}, True),
+        ({"attribute": "accountEnabled", "operator": "IS_FALSE"}, {}, False),
+        ({"attribute": "telephoneNumber", "operator": "IS_NOT_NULL"}, {"businessPhones": ["+1 555"]}, True),
+        (
+            {"attribute": "extensionAttribute3", "operator": "EQUALS", "values": ["Webex"]},
+            {"onPremisesExtensionAttributes": {"extensionAttribute3": "Webex"}},
+            True,
+        ),
+    ],
+)
+def test_scoping_operators_as_the_reference_describes_them(tmp_path, capsys, clause, props, provisioned):
+    _, doc = simulate(
+        tmp_path,
+        capsys,
+        [user(1, **props)],
+        provisioning={"scope": "all"},
+        mappings={"scopingFilter": [{"clauses": [clause]}]},
+    )
+    assert (doc["users"][0]["action"] == "provision") is provisioned, doc["users"][0]["reason"]
+
+
+def test_what_the_reference_leaves_open_is_reported_not_guessed(tmp_path, capsys):
+    users = [user(1, jobTitle="Engineer"), user(2, jobTitle="Intern")]
+    scoping = [
+        {
+            "clauses": [
+                {"attribute": "jobTitle", "operator": "EQUALS", "values": ["Engineer"]},
+                {"attribute": "department", "operator": "&", "values": ["Sales"]},
+            ]
+        }
+    ]
+    code, doc = simulate(tmp_path, capsys, users, provisioning={"scope": "all"}, mappings={"scopingFilter": scoping})
+    first, second = doc["users"]
+    reason = (
+        "not simulated: the scoping filter's filter 1: department & 'Sales': the reference does not make clear what "
+        "& tests (substring or bits)"
+    )
+    assert (first["action"], first["reason"], first["problems"]) == ("skip", reason, [reason])
+    # A clause that is false decides whatever the unclear one would say.
+    assert second["action"] == "skip" and second["reason"].startswith("outside the scoping filter: filter 1: jobTitle")
+    assert second["problems"] == []
+    assert code == 1  # a user the simulator cannot evaluate is a problem to look at
+
+
+def test_a_group_name_several_groups_share(tmp_path, capsys):
+    other_sales = group("Sales", 9)
+    _, doc, err = simulate_full(
+        tmp_path, capsys, [user(1, memberOf=[SALES]), user(2, memberOf=[other_sales])], assignments=[{"group": "Sales"}]
+    )
+    assert by_upn(doc)["user1@contoso.com"]["reason"] == (
+        "not assigned: member of group 'Sales', assigned by a name several groups share"
+    )
+    # Said once for the snapshot (stderr beside --json -, the terminal and Markdown otherwise), not per user.
+    assert "note: group 'sales' is assigned by name, and 2 groups in the snapshot have that name" in err
