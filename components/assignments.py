@@ -8,6 +8,8 @@ from typing import Any
 import pulumi
 import pulumi_azuread as azuread
 
+from policies.vocabulary import ASSIGNMENTS
+
 from .catalog import DEFAULT_ACCESS_ROLE_ID
 from .settings import Assignment, DeployTimeError
 
@@ -77,7 +79,7 @@ class Assignments(pulumi.ComponentResource):
             "rollout": rollout,
             "principals": [{"kind": a.kind, "ref": a.ref, "role": a.role or default_role} for a in assignments],
         }
-        super().__init__("webex-scim:index:Assignments", name, facts, opts)
+        super().__init__(ASSIGNMENTS, name, facts, opts)
         self.principal_ids = {}
         self.assignments: dict[str, azuread.AppRoleAssignment] = {}
         role_ids: dict[str | None, pulumi.Output[str]] = {}  # one lookup per role, not per principal

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_azuread as azuread
 
+from policies.vocabulary import ENTERPRISE_APP, HIDE_APP_TAG
+
 from . import catalog
 from .graph.errors import DEFAULT_GRAPH_BASE_URL
 from .graph.resources import ServicePrincipalReady
 from .settings import AppSettings
-
-HIDE_APP_TAG = "HideApp"  # the portal's "Visible to users? = No"
 
 
 def with_hide_tag(tags: Sequence[str] | None, hide: bool) -> list[str]:
@@ -73,7 +73,7 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
             "hideFromUsers": app.hide_from_users,
             "assignmentRequired": app.assignment_required,
         }
-        super().__init__("webex-scim:index:WebexEnterpriseApp", name, facts, opts)
+        super().__init__(ENTERPRISE_APP, name, facts, opts)
         lookup = pulumi.InvokeOutputOptions(parent=self)
 
         if adopted:

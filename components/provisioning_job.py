@@ -14,6 +14,8 @@ import os
 import pulumi
 import pulumi_azuread as azuread
 
+from policies.vocabulary import PROVISIONING_JOB
+
 from .graph.errors import default_graph_base_url
 from .graph.resources import (
     AttributeMappings,
@@ -119,7 +121,7 @@ class ProvisioningJob(pulumi.ComponentResource):
             "rollout": settings.rollout,
             "enabled": prov.enabled,
         }
-        super().__init__("webex-scim:index:ProvisioningJob", name, self.facts, opts)
+        super().__init__(PROVISIONING_JOB, name, self.facts, opts)
         # Two spellings of the same ids: the azuread synchronization resources take Terraform-style resource paths
         # (`/servicePrincipals/{objectId}`, the job's `/servicePrincipals/{sp}/synchronization/jobs/{jobId}`);
         # Graph, and so our own dynamic resources, takes the bare object id and the bare job id.

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
+from policies.vocabulary import config_set_command
+
 PROJECT = "webex-scim"
 
 # Keys whose value is an object or a list in the stack YAML (Pulumi hands them to the program as JSON text).
@@ -47,12 +49,7 @@ _DATE_ERRORS = frozenset({"date_from_datetime_parsing", "date_from_datetime_inex
 _LONGEST_ECHO = 32  # every allowed value of a literal key, and every date, is shorter
 
 
-def set_command(path: str, example: str, *, secret: bool = False) -> str:
-    """The `pulumi config set` command for a key path; nested paths need --path (quoted: brackets are shell globs)."""
-    flags = "--secret " if secret else ""
-    if "." in path or "[" in path:
-        return f"pulumi config set {flags}--path '{path}' {example}"
-    return f"pulumi config set {flags}{path} {example}"
+set_command = config_set_command  # the `pulumi config set` command for a key path (policies/vocabulary.py)
 
 
 FIELD_HELP: dict[str, str] = {

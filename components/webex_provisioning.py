@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
+from policies.vocabulary import WEBEX_PROVISIONING
+
 from .assignments import Assignments, resource_name
 from .enterprise_app import WebexEnterpriseApp
 from .provisioning_job import ProvisioningJob, graph_base_url
@@ -18,7 +20,7 @@ class WebexProvisioning(pulumi.ComponentResource):
     def __init__(self, name: str, stack: StackSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         s = stack.settings
         facts = {"orgId": s.org_id, "offer": s.offer, "rollout": s.rollout}
-        super().__init__("webex-scim:index:WebexProvisioning", name, facts, opts)
+        super().__init__(WEBEX_PROVISIONING, name, facts, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         # 1-2. Add the Cisco Webex gallery app (or adopt it), hide it, require assignment.

@@ -18,16 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from components.replace_on_change import replace_keys
+from policies.vocabulary import (
+    APP_ROLE_ASSIGNMENT,
+    ASSIGNMENTS,
+    ATTRIBUTE_MAPPINGS,
+    SECRET_MARKER,
+    SYNCHRONIZATION_SECRET,
+    UNKNOWN_MARKER,
+    config_set_command,
+)
 
 from .ordering import ordered_steps, ordered_violations
 
-SECRET = "[secret]"
-UNKNOWN = "[unknown]"
-
-APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
-ASSIGNMENTS_COMPONENT = "webex-scim:index:Assignments"
-SYNC_SECRET = "azuread:index/synchronizationSecret:SynchronizationSecret"
-MAPPINGS_TYPE = "pulumi-python:dynamic/webex:AttributeMappings"
+SECRET = SECRET_MARKER
+UNKNOWN = UNKNOWN_MARKER
+ASSIGNMENTS_COMPONENT = ASSIGNMENTS
+SYNC_SECRET = SYNCHRONIZATION_SECRET
+MAPPINGS_TYPE = ATTRIBUTE_MAPPINGS
 TOKEN_CONFIG_KEY = "scimToken"  # the stack config key whose `secure:` value becomes the SecretToken credential
 TOKEN_CREDENTIAL = "SecretToken"
 MAPPING_FIELDS = ("source", "expression", "constant", "flowType", "matchingPriority", "defaultValue")
@@ -334,7 +341,7 @@ def _token_change(how: str) -> dict[str, Any]:
             "old": SECRET,
             "new": None,
             "reason": f"removed: the stack file no longer sets {TOKEN_CONFIG_KEY} "
-            f"(`pulumi config set --secret {TOKEN_CONFIG_KEY} <token>` before `pulumi up`)",
+            f"(`{config_set_command(TOKEN_CONFIG_KEY, '<token>', secret=True)}` before `pulumi up`)",
         }
     if how == "set":
         return {"old": None, "new": SECRET, "reason": f"set: the base's stack file had no {TOKEN_CONFIG_KEY}"}

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from policies.vocabulary import config_set_command
+
 from .errors import UsageError
 from .userfiles import read_text
 
@@ -259,7 +261,8 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
         warnings.append(
             f"{token} is not set in {config_file.name}: the offline preview treats it as a secret with an unknown "
             f"value, but a real `pulumi preview`/`up` will fail until you run "
-            f"`pulumi config set --secret {TOKEN_KEY} <token>`" + ("" if stack is None else f" (on stack {stack})")
+            f"`{config_set_command(TOKEN_KEY, '<token>', secret=True)}`"
+            + ("" if stack is None else f" (on stack {stack})")
         )
         config[token] = UNDECRYPTED
         secret_keys.append(token)
@@ -292,7 +295,7 @@ def _check_ciphertext(value: Any, full: str, project: str, where: str) -> None:
     name = full.split(":", 1)[1] if full.startswith(f"{project}:") else full
     raise UsageError(
         f"{where}: the `secure:` value {problem}; `secure:` holds only what `pulumi config set --secret` writes, "
-        f"so the Pulumi CLI could not decrypt it; store it again: `pulumi config set --secret {name} <value>`"
+        f"so the Pulumi CLI could not decrypt it; store it again: `{config_set_command(name, '<value>', secret=True)}`"
     )
 
 

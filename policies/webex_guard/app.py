@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity, StackValidationArgs
+from vocabulary import HIDE_APP_TAG
 
 from . import stack_config as cfg
 from .catalog import ENTERPRISE_APP, SERVICE_PRINCIPAL
 from .rule import ResourceRule, StackRule, known, of_type, owning
-
-HIDE_APP_TAG = "HideApp"
 
 
 def _hidden(props: Mapping[str, Any]) -> bool:

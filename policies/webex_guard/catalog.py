@@ -1,8 +1,8 @@
-"""The Webex/Entra data tables, read as data from the program's own catalog file.
+"""The Webex/Entra data tables, read as data from the pack's own copy of the program's catalog file.
 
-The pack runs in its own process and virtualenv (pulumi + pulumi-policy only), so it must not import the
-program's `components` package (that imports pulumi_azuread). It reads the very same JSON file by path instead,
-which keeps one table for the program and the pack: nothing here is a copy of it.
+The pack runs from its own folder, in its own process and virtualenv (pulumi + pulumi-policy only), so it must not
+import the program's `components` package (that imports pulumi_azuread) nor read files outside its folder.
+webex_catalog.json here is a copy of components/webex_catalog.json, kept equal to it by tests/test_policy_pack.py.
 """
 
 from __future__ import annotations
@@ -12,31 +12,24 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-# policies/webex_guard/catalog.py -> repository root -> components/webex_catalog.json
-CATALOG_PATH = Path(__file__).resolve().parents[2] / "components" / "webex_catalog.json"
+from vocabulary import (  # noqa: F401  (the resource types the rules look at, re-exported for them)
+    APP_ROLE_ASSIGNMENT,
+    ASSIGNMENTS,
+    ATTRIBUTE_MAPPINGS,
+    ENTERPRISE_APP,
+    JOB_RESTART,
+    PROVISIONING_JOB,
+    SERVICE_PRINCIPAL,
+    SYNCHRONIZATION_SECRET,
+)
 
-# Resource types the rules look at (the program registers these; see components/).
-SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
-APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
-SYNCHRONIZATION_SECRET = "azuread:index/synchronizationSecret:SynchronizationSecret"
-PROVISIONING_JOB = "webex-scim:index:ProvisioningJob"
-ASSIGNMENTS = "webex-scim:index:Assignments"
-ENTERPRISE_APP = "webex-scim:index:WebexEnterpriseApp"
-ATTRIBUTE_MAPPINGS = "pulumi-python:dynamic/webex:AttributeMappings"
-JOB_RESTART = "pulumi-python:dynamic/webex:JobRestart"
+CATALOG_PATH = Path(__file__).resolve().with_name("webex_catalog.json")
 
 
 @cache
 def catalog() -> dict[str, Any]:
     """The whole table, parsed once per pack process."""
-    try:
-        return json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        # A pack published on its own (without the repository) has no catalog: say so instead of a KeyError later.
-        raise RuntimeError(
-            f"webex-scim-guard needs the Webex catalog at {CATALOG_PATH}; run the pack from the webex-scim "
-            "repository (pulumi preview --policy-pack policies)"
-        ) from None
+    return json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
 
 
 def offers() -> dict[str, dict[str, Any]]:

@@ -7,7 +7,8 @@ renamed key is one edit.
 
 from __future__ import annotations
 
-PROJECT = "webex-scim"
+from vocabulary import NAMESPACE as PROJECT
+from vocabulary import config_set_command as set_command
 
 # Stack config key paths (camelCase, as in Pulumi.<stack>.yaml).
 HIDE_FROM_USERS = "app.hideFromUsers"
@@ -34,14 +35,6 @@ MAPPING_OVERRIDES = "mappings.overrides"
 def key(path: str) -> str:
     """The fully qualified key, as `pulumi config` prints it: `webex-scim:app.hideFromUsers`."""
     return f"{PROJECT}:{path}"
-
-
-def set_command(path: str, value: str, *, secret: bool = False) -> str:
-    """The command that sets a key; nested keys need --path so Pulumi writes an object, not a dotted name."""
-    flags = "--secret " if secret else ""
-    if "." in path or "[" in path:
-        return f"pulumi config set {flags}--path '{path}' {value}"
-    return f"pulumi config set {flags}{path} {value}"
 
 
 def fix_set(path: str, value: str, *, secret: bool = False) -> str:
