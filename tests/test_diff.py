@@ -21,8 +21,11 @@ import yaml
 
 from components.replace_on_change import replace_keys
 from offline import revision
-from offline.compare import APP_ROLE_ASSIGNMENT, MAPPINGS_TYPE, SYNC_SECRET, changed_secrets, compare, diff_values
+from offline.compare import changed_secrets, compare, diff_values
 from offline.revision import BaseUnavailable, Side, SideResult, error_line, materialize
+from policies.vocabulary import APP_ROLE_ASSIGNMENT
+from policies.vocabulary import ATTRIBUTE_MAPPINGS as MAPPINGS_TYPE
+from policies.vocabulary import SYNCHRONIZATION_SECRET as SYNC_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_OLD = "6f1a1d43-2b0e-4a8c-9d5e-0c2b7e9f4a11"

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from offline import render
-from offline.compare import APP_ROLE_ASSIGNMENT, ASSIGNMENTS_COMPONENT, compare, head_only
+from offline.compare import compare, head_only
 from offline.markdown import GITHUB_LIMIT, diff_markdown, esc, marker, preview_markdown
 from offline.ordering import tree_order
+from policies.vocabulary import APP_ROLE_ASSIGNMENT
+from policies.vocabulary import ASSIGNMENTS as ASSIGNMENTS_COMPONENT
 from tests.support import ROOT, config, run
 
 STACK_URN = "urn:pulumi:dev::webex-scim::pulumi:pulumi:Stack::webex-scim-dev"

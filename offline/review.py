@@ -1,0 +1,167 @@
+"""What reviewers of a Webex provisioning change need beyond the steps: who gains or loses access (and with which
+role), which Webex attribute mappings change, and whether the SCIM token was re-set.
+
+Read from the facts the components register (the Assignments component's `principals`, the AttributeMappings
+inputs) and, for the token, from the stack files' `secure:` ciphertexts, compared and never opened or printed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from policies.vocabulary import (
+    APP_ROLE_ASSIGNMENT,
+    ASSIGNMENTS,
+    ATTRIBUTE_MAPPINGS,
+    SECRET_MARKER,
+    config_set_command,
+)
+
+from .value_diff import diff_values
+
+TOKEN_CONFIG_KEY = "scimToken"  # the stack config key whose `secure:` value becomes the SecretToken credential
+TOKEN_CREDENTIAL = "SecretToken"
+MAPPING_FIELDS = ("source", "expression", "constant", "flowType", "matchingPriority", "defaultValue")
+
+
+def principal_key(kind: str, ref: str) -> tuple[str, str]:
+    return kind, ref.lower()
+
+
+def principals(doc: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Who is assigned: the Assignments component's `principals`, then any AppRoleAssignment named user-/group-."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for step in doc.get("steps", []):
+        if step.get("type") == ASSIGNMENTS:
+            for p in step.get("inputs", {}).get("principals") or []:
+                if isinstance(p, dict) and p.get("kind") and isinstance(p.get("ref"), str):
+                    entry = {"principal": f"{p['kind']}:{p['ref']}", "kind": p["kind"], "ref": p["ref"]}
+                    entry["role"] = p.get("role")
+                    found[principal_key(p["kind"], p["ref"])] = entry
+    for step in doc.get("steps", []):
+        if step.get("type") == APP_ROLE_ASSIGNMENT:
+            kind, _, ref = str(step.get("name", "")).partition("-")
+            if kind in ("user", "group") and ref:
+                entry = found.setdefault(
+                    principal_key(kind, ref), {"principal": f"{kind}:{ref}", "kind": kind, "ref": ref, "role": None}
+                )
+                entry["urn"] = step.get("urn")
+    return found
+
+
+def _mapping_source(m: Mapping[str, Any] | None) -> str | None:
+    if not m:
+        return None
+    if m.get("expression"):
+        return f"expression {m['expression']}"
+    if m.get("constant") is not None and not m.get("source"):
+        return f"constant {json.dumps(m['constant'], ensure_ascii=False)}"
+    return m.get("source")
+
+
+def _mapping_lists(step: Mapping[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
+    if not step:
+        return {}
+    out = {}
+    for key, value in (step.get("inputs") or {}).items():
+        if (
+            key.endswith("Mappings")
+            and isinstance(value, list)
+            and all(isinstance(m, dict) and isinstance(m.get("target"), str) for m in value)
+        ):
+            out[key] = value
+    return out
+
+
+def mappings(base_steps: Mapping[str, Any], head_steps: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    result: dict[str, list[dict[str, Any]]] = {"added": [], "removed": [], "changed": []}
+    urns = [u for u, s in head_steps.items() if s.get("type") == ATTRIBUTE_MAPPINGS]
+    urns += [u for u, s in base_steps.items() if s.get("type") == ATTRIBUTE_MAPPINGS and u not in head_steps]
+    for urn in urns:
+        old_lists, new_lists = _mapping_lists(base_steps.get(urn)), _mapping_lists(head_steps.get(urn))
+        for list_name in list(new_lists) + [k for k in old_lists if k not in new_lists]:
+            olds = {m["target"]: m for m in old_lists.get(list_name, [])}
+            news = {m["target"]: m for m in new_lists.get(list_name, [])}
+            for target, m in news.items():
+                if target not in olds:
+                    result["added"].append(
+                        {"target": target, "source": _mapping_source(m), "list": list_name, **_extra(m)}
+                    )
+                elif olds[target] != m:
+                    changes = diff_values(olds[target], m)
+                    result["changed"].append(
+                        {
+                            "target": target,
+                            "old": _mapping_source(olds[target]),
+                            "new": _mapping_source(m),
+                            "list": list_name,
+                            "changes": changes,
+                        }
+                    )
+            for target, m in olds.items():
+                if target not in news:
+                    result["removed"].append(
+                        {"target": target, "source": _mapping_source(m), "list": list_name, **_extra(m)}
+                    )
+    return result
+
+
+def _extra(m: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: m[k] for k in MAPPING_FIELDS if k != "source" and m.get(k) not in (None, "")}
+
+
+def token_change(how: str) -> dict[str, Any]:
+    """The SecretToken credential's line in the diff: a rotation, a token set for the first time, or one removed
+    (which is no rotation: `pulumi up` then stops until the token is set again)."""
+    if how == "removed":
+        return {
+            "old": SECRET_MARKER,
+            "new": None,
+            "reason": f"removed: the stack file no longer sets {TOKEN_CONFIG_KEY} "
+            f"(`{config_set_command(TOKEN_CONFIG_KEY, '<token>', secret=True)}` before `pulumi up`)",
+        }
+    if how == "set":
+        return {
+            "old": None,
+            "new": SECRET_MARKER,
+            "reason": f"set: the base's stack file had no {TOKEN_CONFIG_KEY}",
+        }
+    return {
+        "old": SECRET_MARKER,
+        "new": SECRET_MARKER,
+        "reason": f"the stack file's secure value of {TOKEN_CONFIG_KEY} changed",
+    }
+
+
+def secure_ciphertexts(path: Path, project: str) -> dict[str, str] | None:
+    """{full config key: ciphertext} of a stack file's `secure:` values; None if the file cannot be read."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    config = doc.get("config") if isinstance(doc, dict) else None
+    if not isinstance(config, dict):
+        return {}
+    out: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            full = key if ":" in str(key) else f"{project}:{key}"
+            out[str(full)] = str(value["secure"])
+    return out
+
+
+def changed_secrets(base_file: Path, head_file: Path, project: str) -> dict[str, str]:
+    """{config key: "changed" | "set" | "removed"} for each `secure:` value that differs between the two files."""
+    old, new = secure_ciphertexts(base_file, project), secure_ciphertexts(head_file, project)
+    if old is None or new is None:
+        return {}
+    return {
+        k: "set" if k not in old else "removed" if k not in new else "changed"
+        for k in sorted(set(old) | set(new))
+        if old.get(k) != new.get(k)
+    }
