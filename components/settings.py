@@ -70,9 +70,6 @@ def check_org_id(value: str) -> str:
     return str(uuid.UUID(text))
 
 
-OrgId = Annotated[str, Field(description="Webex org ID (UUID)")]
-
-
 class _Model(BaseModel):
     # camelCase keys as in the stack YAML; unknown keys (typos) are errors, not silently ignored.
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
