@@ -63,6 +63,11 @@ class Target:
         else:
             holder[self.attr] = value
 
+    @property
+    def top_level(self) -> bool:
+        """A plain top-level attribute (userName, displayName…): set with one dict store, the common case."""
+        return self.urn is None and self.type is None and self.sub is None
+
 
 def target(name: str) -> Target:
     match = _TARGET.match(name)
@@ -124,6 +129,12 @@ def build(rows: list[Row], attrs: Mapping[str, Value]) -> tuple[dict[str, Any], 
             if row.default is None:
                 continue
             value = row.default
+        if type(value) is str and name not in BOOLEAN_TARGETS:
+            if row.target.top_level:
+                payload[row.target.attr] = value
+            else:
+                row.target.put(payload, value)
+            continue
         try:
             row.target.put(payload, _convert(name, value))
         except NotSimulated as exc:
@@ -143,3 +154,28 @@ def _convert(name: str, value: Value) -> Any:
     if isinstance(value, list):
         raise NotSimulated(f"the mapping gives several values ({len(value)}) where {name} takes one")
     return text(value, name)
+
+
+def flatten(payload: dict[str, Any]) -> dict[str, Any]:
+    """A payload's attributes as PATCH paths (`name.familyName`, `emails[type eq "work"].value`, `<urn>:department`)."""
+    paths: dict[str, Any] = {}
+
+    def walk(prefix: str, value: dict[str, Any]) -> None:
+        for name, item in value.items():
+            if name == "schemas":
+                continue
+            if name.startswith("urn:") and isinstance(item, dict):
+                walk(f"{name}:", item)
+            elif isinstance(item, dict):
+                for sub, leaf in item.items():
+                    paths[f"{prefix}{name}.{sub}"] = leaf
+            elif isinstance(item, list) and all(isinstance(e, dict) and "type" in e for e in item):
+                for entry in item:
+                    for sub, leaf in entry.items():
+                        if sub not in ("type", "primary"):
+                            paths[f'{prefix}{name}[type eq "{entry["type"]}"].{sub}'] = leaf
+            else:
+                paths[f"{prefix}{name}"] = item
+
+    walk("", payload)
+    return paths

@@ -23,6 +23,7 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,9 @@ def read_snapshot(path: Path) -> Snapshot:
         rows = _csv_users(content, where)
         return from_graph_users(path.name, [user for _, user in rows], where, labels=[label for label, _ in rows])
     try:
+        if content.lstrip().startswith("["):
+            # An array (az ad user list): read one user at a time, so 100,000 users are never all held twice.
+            return from_graph_users(path.name, _array_items(content), where)
         doc = json.loads(content)
     except json.JSONDecodeError as exc:
         hint = (
@@ -85,8 +89,6 @@ def read_snapshot(path: Path) -> Snapshot:
                 "are not in this simulation; follow the links (or use `--users graph`) for the whole directory"
             )
         items = doc["value"]
-    elif isinstance(doc, list):
-        items = doc
     elif isinstance(doc, dict) and "id" in doc and "userPrincipalName" in doc:
         raise UsageError(f"{where}: holds one user object; put it in a list: [ {{...}} ]")
     else:
@@ -97,19 +99,51 @@ def read_snapshot(path: Path) -> Snapshot:
         )
         raise UsageError(f'{where}: expected a JSON array of users or Graph\'s {{"value": [...]}} page, found {found}')
     del doc
-    snapshot = from_graph_users(path.name, items, where)
+    snapshot = from_graph_users(path.name, _draining(items), where)
     snapshot.notes[:0] = notes
     return snapshot
 
 
-def from_graph_users(source: str, items: list[Any], where: str, labels: list[str] | None = None) -> Snapshot:
-    """Graph-shaped user objects -> users. `items` is consumed (emptied as it is read: a large snapshot is not
-    held twice); `labels` name each item in messages (CSV lines), else `users[i]`."""
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _array_items(content: str) -> Iterator[Any]:
+    """The items of a JSON array, decoded one at a time (json.JSONDecodeError, with its position, when it is not)."""
+    decoder = json.JSONDecoder()
+    pos = _SPACE.match(content, 0).end() + 1  # type: ignore[union-attr]  (the caller saw the "[")
+    pos = _SPACE.match(content, pos).end()  # type: ignore[union-attr]
+    if content.startswith("]", pos):
+        pos += 1
+    else:
+        while True:
+            item, pos = decoder.raw_decode(content, pos)
+            yield item
+            pos = _SPACE.match(content, pos).end()  # type: ignore[union-attr]
+            if content.startswith(",", pos):
+                pos = _SPACE.match(content, pos + 1).end()  # type: ignore[union-attr]
+                continue
+            if content.startswith("]", pos):
+                pos += 1
+                break
+            raise json.JSONDecodeError("Expecting ',' delimiter", content, pos)
+    pos = _SPACE.match(content, pos).end()  # type: ignore[union-attr]
+    if pos != len(content):
+        raise json.JSONDecodeError("Extra data", content, pos)
+
+
+def _draining(items: list[Any]) -> Iterator[Any]:
+    """A list's items, each released as it is read (a large snapshot is not held twice)."""
+    for index in range(len(items)):
+        item, items[index] = items[index], None
+        yield item
+
+
+def from_graph_users(source: str, items: Iterable[Any], where: str, labels: list[str] | None = None) -> Snapshot:
+    """Graph-shaped user objects -> users; `labels` name each item in messages (CSV lines), else `users[i]`."""
     users: list[SourceUser] = []
     seen: dict[str, int] = {}
     properties: Counter[str] = Counter()
-    for index in range(len(items)):
-        raw, items[index] = items[index], None
+    for index, raw in enumerate(items):
         label = labels[index] if labels is not None else f"{where}: users[{index}]"
         if not isinstance(raw, dict):
             raise UsageError(f"{label}: is {type(raw).__name__}, not a user object")
