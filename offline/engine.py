@@ -27,7 +27,7 @@ from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop
 
 from .errors import EngineError, UsageError
 from .model import RecordedResource
@@ -203,9 +203,8 @@ def _as_main_module(path: Path) -> Iterator[types.ModuleType]:
 async def _run_and_settle(cfg: StackConfig) -> None:
     """Run the program file as `__main__` (as runpy.run_path does), then wait for all of its Outputs at once.
 
-    The program runs in this very frame: the SDK records the call stack of every resource it registers, extracting
-    every frame down to the bottom of the stack, so each frame under the program costs ~10 us per resource (runpy's
-    three: 0.15 s at 5,000 assignments).
+    The program runs in this very frame, not under runpy's: the SDK records the whole call stack of every resource
+    it registers, so each frame under the program costs time per resource (see `make bench`, 5,000 assignments).
 
     The SDK's own final wait takes the pending Outputs one at a time, re-scanning the set after each: quadratic
     in the number of resources (5,000 assignments: 690k callbacks). Settling them in one `asyncio.wait` first
@@ -253,11 +252,7 @@ def run_program(cfg: StackConfig, on_register: Callable[[RecordedResource], None
     runtime_config.set_all_config(dict(cfg.config), list(cfg.secret_keys))
     try:
         with _project_on_path(cfg):
-            loop = _ensure_event_loop()
-            if loop.is_running():  # called from async code: the SDK's own way to wait inside a running loop
-                _sync_await(run_in_stack(lambda: _run_and_settle(cfg)))
-            else:  # the loop run here rather than by _sync_await: one frame fewer under every resource
-                loop.run_until_complete(run_in_stack(lambda: _run_and_settle(cfg)))
+            _ensure_event_loop().run_until_complete(run_in_stack(lambda: _run_and_settle(cfg)))
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
     except pulumi.RunError as exc:

@@ -242,7 +242,7 @@ def print_tree(lines: list[tuple[str, str]], *, color: bool | None = None) -> No
     """Write the lines, styled where the terminal has colour. rich decides colour support (NO_COLOR, pipes, CI),
     but each line is rendered on its own: one giant rich Text for 5,000 resources takes seconds to wrap."""
     if color is False or (not sys.stdout.isatty() and not os.environ.get("FORCE_COLOR")):
-        # Plain text for pipes, files and CI logs: no need to load rich (~20 ms of a preview) to decide that.
+        # Plain text for pipes, files and CI logs: no need to import rich to decide that.
         sys.stdout.write("".join(line + "\n" for _, line in lines))
         sys.stdout.flush()
         return
