@@ -57,7 +57,10 @@ class Directory:
     assignments: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)  # group id -> direct members (user or group ids)
     deployer_object_id: str = DEPLOYER_OBJECT_ID
+    base_url: str = ""  # the server's http://127.0.0.1:<port>/v1.0, for absolute @odata.nextLink (graph_server sets it)
+    max_page: int = 999  # Graph's largest $top; lower it to make a test page through a small directory
     # Replication: a new service principal is not served (404) for its first `replication_lag` reads, as a Graph
     # replica that has not seen it yet answers (the audit's F9).
     replication_lag: int = 0
@@ -91,6 +94,10 @@ class Directory:
             "mailNickname": re.sub(r"[^A-Za-z0-9]", "", display_name) or "group",
         }
         return object_id
+
+    def add_member(self, group_id: str, member_id: str) -> None:
+        """Make a user or a group a direct member of a group."""
+        self.members.setdefault(group_id, []).append(member_id)
 
     def add_gallery_app(self, display_name: str = "Cisco Webex", *, sp_object_id: str | None = None) -> str:
         """An instantiated Cisco Webex app, as SSO setup leaves it (for the adopted-app path); the SP's object id."""
@@ -232,8 +239,12 @@ class Directory:
         return 204, None
 
     def op_list_service_principals(self, *, query: str, body: Any) -> tuple[int, Any]:
-        app_id = _filter_eq(query, "appId")
-        found = [sp for sp in self.service_principals.values() if app_id is None or sp["appId"] == app_id]
+        app_id, name = _filter_eq(query, "appId"), _filter_eq(query, "displayName")
+        found = [
+            sp
+            for sp in self.service_principals.values()
+            if (app_id is None or sp["appId"] == app_id) and (name is None or sp["displayName"] == name)
+        ]
         return 200, {"value": copy.deepcopy(found)}
 
     def op_get_service_principal(self, *, query: str, body: Any, oid: str) -> tuple[int, Any]:
@@ -332,7 +343,45 @@ class Directory:
 
     def op_get_user(self, *, query: str, body: Any, ref: str) -> tuple[int, Any]:
         user = self.users.get(ref) or self.user_by_upn(ref)
-        return (200, copy.deepcopy(user)) if user else _not_found("user", ref)
+        return (200, _selected(user, query)) if user else _not_found("user", ref)
+
+    # Listings as Graph v1.0 shapes them: `$select` picks properties (unset ones come back null), pages of `$top`
+    # (default 100, at most 999) with an absolute @odata.nextLink carrying a $skiptoken; members and memberOf items
+    # carry their @odata.type.
+
+    def op_list_users(self, *, query: str, body: Any) -> tuple[int, Any]:
+        return 200, self._page("/users", query, [_selected(u, query) for u in self.users.values()])
+
+    def op_list_members(self, *, query: str, body: Any, oid: str) -> tuple[int, Any]:
+        if oid not in self.groups:
+            return _not_found("group", oid)
+        return 200, self._page(
+            f"/groups/{oid}/members", query, [self._typed(m, query) for m in self.members.get(oid, [])]
+        )
+
+    def op_list_member_of(self, *, query: str, body: Any, ref: str) -> tuple[int, Any]:
+        user = self.users.get(ref) or self.user_by_upn(ref)
+        if user is None:
+            return _not_found("user", ref)
+        groups = [g for g, members in self.members.items() if user["id"] in members]
+        return 200, self._page(f"/users/{ref}/memberOf", query, [self._typed(g, query) for g in groups])
+
+    def _typed(self, oid: str, query: str) -> dict[str, Any]:
+        kind, found = ("user", self.users.get(oid)) if oid in self.users else ("group", self.groups.get(oid))
+        return {"@odata.type": f"#microsoft.graph.{kind}", **_selected(found or {"id": oid}, query)}
+
+    def _page(self, route: str, query: str, items: list[Any]) -> dict[str, Any]:
+        params = parse_qs(query)
+        size = min(int((params.get("$top") or ["100"])[0]), self.max_page)
+        skip = int((params.get("$skiptoken") or ["0"])[0])
+        reply: dict[str, Any] = {
+            "@odata.context": f"{self.base_url}/$metadata#{route}",
+            "value": items[skip : skip + size],
+        }
+        if skip + size < len(items):
+            kept = "&".join(f"{k}={v[0]}" for k, v in params.items() if k != "$skiptoken")
+            reply["@odata.nextLink"] = f"{self.base_url}{route}?{kept}{'&' if kept else ''}$skiptoken={skip + size}"
+        return reply
 
     def op_list_groups(self, *, query: str, body: Any) -> tuple[int, Any]:
         name = _filter_eq(query, "displayName")
@@ -358,6 +407,14 @@ class Directory:
         del self.sync_state.jobs[job]
         self.sync_state.schemas.pop(job, None)
         return 204, None
+
+
+def _selected(obj: dict[str, Any], query: str) -> dict[str, Any]:
+    """The object as `$select` shapes it: the named properties only, null where unset; all of it without $select."""
+    select = (parse_qs(query).get("$select") or [""])[0]
+    if not select:
+        return copy.deepcopy(obj)
+    return {name: copy.deepcopy(obj.get(name)) for name in select.split(",") if name}
 
 
 def webex_application_template() -> dict[str, Any]:
@@ -395,6 +452,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", f"/servicePrincipals/(?P<oid>{_ID})/appRoleAssignedTo/(?P<aid>{_ID})", "get_assignment"),
         ("DELETE", f"/servicePrincipals/(?P<oid>{_ID})/appRoleAssignedTo/(?P<aid>{_ID})", "delete_assignment"),
         ("GET", f"/users/(?P<ref>{_ID})", "get_user"),
+        ("GET", "/users", "list_users"),
+        ("GET", f"/users/(?P<ref>{_ID})/memberOf", "list_member_of"),
+        ("GET", f"/groups/(?P<oid>{_ID})/members", "list_members"),
         ("GET", "/groups", "list_groups"),
         ("GET", f"/groups/(?P<oid>{_ID})", "get_group"),
         ("GET", f"/servicePrincipals/(?P<oid>{_ID})/synchronization/secrets", "list_secrets"),

@@ -326,6 +326,40 @@ def _parse(text: str) -> dict[str, Any]:
     return result
 
 
+def _evaluate_values(node: dict[str, Any], properties: dict[str, Any]) -> list[str]:
+    """evaluationResult: the value as a list of strings (empty when null)."""
+    value = _evaluate(node, properties)
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _evaluate(node: dict[str, Any], properties: dict[str, Any]) -> Any:
+    """A minimal evaluator of a parsed expression: the functions the simulation's Graph-check tests use (written
+    from Microsoft's reference independently of offline/simulate, so the two can disagree)."""
+    if node["type"] == "Attribute":
+        return properties.get(node["name"])
+    if node["type"] == "Constant":
+        return node["name"]
+    args: list[Any] = [None] * (1 + max((int(p["key"][1:]) for p in node["parameters"]), default=-1))
+    for p in node["parameters"]:
+        args[int(p["key"][1:])] = _evaluate(p["value"], properties)
+    name = node["name"]
+    if name == "Join":
+        return str(args[0]).join(str(a) for a in args[1:] if a not in (None, ""))
+    if name == "Append":
+        return None if args[0] is None else f"{args[0]}{args[1]}"
+    if name in ("ToLower", "ToUpper"):
+        return None if args[0] is None else (str(args[0]).lower() if name == "ToLower" else str(args[0]).upper())
+    if name == "Switch":
+        source = "" if args[0] is None else str(args[0])
+        for key, value in zip(args[2::2], args[3::2], strict=False):
+            if str(key) == source:
+                return value
+        return args[1]
+    raise _ParseError(f"the test server does not evaluate {name}()")
+
+
 # -- server ------------------------------------------------------------------------------------------------------
 
 
@@ -398,6 +432,8 @@ class _State:
     restarts: list[tuple[str, list[str]]] = field(default_factory=list)  # (job id, resetScope names) per restart
     on_demand: dict[str, OnDemand] = field(default_factory=dict)  # provisionOnDemand outcome per object id
     filter_operators: list[dict[str, Any]] = field(default_factory=lambda: filter_operators())
+    # parseExpression's evaluationResult forced per expression text: a service whose answer differs from ours.
+    evaluations: dict[str, list[str]] = field(default_factory=dict)
     # The directory half of the tenant (tests/graph_directory.py), answering first when attached.
     directory: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -622,12 +658,35 @@ class _Server(ThreadingHTTPServer):
                 "parsedExpression": None,
                 "error": {"code": "ParseError", "message": str(error)},
             }
+        test_input = (body or {}).get("testInputObject")
+        if not isinstance(test_input, dict):
+            return 200, {
+                "parsingSucceeded": True,
+                "parsedExpression": parsed,
+                "error": None,
+                "evaluationSucceeded": False,
+                "evaluationResult": None,
+            }
+        # With testInputObject, Graph also evaluates the expression against its properties (v1.0 example).
+        properties = {p.get("key"): p.get("value") for p in test_input.get("properties") or [] if isinstance(p, dict)}
+        with self.state.lock:
+            forced = self.state.evaluations.get(expression)
+        try:
+            result = forced if forced is not None else _evaluate_values(parsed, properties)
+        except _ParseError as error:
+            return 200, {
+                "parsingSucceeded": True,
+                "parsedExpression": parsed,
+                "error": {"code": "EvaluationError", "message": str(error)},
+                "evaluationSucceeded": False,
+                "evaluationResult": None,
+            }
         return 200, {
             "parsingSucceeded": True,
             "parsedExpression": parsed,
             "error": None,
-            "evaluationSucceeded": False,
-            "evaluationResult": None,
+            "evaluationSucceeded": True,
+            "evaluationResult": result,
         }
 
     def op_validate_credentials(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
@@ -912,7 +971,7 @@ class GraphTestServer:
         if self.state.directory is None:
             from graph_directory import Directory
 
-            self.state.directory = Directory(self.state)
+            self.state.directory = Directory(self.state, base_url=self.base_url)
         return self.state.directory
 
     def add_job(

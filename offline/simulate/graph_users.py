@@ -1,0 +1,171 @@
+"""`--users graph`: read the users the stack's assignments cover, live from Microsoft Graph (v1.0).
+
+The same identity and cloud as the dynamic resources: the client is built as `GraphClient.from_environment` builds
+it (components/graph/auth.py `credential_from_environment`, `RetryPolicy.from_environment`), with the stack file's
+plain `azuread:*` settings as the stack config the providers would get, and its retries (429/503 Retry-After) and
+redaction. Only the properties the mappings, the
+scoping filter and the scope read are selected (`$select`); every listing follows `@odata.nextLink` (only under the
+Graph URL: the bearer token goes nowhere else).
+
+* scope "assigned": each assigned user (`GET /users/{id or UPN}`, with its direct groups from
+  `GET /users/{id}/memberOf`), and the direct members of each assigned group (`GET /groups/{id}/members`; a group
+  given by name is found with `$filter=displayName eq '…'`). Members that are groups are not expanded: Entra does not
+  provision members of nested groups, and a note says which were left out;
+* scope "all": every user (`GET /users`, 999 a page).
+
+What it reads becomes a snapshot in Graph's shape (`memberOf` filled with the assigned groups a user was listed
+in), so the rest of the simulation is the one a file snapshot gets.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+from urllib.parse import quote
+
+from ..errors import EngineError, UsageError
+from .attributes import select_for
+from .run import needed_attributes
+from .snapshot import Snapshot, from_graph_users
+from .stack import SimulationStack, graph_url
+
+MAX_PAGES = 10_000  # 9,990,000 users at 999 a page: past any directory, short of a nextLink loop
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+SOURCE = "Microsoft Graph"
+
+
+def client_for(stack: SimulationStack) -> Any:
+    """A GraphClient for the stack's Graph, signed in as the dynamic resources sign in; UsageError when the
+    credentials are incomplete (the message names the setting, never a value)."""
+    from components.graph import auth
+    from components.graph.client import GraphClient, RetryPolicy
+
+    url = graph_url(stack)
+    try:
+        # What GraphClient.from_environment does, with the stack file's azuread:* settings as the stack config
+        # (offline, no engine hands them over in PULUMI_CONFIG).
+        credential = auth.credential_from_environment(url, config=stack.azuread_config)
+    except auth.CredentialError as exc:
+        raise UsageError(f"Microsoft Graph credentials: {exc}") from None
+    return GraphClient(
+        url,
+        credential=credential,
+        retry=RetryPolicy.from_environment(),
+        on_wait=lambda event: print(f"note: {event.message()}", file=sys.stderr),
+    )
+
+
+def pages(client: Any, operation: str, path: str) -> list[dict[str, Any]]:
+    """Every item of a Graph listing, following @odata.nextLink while it stays under the client's Graph URL."""
+    items: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        body = client.call(operation, "GET", path, expect_json=True)
+        items += [item for item in body.get("value") or [] if isinstance(item, dict)]
+        link = body.get("@odata.nextLink")
+        if not link:
+            return items
+        if link in seen or not str(link).startswith(client.base_url + "/"):
+            raise EngineError(
+                f"Graph {operation}: @odata.nextLink {'repeats' if link in seen else 'leaves'} "
+                f"{client.base_url}; not followed"
+            )
+        seen.add(link)
+        path = str(link)[len(client.base_url) :]
+    raise EngineError(f"Graph {operation}: more than {MAX_PAGES:,} pages; refusing to go on")
+
+
+def read_from_graph(stack: SimulationStack, client: Any | None = None) -> Snapshot:
+    from components.graph.errors import GraphError
+
+    select = ",".join(sorted(set(select_for(set(needed_attributes(stack)))) | {"displayName"}))
+    own = client is None
+    client = client or client_for(stack)
+    try:
+        return _read(stack, client, select)
+    except GraphError as exc:
+        raise EngineError(f"reading users from Microsoft Graph failed: {exc}") from None
+    finally:
+        if own:
+            client.close()
+
+
+def _read(stack: SimulationStack, client: Any, select: str) -> Snapshot:
+    from components.graph.errors import GraphError
+
+    notes: list[str] = []
+    if stack.scope == "all":
+        users = pages(client, "listUsers", f"/users?$select={select}&$top=999")
+        return _snapshot(users, notes)
+    found: dict[str, dict[str, Any]] = {}
+    for principal in stack.principals:
+        if principal.kind == "user":
+            try:
+                user = client.call(
+                    "getUser",
+                    "GET",
+                    f"/users/{quote(principal.ref, safe='@')}?$select={select}",
+                    expect_json=True,
+                    replication=frozenset(),
+                )
+            except GraphError as exc:
+                if exc.status != 404:
+                    raise
+                notes.append(f"assigned user {principal.ref} is not in the directory (Graph answered 404)")
+                continue
+            groups = pages(client, "listMemberOf", f"/users/{quote(str(user['id']))}/memberOf?$select=id,displayName")
+            entry = found.setdefault(str(user["id"]).lower(), {**user, "memberOf": []})
+            entry["memberOf"] += [g for g in groups if g.get("@odata.type") in (None, "#microsoft.graph.group")]
+            continue
+        for group in _groups(client, principal.ref, notes):
+            for member in pages(
+                client, "listMembers", f"/groups/{quote(group['id'])}/members?$select={select}&$top=999"
+            ):
+                kind = member.get("@odata.type")
+                if kind == "#microsoft.graph.group":
+                    notes.append(
+                        f"group {member.get('displayName') or member.get('id')} is a member of assigned group "
+                        f"{group.get('displayName')}: Entra does not provision members of nested groups"
+                    )
+                    continue
+                if kind not in (None, "#microsoft.graph.user"):
+                    continue  # devices, contacts, service principals: not users
+                user = {k: v for k, v in member.items() if k != "@odata.type"}
+                entry = found.setdefault(str(user.get("id")).lower(), {**user, "memberOf": []})
+                entry["memberOf"].append({"id": group["id"], "displayName": group.get("displayName")})
+    return _snapshot(list(found.values()), notes)
+
+
+def _groups(client: Any, ref: str, notes: list[str]) -> list[dict[str, Any]]:
+    from components.graph.errors import GraphError
+
+    if _UUID.match(ref):
+        try:
+            return [
+                client.call(
+                    "getGroup",
+                    "GET",
+                    f"/groups/{ref}?$select=id,displayName",
+                    expect_json=True,
+                    replication=frozenset(),
+                )
+            ]
+        except GraphError as exc:
+            if exc.status != 404:
+                raise
+            notes.append(f"assigned group {ref} is not in the directory (Graph answered 404)")
+            return []
+    name = ref.replace("'", "''")  # OData doubles a quote inside a string literal
+    groups = pages(
+        client, "listGroups", f"/groups?$filter=displayName eq '{quote(name, safe='')}'&$select=id,displayName"
+    )
+    if not groups:
+        notes.append(f"assigned group {ref!r} is not in the directory (no group has that displayName)")
+    return groups
+
+
+def _snapshot(users: list[dict[str, Any]], notes: list[str]) -> Snapshot:
+    snapshot = from_graph_users(SOURCE, users, "Microsoft Graph")
+    snapshot.notes[:0] = notes
+    return snapshot
