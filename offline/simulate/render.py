@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from ..markdown import code, esc
+from ..markdown_writer import code, esc
 from .run import PROVISION, Simulation
 
 MARKER = "<!-- webex-scim-simulate:{stack} -->"

@@ -1,0 +1,180 @@
+"""`--scim-url URL --scim-token-env NAME`: the provisioning cycle played as Entra's SCIM client plays it.
+
+For each user the simulation provisions, in order (Microsoft's SCIM tutorial, use-scim-to-provision-users-and-groups
+.md, and "How Application Provisioning works": the service "queries the target system for a matching user using the
+specified matching attributes", creates it when none is found, updates it when one is):
+
+1. `GET /Users?filter=userName eq "<userName>"` (userName is the matching attribute: matchingPriority 1);
+2. no match: `POST /Users` with the payload; one match: `PATCH /Users/{id}` with an operation per attribute whose
+   value differs (none: nothing is sent); several: the user fails, as in Entra's logs.
+
+The PATCH operations are the ones Entra sends by default ("Known issues and resolutions with SCIM 2.0 protocol
+compliance", application-provisioning-config-problem-scim-compatibility.md, "without feature flag"): `Add` for an
+attribute the user does not have yet, `Replace` for one whose value changes, one operation per attribute path
+(`emails[type eq "work"].value`, `urn:…:enterprise:2.0:User:department`), and a Boolean as the text "True" / "False".
+
+Against any SCIM 2.0 server: https, or http on a loopback address only (a bearer token never crosses a network in
+clear). The token comes from an environment variable, is sent in the Authorization header only, and is never
+printed, written or raised: every message the server's answer shapes has it redacted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import UsageError
+from ..markdown_writer import code, esc
+from .payload import flatten
+from .run import PROVISION, Simulation
+
+REDACTED = "[redacted]"
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SCIM_JSON = "application/scim+json"
+
+
+def _loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UsageError(f"--scim-url {url!r}: not an http(s) URL of a SCIM 2.0 base (e.g. https://scim.example/v2)")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise UsageError(
+            f"--scim-url {url}: http sends the bearer token in clear; use https (http is accepted on loopback only)"
+        )
+
+
+@dataclass
+class ReplayOutcome:
+    url: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    entries: list[tuple[str, str]] = field(default_factory=list)  # (user, what happened)
+
+    def lines(self) -> list[tuple[str, str]]:
+        out = [("", ""), ("bold", f"Replay against {self.url}:")]
+        for who, what in self.entries[:50]:
+            out.append(("red" if what.startswith("failed") else "", f"    {who}: {what}"))
+        if len(self.entries) > 50:
+            out.append(("dim", f"    … and {len(self.entries) - 50:,} more"))
+        out.append(("bold", "    " + self.counts()))
+        return out
+
+    def counts(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {self.failed} failed"
+
+    def markdown(self) -> str:
+        rows = "".join(f"| {code(who)} | {esc(what)} |\n" for who, what in self.entries[:200])
+        more = f"\n_… and {len(self.entries) - 200:,} more_\n" if len(self.entries) > 200 else ""
+        return (
+            f"### Replay against {code(self.url)}\n\n{esc(self.counts())}\n\n<details><summary>Per user</summary>\n\n"
+            f"| User | Outcome |\n|---|---|\n{rows}{more}\n</details>\n\n"
+        )
+
+
+def _existing(resource: dict[str, Any]) -> dict[str, Any]:
+    lowered = {k.lower() if not k.startswith("urn:") else k: v for k, v in resource.items()}
+    return {path.lower() if not path.startswith("urn:") else path: v for path, v in flatten(lowered).items()}
+
+
+class _Replayer:
+    def __init__(self, base_url: str, token: str, transport: Any = None, timeout: float = 30.0) -> None:
+        import httpx
+
+        self.token = token
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "Accept": SCIM_JSON, "Content-Type": SCIM_JSON},
+            follow_redirects=False,
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _safe(self, text: str) -> str:
+        return text.replace(self.token, REDACTED) if self.token else text
+
+    def _error(self, what: str, response: Any) -> str:
+        try:
+            body = response.json()
+            detail = body.get("detail") or body.get("scimType") or ""
+        except ValueError:
+            detail = response.text[:200]
+        return self._safe(f"failed: {what} answered {response.status_code}" + (f" ({detail})" if detail else ""))
+
+    def one(self, payload: dict[str, Any]) -> tuple[str, str | None]:
+        """(outcome, the server's id for the user)."""
+        import httpx
+
+        name = payload.get("userName")
+        if not isinstance(name, str) or not name:
+            return "failed: no userName to match on", None
+        value = name.replace("\\", "\\\\").replace('"', '\\"')
+        try:
+            found = self.http.get("/Users", params={"filter": f'userName eq "{value}"'})
+            if found.status_code != 200:
+                return self._error("GET /Users?filter", found), None
+            resources = found.json().get("Resources") or []
+            if not resources:
+                created = self.http.post("/Users", json=payload)
+                if created.status_code not in (200, 201):
+                    return self._error("POST /Users", created), None
+                return "created", str(created.json().get("id"))
+            if len(resources) > 1:
+                return f"failed: {len(resources)} users match userName {name!r}", None
+            existing = resources[0]
+            have = _existing(existing)
+            ops = []
+            for path, value in flatten(payload).items():
+                current = have.get(path if path.startswith("urn:") else path.lower())
+                if current == value:
+                    continue
+                sent = ("True" if value else "False") if isinstance(value, bool) else value
+                ops.append({"op": "Add" if current is None else "Replace", "path": path, "value": sent})
+            if not ops:
+                return "unchanged", str(existing.get("id"))
+            patched = self.http.patch(f"/Users/{existing['id']}", json={"schemas": [PATCH_SCHEMA], "Operations": ops})
+            if patched.status_code not in (200, 204):
+                return self._error(f"PATCH /Users/{existing['id']}", patched), None
+            return "updated (" + ", ".join(op["path"] for op in ops) + ")", str(existing.get("id"))
+        except httpx.HTTPError as exc:
+            return self._safe(f"failed: {type(exc).__name__} talking to the SCIM server ({exc})"), None
+        except ValueError:
+            return "failed: the SCIM server answered something that is not JSON", None
+
+
+def replay(sim: Simulation, base_url: str, token: str, *, transport: Any = None) -> ReplayOutcome:
+    check_url(base_url)
+    outcome = ReplayOutcome(base_url)
+    replayer = _Replayer(base_url, token, transport=transport)
+    try:
+        for user in sim.users:
+            if user.action != PROVISION or user.scim is None:
+                continue
+            what, _ = replayer.one(user.scim)
+            outcome.entries.append((user.upn or user.id, what))
+            if what == "created":
+                outcome.created += 1
+            elif what == "unchanged":
+                outcome.unchanged += 1
+            elif what.startswith("updated"):
+                outcome.updated += 1
+            else:
+                outcome.failed += 1
+    finally:
+        replayer.close()
+    return outcome
