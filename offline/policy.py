@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2, json_format
+from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from .analyzer_requests import analyze_request, stack_resource
@@ -33,7 +33,7 @@ from .policy_config import (  # noqa: F401  (re-exported: the config is part of 
     load_policy_config,
     reconcile_policy_config,
 )
-from .verdicts import LEVEL_TO_PROTO, PROTO_TO_LEVEL, Tally
+from .verdicts import Tally, configure_request, levels_in_force, policy_infos
 
 _GRPC_OPTIONS = [
     # The same 400 MB the policy SDK allows, so a large stack is refused by neither side.
@@ -164,19 +164,7 @@ class PolicyPack:
                 optional=True,
             )
             info = self._call(stub.GetAnalyzerInfo, empty_pb2.Empty(), "describing its policies")
-            kinds = {analyzer_pb2.POLICY_TYPE_RESOURCE: "resource", analyzer_pb2.POLICY_TYPE_STACK: "stack"}
-            policies = [
-                PolicyInfo(
-                    name=p.name,
-                    description=p.description,
-                    enforcement_level=PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
-                    kind=kinds.get(p.policy_type, "unknown"),
-                    config_schema=json_format.MessageToDict(p.configSchema.properties),
-                    required=tuple(p.configSchema.required),
-                )
-                for p in info.policies
-            ]
-            self._info = (info, policies)
+            self._info = (info, policy_infos(info))
         return self._info
 
     def evaluate(
@@ -216,24 +204,14 @@ class PolicyPack:
         """GetAnalyzerInfo, ConfigureStack and Configure: the pack's policies and the levels in force."""
         info, policies = self._analyzer_info()
         stub = self._connect()
-        source = getattr(policy_config, "source", "policy config")
-        initial = {
-            name: (PROTO_TO_LEVEL.get(c.enforcementLevel), json_format.MessageToDict(c.properties))
-            for name, c in info.initialConfig.items()
-        }
-        levels = reconcile_policy_config(policies, policy_config, initial=initial, source=source)
+        levels = levels_in_force(info, policies, policy_config)
         self._call(
             stub.ConfigureStack,
             analyzer_pb2.AnalyzerStackConfigureRequest(project=project, stack=stack, dry_run=dry_run),
             "configuring the stack",
             optional=True,
         )
-        request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for name, (level, props) in levels.items():
-            entry = request.policyConfig[name]
-            entry.enforcementLevel = LEVEL_TO_PROTO[level]
-            entry.properties.update(props)
-        self._call(stub.Configure, request, "applying the policy config")
+        self._call(stub.Configure, configure_request(levels), "applying the policy config")
         return policies, levels
 
     def _conclude(

@@ -1,5 +1,6 @@
-"""The pack's answers (Analyze, AnalyzeStack responses) into violations and each policy's outcome, as the CLI
-reports them. Pure: no connection."""
+"""What the pack says about itself (GetAnalyzerInfo), the Configure request for the levels in force, and the pack's
+answers (Analyze, AnalyzeStack responses) into violations and each policy's outcome, as the CLI reports them.
+Pure: no connection, so a test can drive a pack's servicer in-process with the very same conversions."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import collections
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
 from .model import PolicyReport, PolicyViolation
-from .policy_config import PolicyInfo
+from .policy_config import PolicyInfo, reconcile_policy_config
 
 LEVEL_TO_PROTO = {
     "advisory": analyzer_pb2.ADVISORY,
@@ -20,6 +22,43 @@ LEVEL_TO_PROTO = {
 }
 PROTO_TO_LEVEL = {v: k for k, v in LEVEL_TO_PROTO.items()}
 _CANT_RUN = "can't run policy "  # how pulumi_policy words a check that needs values unknown during a preview
+
+
+def policy_infos(info: analyzer_pb2.AnalyzerInfo) -> list[PolicyInfo]:
+    """The pack's policies, as GetAnalyzerInfo describes them."""
+    kinds = {analyzer_pb2.POLICY_TYPE_RESOURCE: "resource", analyzer_pb2.POLICY_TYPE_STACK: "stack"}
+    return [
+        PolicyInfo(
+            name=p.name,
+            description=p.description,
+            enforcement_level=PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
+            kind=kinds.get(p.policy_type, "unknown"),
+            config_schema=json_format.MessageToDict(p.configSchema.properties),
+            required=tuple(p.configSchema.required),
+        )
+        for p in info.policies
+    ]
+
+
+def levels_in_force(
+    info: analyzer_pb2.AnalyzerInfo, policies: Sequence[PolicyInfo], policy_config: Mapping[str, Any] | None
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each policy's level and properties: the pack's initial config, then the user's --policy-config."""
+    initial = {
+        name: (PROTO_TO_LEVEL.get(c.enforcementLevel), json_format.MessageToDict(c.properties))
+        for name, c in info.initialConfig.items()
+    }
+    source = getattr(policy_config, "source", "policy config")
+    return reconcile_policy_config(list(policies), policy_config, initial=initial, source=source)
+
+
+def configure_request(levels: Mapping[str, tuple[str, dict[str, Any]]]) -> analyzer_pb2.ConfigureAnalyzerRequest:
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, (level, props) in levels.items():
+        entry = request.policyConfig[name]
+        entry.enforcementLevel = LEVEL_TO_PROTO[level]
+        entry.properties.update(props)
+    return request
 
 
 def violation(d: analyzer_pb2.AnalyzeDiagnostic, urn: str | None) -> PolicyViolation:

@@ -1,4 +1,9 @@
-"""Policy tests: one real pack per test session, driven through offline/policy.py, plus a known-good stack to vary.
+"""Policy tests: the rules run in-process through one small helper (`evaluate`), plus a known-good stack to vary.
+
+`evaluate` hands the pack's own servicer (pulumi_policy's, the object `python -m pulumi.policy` serves over gRPC)
+the very requests the offline engine sends and reads its answers with the engine's own code (offline/verdicts.py):
+the same verdicts as the pack process gives, without a process or a port. `shared_pack()` is the real pack
+process, for the few end-to-end tests that keep the gRPC path honest (tests/test_policy_client.py).
 
 `webex_stack()` builds the registrations the program makes for a healthy pilot (every rule passes); a test
 changes one input (`webex_stack(sp={"appRoleAssignmentRequired": False})`) and asserts the one rule that fails.
@@ -15,14 +20,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `pytest` run without `python -m`: make `offline` importable
     sys.path.insert(0, str(REPO))
 
+from offline.analyzer_requests import analyze_request, stack_resource  # noqa: E402
 from offline.model import PolicyViolation, RecordedResource  # noqa: E402
 from offline.policy import PACK_DIR, PolicyPack, PolicyReport  # noqa: E402
+from offline.policy_config import PolicyInfo  # noqa: E402
+from offline.verdicts import Tally, configure_request, levels_in_force, policy_infos  # noqa: E402
 
 PROJECT = "webex-scim"
 STACK = "test"
@@ -240,7 +249,7 @@ _PACK: PolicyPack | None = None
 
 
 def shared_pack() -> PolicyPack:
-    """The session's pack process, started on first use and stopped at exit."""
+    """The session's pack process, started on first use and stopped at exit (end-to-end tests only)."""
     global _PACK
     if _PACK is None:
         _PACK = PolicyPack(PACK_DIR)
@@ -248,8 +257,35 @@ def shared_pack() -> PolicyPack:
     return _PACK
 
 
+def _servicer() -> Any:
+    """A fresh in-process servicer of this pack (a fresh one per evaluation: Configure changes its state)."""
+    if str(PACK_DIR) not in sys.path:
+        sys.path.insert(0, str(PACK_DIR))  # as the CLI runs the pack: its folder first on sys.path
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+    from webex_guard import PACK_DESCRIPTION, PACK_ENFORCEMENT_LEVEL, PACK_NAME, POLICIES
+
+    return _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", list(POLICIES), PACK_ENFORCEMENT_LEVEL, None, PACK_DESCRIPTION)
+
+
+def policies() -> list[PolicyInfo]:
+    """The pack's rules as GetAnalyzerInfo describes them."""
+    return policy_infos(_servicer().GetAnalyzerInfo(empty_pb2.Empty(), None))
+
+
 def evaluate(resources: list[RecordedResource], policy_config: Mapping[str, Any] | None = None) -> PolicyReport:
-    return shared_pack().evaluate(resources, project=PROJECT, stack=STACK, policy_config=policy_config)
+    """A preview's analysis of these registrations, in-process: Analyze per resource, then AnalyzeStack."""
+    servicer = _servicer()
+    info = servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
+    infos = policy_infos(info)
+    levels = levels_in_force(info, infos, policy_config)
+    servicer.Configure(configure_request(levels), None)
+    by_urn = {r.urn: r for r in resources}
+    entries = [stack_resource(r, by_urn) for r in resources]
+    tally = Tally(infos, levels)
+    for resource, entry in zip(resources, entries, strict=True):
+        tally.add_resource(resource.urn, servicer.Analyze(analyze_request(entry), None))
+    tally.add_stack(servicer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=entries), None), by_urn)
+    return tally.report()
 
 
 def violations(

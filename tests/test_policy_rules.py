@@ -18,9 +18,9 @@ from policy_support import (
     WEBEX_ROLE_ID,
     default_mappings,
     evaluate,
+    policies,
     resource,
     secret,
-    shared_pack,
     violations,
     webex_stack,
 )
@@ -65,7 +65,7 @@ def days_from_today(days: int) -> str:
 
 
 def default_level(rule: str) -> str:
-    return next(p.enforcement_level for p in shared_pack().policies() if p.name == rule)
+    return next(p.enforcement_level for p in policies() if p.name == rule)
 
 
 def assert_mirrored(rule: str, change: dict[str, Any], key: str) -> list[PolicyViolation]:
@@ -174,7 +174,7 @@ def test_rule_passes_healthy_stack_and_fails_the_change(rule: str, change: dict[
 
 
 def test_every_rule_has_a_mirrored_case() -> None:
-    assert {p.name for p in shared_pack().policies()} == {case[0] for case in CASES}
+    assert {p.name for p in policies()} == {case[0] for case in CASES}
 
 
 def test_healthy_stack_passes_every_rule() -> None:
@@ -193,7 +193,7 @@ def test_violations_point_at_the_resource_at_fault() -> None:
 
 def test_message_starts_with_the_rule_description_as_the_cli_prints_it() -> None:
     (found,) = violations(webex_stack(sp={"appRoleAssignmentRequired": False}), "assignment-required")
-    description = next(p.description for p in shared_pack().policies() if p.name == "assignment-required")
+    description = next(p.description for p in policies() if p.name == "assignment-required")
     assert found.message.startswith(description + "\n")
 
 
@@ -401,7 +401,7 @@ def test_group_objects_are_advisory_and_the_message_says_members_are_provisioned
 def test_no_text_says_webex_ignores_group_objects() -> None:
     """Webex group provisioning exists (Microsoft's Cisco Webex tutorial, change log 2023-02-07)."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    texts = [readme] + [p.description for p in shared_pack().policies()]  # the README holds each rule's fix text
+    texts = [readme] + [p.description for p in policies()]  # the README holds each rule's fix text
     assert not [t for t in texts if "not the group object" in t or "not the group itself" in t]
 
 
