@@ -31,6 +31,11 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
     if policy_config is not None and not policy_config.is_file():
         raise UsageError(f"--policy-config {args.policy_config}: no such file")
     head_stack_file = head_config or stackfile.stack_file(project_dir, args.stack)
+    users = None
+    if getattr(args, "users", None) is not None:  # read first: a bad snapshot stops the diff before any preview
+        from .simulate.diffusers import read_users
+
+        users = read_users(args.users)
 
     def argv(config_file: Path | None) -> list[str]:
         return side_argv(
@@ -111,10 +116,15 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
         return code, doc, message
 
     assert head_result.doc is not None
-    if base_error is None and base_result is not None and base_result.doc is not None:
-        doc = compare(base_result.doc, head_result.doc, secret_changes=secrets)
+    base_doc = base_result.doc if base_error is None and base_result is not None else None
+    if base_doc is not None:
+        doc = compare(base_doc, head_result.doc, secret_changes=secrets)
     else:
         doc = head_only(head_result.doc)
+    if users is not None:
+        from .simulate.diffusers import add_user_changes
+
+        add_user_changes(doc, users, base_doc, head_result.doc)
     doc["base"] = ref_info
     doc["head"] = {"ok": True, "error": None}
     # A program's print() goes to stdout, which a side's document shares: said, not lost, not mistaken for a failure.
@@ -200,6 +210,10 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         lines.append(
             (style, f"{v.get('enforcementLevel')}: [{v.get('policy')}]{new} {v.get('message', '').splitlines()[0]}")
         )
+    if doc.get("users"):
+        from .simulate.diffusers import terminal_lines
+
+        lines += terminal_lines(doc["users"])
     warnings = doc.get("warnings") or []
     if warnings:  # as the preview prints them (e.g. a token the stack file does not set)
         lines += [("", ""), ("bold yellow", "Warnings:")]

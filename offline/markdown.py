@@ -177,6 +177,10 @@ def _loud_items(doc: Mapping[str, Any]) -> list[str]:
         items.append(
             f"> - **Mapping removed:** Webex {code(m.get('target'))} no longer fed from {code(m.get('source'))}\n"
         )
+    if doc.get("users"):
+        from .simulate.diffusers import loud_items
+
+        items += loud_items(dict(doc))
     return items
 
 
@@ -274,6 +278,12 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
         "\n",
         share=0.3,
     )
+
+    if doc.get("users"):  # `diff --users`: who starts or stops being provisioned, whose payload changes
+        from .simulate.diffusers import markdown_section
+
+        users_head, user_items = markdown_section(dict(doc))
+        w.section(users_head, user_items, "\n", share=0.4)
 
     w.section("### Warnings\n\n", _warning_items(doc), "\n", share=0.2)
 
