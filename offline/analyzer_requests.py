@@ -6,9 +6,7 @@ AnalyzeStack. Internal (`__`-prefixed) keys are dropped as the CLI's SkipInterna
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
@@ -55,42 +53,16 @@ def _strip_value(value: struct_pb2.Value) -> struct_pb2.Value:
     return value
 
 
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def _seconds(value: Any) -> float:
-    """A custom timeout as the SDK records it ("10m", "1h30m", or seconds) -> seconds, as the analyzer wants."""
-    if value is None or value == "":
-        return 0.0
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip()
-    parts = _DURATION_RE.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        return 0.0
-    return sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
-
-
 def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    """The options the engine records (offline/engine.py), as the analyzer takes them."""
     opts = resource.options or {}
-    timeouts = opts.get("customTimeouts") or {}
-    if not isinstance(timeouts, Mapping):
-        timeouts = {k: getattr(timeouts, k, None) for k in ("create", "update", "delete")}
     dbr = opts.get("deleteBeforeReplace")
-    aliases = [a if isinstance(a, str) else a.get("urn") for a in opts.get("aliases") or []]
     return analyzer_pb2.AnalyzerResourceOptions(
         protect=bool(opts.get("protect")),
         ignoreChanges=[str(p) for p in opts.get("ignoreChanges") or []],
         deleteBeforeReplace=bool(dbr),
         deleteBeforeReplaceDefined=dbr is not None,
         additionalSecretOutputs=[str(p) for p in opts.get("additionalSecretOutputs") or []],
-        aliases=[a for a in aliases if isinstance(a, str) and a],
-        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
-            create=_seconds(timeouts.get("create")),
-            update=_seconds(timeouts.get("update")),
-            delete=_seconds(timeouts.get("delete")),
-        ),
         parent=resource.parent or "",
     )
 
@@ -121,11 +93,6 @@ def _provider(
 
 def stack_resource(resource: RecordedResource, by_urn: Mapping[str, RecordedResource]) -> analyzer_pb2.AnalyzerResource:
     opts = resource.options or {}
-    prop_deps = {
-        str(k): analyzer_pb2.AnalyzerPropertyDependencies(urns=[str(u) for u in v])
-        for k, v in (opts.get("propertyDependencies") or {}).items()
-        if v
-    }
     out = analyzer_pb2.AnalyzerResource(
         type=resource.type,
         urn=resource.urn,
@@ -134,7 +101,6 @@ def stack_resource(resource: RecordedResource, by_urn: Mapping[str, RecordedReso
         options=_options(resource),
         parent=resource.parent or "",
         dependencies=[str(d) for d in opts.get("dependencies") or []],
-        propertyDependencies=prop_deps,
     )
     provider = _provider(resource, by_urn)
     if provider is not None:

@@ -174,11 +174,10 @@ class PolicyPack:
         project: str,
         stack: str,
         policy_config: Mapping[str, Any] | None = None,
-        dry_run: bool = True,
     ) -> PolicyReport:
         """Every policy violation for these registrations, per resource (Analyze) then stack-wide (AnalyzeStack), and
         each policy's outcome (passed / failed / not applicable / disabled)."""
-        stream = self.stream(project=project, stack=stack, policy_config=policy_config, dry_run=dry_run)
+        stream = self.stream(project=project, stack=stack, policy_config=policy_config)
         for resource in resources:
             stream.submit(resource)
         return stream.finish(resources)
@@ -189,17 +188,16 @@ class PolicyPack:
         project: str,
         stack: str,
         policy_config: Mapping[str, Any] | None = None,
-        dry_run: bool = True,
     ) -> AnalysisStream:
         """Analyze resources as the program registers them, as the engine does: `submit` each, then `finish`.
 
         The pack works on the other core while the program goes on registering, so policy analysis does not add
         to the preview's wall time; the stack-wide analysis runs once at `finish`.
         """
-        return AnalysisStream(self, project=project, stack=stack, policy_config=policy_config, dry_run=dry_run)
+        return AnalysisStream(self, project=project, stack=stack, policy_config=policy_config)
 
     def _configure(
-        self, project: str, stack: str, policy_config: Mapping[str, Any] | None, dry_run: bool
+        self, project: str, stack: str, policy_config: Mapping[str, Any] | None
     ) -> tuple[list[PolicyInfo], dict[str, tuple[str, dict[str, Any]]]]:
         """GetAnalyzerInfo, ConfigureStack and Configure: the pack's policies and the levels in force."""
         info, policies = self._analyzer_info()
@@ -207,7 +205,7 @@ class PolicyPack:
         levels = levels_in_force(info, policies, policy_config)
         self._call(
             stub.ConfigureStack,
-            analyzer_pb2.AnalyzerStackConfigureRequest(project=project, stack=stack, dry_run=dry_run),
+            analyzer_pb2.AnalyzerStackConfigureRequest(project=project, stack=stack, dry_run=True),
             "configuring the stack",
             optional=True,
         )
@@ -220,41 +218,25 @@ class PolicyPack:
         responses: Iterable[tuple[RecordedResource, analyzer_pb2.AnalyzeResponse]],
         policies: list[PolicyInfo],
         levels: Mapping[str, tuple[str, dict[str, Any]]],
-        dry_run: bool,
-        stack_entries: Mapping[str, analyzer_pb2.AnalyzerResource] | None = None,
+        stack_entries: Mapping[str, analyzer_pb2.AnalyzerResource],
     ) -> PolicyReport:
-        """Per-resource responses, then AnalyzeStack, into violations and each policy's outcome.
-
-        `stack_entries`: AnalyzeStack's entries already built (by urn), e.g. as each resource was analyzed. In a
-        preview AnalyzeStack is sent first, so the pack works on it while the responses are read here.
+        """Per-resource responses, then AnalyzeStack (as in a preview: whatever the resources' verdicts), into
+        violations and each policy's outcome. AnalyzeStack is sent first, so the pack works on it while the
+        responses are read here; its entries were built as each resource was analyzed (`stack_entries`, by urn).
         """
         stub = self._connect()
         by_urn = {r.urn: r for r in resources}
         stack_request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[(stack_entries or {}).get(r.urn) or stack_resource(r, by_urn) for r in resources]
+            resources=[stack_entries.get(r.urn) or stack_resource(r, by_urn) for r in resources]
         )
-        stack_future = stub.AnalyzeStack.future(stack_request, timeout=_RPC_TIMEOUT) if dry_run else None
+        stack_future = stub.AnalyzeStack.future(stack_request, timeout=_RPC_TIMEOUT)
         tally = Tally(policies, levels)
         for resource, response in responses:
             tally.add_resource(resource.urn, response)
-
-        if stack_future is not None:
-            try:
-                stack_response = stack_future.result()
-            except grpc.RpcError as exc:
-                raise self._rpc_failure(exc, "analyzing the stack") from None
-        elif any(v.enforcement_level == "mandatory" for v in tally.violations):
-            # As the CLI: in an update a mandatory resource violation stops the deployment, so the stack-wide
-            # analysis never runs; in a preview it runs regardless.
-            stack_response = analyzer_pb2.AnalyzeResponse(
-                not_applicable=[
-                    analyzer_pb2.PolicyNotApplicable(policy_name=p.name, reason="not run: the update stops first")
-                    for p in policies
-                    if p.kind == "stack"
-                ]
-            )
-        else:
-            stack_response = self._call(stub.AnalyzeStack, stack_request, "analyzing the stack")
+        try:
+            stack_response = stack_future.result()
+        except grpc.RpcError as exc:
+            raise self._rpc_failure(exc, "analyzing the stack") from None
         tally.add_stack(stack_response, by_urn)
         return tally.report()
 
@@ -280,10 +262,8 @@ class AnalysisStream:
         project: str,
         stack: str,
         policy_config: Mapping[str, Any] | None,
-        dry_run: bool,
     ) -> None:
         self._pack = pack
-        self._dry_run = dry_run
         self._lock = threading.Lock()
         self._by_urn: dict[str, RecordedResource] = {}
         self._buffer: list[RecordedResource] = []
@@ -316,9 +296,7 @@ class AnalysisStream:
         # Read as _conclude goes (after it has sent AnalyzeStack): each waits for its Analyze.
         responses = (self._pack._result(resource, future) for resource, future in self._sent)
         try:
-            return self._pack._conclude(
-                resources, responses, policies, levels, self._dry_run, stack_entries=self._stack_entries
-            )
+            return self._pack._conclude(resources, responses, policies, levels, self._stack_entries)
         finally:
             for _, future in self._sent:
                 future.cancel()
@@ -333,7 +311,7 @@ class AnalysisStream:
 
     def _configure(self, project: str, stack: str, policy_config: Mapping[str, Any] | None) -> None:
         try:
-            self._config = self._pack._configure(project, stack, policy_config, self._dry_run)
+            self._config = self._pack._configure(project, stack, policy_config)
             stub = self._pack._connect()
             with self._lock:
                 self._stub = stub

@@ -77,8 +77,7 @@ ECHO_PACK = """
         report(json.dumps({
             "type": args.resource_type, "name": args.name, "props": plain(args.props),
             "protect": o.protect, "ignoreChanges": list(o.ignore_changes),
-            "deleteBeforeReplace": o.delete_before_replace, "aliases": list(o.aliases),
-            "create": o.custom_timeouts.create_seconds, "parent": o.parent,
+            "deleteBeforeReplace": o.delete_before_replace, "parent": o.parent,
             "provider": None if p is None else [p.resource_type, p.urn, p.name],
         }))
 
@@ -114,8 +113,6 @@ def test_resources_reach_the_pack_as_the_cli_sends_them(tmp_path: Path) -> None:
             "protect": True,
             "ignoreChanges": ["credentials"],
             "deleteBeforeReplace": None,
-            "customTimeouts": {"create": "1h30m"},
-            "aliases": ["urn:pulumi:test::webex-scim::old::credentials"],
             "dependencies": [parent.urn],
         },
     )
@@ -128,7 +125,6 @@ def test_resources_reach_the_pack_as_the_cli_sends_them(tmp_path: Path) -> None:
     assert seen["props"] == {"credentials": [{"key": "SecretToken", "value": "t"}], "n": {}}  # internal keys dropped
     assert seen["protect"] is True and seen["ignoreChanges"] == ["credentials"]
     assert seen["deleteBeforeReplace"] is None  # not set != false
-    assert seen["create"] == 5400.0 and seen["aliases"] == ["urn:pulumi:test::webex-scim::old::credentials"]
     assert seen["parent"] == parent.urn
     assert seen["provider"] == ["pulumi:providers:azuread", provider.urn, "default"]
 
@@ -340,12 +336,3 @@ def test_rules_markdown_lists_every_rule_the_pack_serves() -> None:
     for policy, row in zip(served, rows, strict=True):
         assert f"| {policy.enforcement_level} |" in row and policy.description in row
     assert "`minDaysLeft` (default `30`)" in table
-
-
-def test_an_update_stops_before_stack_policies_after_a_mandatory_violation() -> None:
-    stack = webex_stack(sp={"appRoleAssignmentRequired": False}, credentials={"BaseAddress": "http://example.com"})
-    preview = shared_pack().evaluate(stack, project=PROJECT, stack=STACK)
-    assert {v.policy for v in preview.violations} == {"assignment-required", "tenant-url-matches-org"}
-    update = shared_pack().evaluate(stack, project=PROJECT, stack=STACK, dry_run=False)
-    assert [v.policy for v in update.violations] == ["assignment-required"]
-    assert update.outcomes["tenant-url-matches-org"] == "not-applicable"
