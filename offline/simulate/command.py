@@ -20,7 +20,7 @@ GRAPH = "graph"  # `--users graph`: read the users from Microsoft Graph
 
 def simulate_command(args: argparse.Namespace) -> int:
     from . import render, stack
-    from .run import simulate
+    from .run import attributes_to_keep, simulate
 
     if args.scim_url is not None and not args.scim_token_env:
         raise UsageError("--scim-url needs --scim-token-env NAME: the environment variable that holds the token")
@@ -45,7 +45,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     else:
         from .snapshot import read_snapshot
 
-        snapshot = read_snapshot(Path(args.users))
+        snapshot = read_snapshot(Path(args.users), keep=attributes_to_keep(sim_stack))
     sim = simulate(sim_stack, snapshot)
     mismatches = 0
     extra_markdown: list[str] = []

@@ -15,6 +15,8 @@ About the snapshot as a whole (`notes`): an attribute the mappings or the scopin
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pickle
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -27,10 +29,13 @@ from .expressions import ExpressionSyntaxError, attributes_of, parse
 from .models import PayloadValidator
 from .payload import build, compile_rows
 from .scope import Scope
-from .snapshot import Snapshot
+from .snapshot import Snapshot, SourceUser
 from .stack import SimulationStack
 
 PROVISION, SKIP = "provision", "skip"
+# From this many users on, the second half is simulated in a forked child on another core (each user's simulation
+# is independent; the checks across users run once all are back). Below it, a fork costs more than it saves.
+PARALLEL_FROM = 5_000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -90,25 +95,34 @@ def simulate(
     rows = compile_rows(stack.rows, Evaluator(attribute_problem, clock))
     validator = PayloadValidator()
     required = required if required is not None else _required_targets()
-    results: list[UserResult] = []
-    for user in snapshot.users:
-        verdict = scope.decide(user)
-        problems = list(user.problems)
-        if not verdict.provision:
-            if verdict.not_simulated:
-                problems.append(verdict.reason or "not simulated")
-            results.append(UserResult(user.id, user.upn, SKIP, verdict.reason, None, problems))
-            continue
-        payload, payload_problems = build(rows, user.attrs)
-        problems += payload_problems
-        missing = [t for t in required if not _has(payload, t)]
-        problems += [f"{t} is missing: {_why_missing(stack, t)}; Webex requires it" for t in missing]
-        problems += [
-            f"SCIM validation (scim2-models): {p}"
-            for p in validator.problems(payload)
-            if not any(p.startswith(t + ":") or f"Field '{t}' is required" in p for t in missing)
-        ]
-        results.append(UserResult(user.id, user.upn, PROVISION, None, payload, problems))
+
+    def each(users: list[SourceUser]) -> list[UserResult]:
+        results: list[UserResult] = []
+        for user in users:
+            verdict = scope.decide(user)
+            problems = list(user.problems)
+            if not verdict.provision:
+                if verdict.not_simulated:
+                    problems.append(verdict.reason or "not simulated")
+                results.append(UserResult(user.id, user.upn, SKIP, verdict.reason, None, problems))
+                continue
+            payload, payload_problems = build(rows, user.attrs)
+            problems += payload_problems
+            missing = [t for t in required if not _has(payload, t)]
+            problems += [f"{t} is missing: {_why_missing(stack, t)}; Webex requires it" for t in missing]
+            problems += [
+                f"SCIM validation (scim2-models): {p}"
+                for p in validator.problems(payload)
+                if not any(p.startswith(t + ":") or f"Field '{t}' is required" in p for t in missing)
+            ]
+            results.append(UserResult(user.id, user.upn, PROVISION, None, payload, problems))
+        return results
+
+    users = snapshot.users
+    if len(users) >= PARALLEL_FROM and hasattr(os, "fork") and (os.cpu_count() or 1) > 1:
+        results, validated = _on_two_cores(users, each)
+    else:
+        results, validated = each(users), 0
     _check_across(results, stack.verified_domains)
     notes = [*snapshot.notes, *scope.notes, *_absent_properties(stack, snapshot)]
     if not stack.enabled:
@@ -116,7 +130,43 @@ def simulate(
             "provisioning.enabled is false: the job is paused, so nothing is sent until it is switched on; the users "
             "below are what it would send then"
         )
-    return Simulation(stack.project, stack.stack, snapshot.source, results, notes, validator.validated)
+    return Simulation(stack.project, stack.stack, snapshot.source, results, notes, validator.validated + validated)
+
+
+def _on_two_cores(
+    users: list[SourceUser], each: Callable[[list[SourceUser]], list[UserResult]]
+) -> tuple[list[UserResult], int]:
+    """`each` over the first half here and over the second half in a forked child, which inherits everything (the
+    snapshot, the compiled mappings) and sends its results back through a pipe once done. The child's work runs
+    while this process does its own; only the transfer is serial. Returns the results in order, and the payloads
+    the child's validator validated in full."""
+    from ..errors import EngineError
+
+    middle = len(users) // 2
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its half, pickled to the pipe, then gone without running the parent's cleanup
+        code = 1
+        try:
+            os.close(read_end)
+            part = each(users[middle:])
+            data = pickle.dumps([(u.id, u.upn, u.action, u.reason, u.scim, u.problems) for u in part], protocol=5)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    try:
+        first = each(users[:middle])
+        with os.fdopen(read_end, "rb") as incoming:
+            data = incoming.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0 or not data:
+        raise EngineError("the simulation of the second half of the users failed in its worker process")
+    second = [UserResult(*fields) for fields in pickle.loads(data)]
+    return first + second, 0
 
 
 def _required_targets() -> tuple[str, ...]:
@@ -197,6 +247,13 @@ def needed_attributes(stack: SimulationStack) -> dict[str, list[str]]:
         for clause in group.get("clauses") or []:
             needed[str(clause.get("attribute"))].append("the scoping filter")
     return needed
+
+
+def attributes_to_keep(stack: SimulationStack) -> frozenset[str]:
+    """What a simulation of `stack` reads of each user: the attributes its mappings and scoping filter read, and what
+    the scope and the report always do."""
+    always = {"userPrincipalName", "originalUserPrincipalName", "objectId", "accountEnabled", "IsSoftDeleted"}
+    return frozenset(needed_attributes(stack)) | always
 
 
 def _absent_properties(stack: SimulationStack, snapshot: Snapshot) -> list[str]:

@@ -58,17 +58,21 @@ class Snapshot:
     notes: list[str] = field(default_factory=list)
 
 
-def read_snapshot(path: Path) -> Snapshot:
-    """The users of a snapshot file, or UsageError (exit 2) naming what is wrong with it."""
+def read_snapshot(path: Path, keep: frozenset[str] | None = None) -> Snapshot:
+    """The users of a snapshot file, or UsageError (exit 2) naming what is wrong with it. With `keep` (engine
+    attribute names), only those attributes are held per user (every property is still counted): what a simulation
+    of one stack needs, a fraction of what an export carries."""
     where = f"--users {path}"
     content = read_text(path, label="--users", limit=MAX_SNAPSHOT_BYTES, example="users.json")
     if path.suffix.lower() == ".csv":
         rows = _csv_users(content, where)
-        return from_graph_users(path.name, [user for _, user in rows], where, labels=[label for label, _ in rows])
+        return from_graph_users(
+            path.name, [user for _, user in rows], where, labels=[label for label, _ in rows], keep=keep
+        )
     try:
         if content.lstrip().startswith("["):
             # An array (az ad user list): read one user at a time, so 100,000 users are never all held twice.
-            return from_graph_users(path.name, _array_items(content), where)
+            return from_graph_users(path.name, _array_items(content), where, keep=keep)
         doc = json.loads(content)
     except json.JSONDecodeError as exc:
         hint = (
@@ -99,7 +103,7 @@ def read_snapshot(path: Path) -> Snapshot:
         )
         raise UsageError(f'{where}: expected a JSON array of users or Graph\'s {{"value": [...]}} page, found {found}')
     del doc
-    snapshot = from_graph_users(path.name, _draining(items), where)
+    snapshot = from_graph_users(path.name, _draining(items), where, keep=keep)
     snapshot.notes[:0] = notes
     return snapshot
 
@@ -138,11 +142,18 @@ def _draining(items: list[Any]) -> Iterator[Any]:
         yield item
 
 
-def from_graph_users(source: str, items: Iterable[Any], where: str, labels: list[str] | None = None) -> Snapshot:
+def from_graph_users(
+    source: str,
+    items: Iterable[Any],
+    where: str,
+    labels: list[str] | None = None,
+    keep: frozenset[str] | None = None,
+) -> Snapshot:
     """Graph-shaped user objects -> users; `labels` name each item in messages (CSV lines), else `users[i]`."""
     users: list[SourceUser] = []
     seen: dict[str, int] = {}
     properties: Counter[str] = Counter()
+    pool: dict[str, str] = {}  # one str object per distinct value of the attributes many users share
     for index, raw in enumerate(items):
         label = labels[index] if labels is not None else f"{where}: users[{index}]"
         if not isinstance(raw, dict):
@@ -163,7 +174,7 @@ def from_graph_users(source: str, items: Iterable[Any], where: str, labels: list
                 "a directory holds each user once: remove the duplicate"
             )
         seen[key] = index
-        users.append(_user(raw, label, properties))
+        users.append(_user(raw, label, properties, keep, pool))
     return Snapshot(source, users, properties)
 
 
@@ -179,27 +190,37 @@ _READ: dict[str, tuple[int, str]] = {
     "deletedDateTime": (_DELETED, ""),
 }
 _EXTENSION_NAMES = frozenset(n for n in ENGINE_NAME.values() if n.startswith("extensionAttribute"))
+# Attributes whose values repeat across a directory (a department, a city): held once per distinct value.
+SHARED_VALUES = frozenset(
+    {"givenName", "jobTitle", "department", "companyName", "physicalDeliveryOfficeName", "city", "state", "country"}
+    | {"usageLocation", "preferredLanguage", "userType", "employeeType", "postalCode", "streetAddress"}
+    | _EXTENSION_NAMES
+)
 
 
-def _user(raw: dict[str, Any], label: str, properties: Counter[str]) -> SourceUser:
+def _user(
+    raw: dict[str, Any], label: str, properties: Counter[str], keep: frozenset[str] | None, pool: dict[str, str]
+) -> SourceUser:
     attrs: dict[str, Any] = {}
     problems: list[str] = []
     groups: tuple[tuple[str | None, str | None], ...] = ()
     deleted = False
     for prop, value in raw.items():
-        if value is None or value == "" or value == []:
-            continue
         how = _READ.get(prop)
         if how is None:
-            if prop.startswith("extension_"):  # a directory extension: one name in Graph and in the engine
-                how = (_TEXT, prop)
-            else:
+            if not prop.startswith("extension_"):
                 continue  # a property the simulation does not use
+            how = (_TEXT, prop)  # a directory extension: one name in Graph and in the engine
+        if value is None or value == "" or value == []:
+            continue
         kind, engine = how
         if kind == _TEXT:
-            if type(value) is str:
-                attrs[engine] = value
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            if type(value) is str:  # the common case, first
+                properties[prop] += 1
+                if keep is None or engine in keep:
+                    attrs[engine] = pool.setdefault(value, value) if engine in SHARED_VALUES else value
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
                 attrs[engine] = str(value)
             else:
                 problems.append(f"{prop}: {type(value).__name__} where Graph gives text; ignored")
@@ -213,8 +234,9 @@ def _user(raw: dict[str, Any], label: str, properties: Counter[str]) -> SourceUs
                 continue
             for name, item in value.items():
                 if isinstance(item, str) and item and name in _EXTENSION_NAMES:
-                    attrs[name] = item
                     properties[f"onPremisesExtensionAttributes.{name}"] += 1
+                    if keep is None or name in keep:
+                        attrs[name] = pool.setdefault(item, item)
             continue
         elif kind == _DELETED:
             deleted = True
