@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview diff test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: preview diff simulate test lint bench clean pulumi policy-venv conformance real-preview
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ preview: $(STAMP)
 BASE ?= origin/main
 diff: $(STAMP)
 	$(PY) -m offline diff --stack $(STACK) --base $(BASE) $(ARGS)
+
+## make simulate USERS=users.json: which users Webex gets, with what, and which not and why (USERS=graph: live)
+USERS ?=
+simulate: $(STAMP)
+	@test -n "$(USERS)" || { echo "make simulate USERS=<users.json, e.g. from az ad user list> (or USERS=graph)" >&2; exit 2; }
+	$(PY) -m offline simulate --stack $(STACK) --users $(USERS) $(ARGS)
 
 ## make test: the whole test suite
 test: $(STAMP)

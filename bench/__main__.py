@@ -2,7 +2,8 @@
 
 Options: --runs N (small cases, default 7), --runs-large N (5,000 assignments, default 3), --sizes 10,100,1000,5000,
 --quick (3 runs, sizes 10,1000), --profile N (cProfile one N-assignment preview and print where the time goes),
---json PATH (results; default bench/results/<UTC time>.json).
+--json PATH (results; default bench/results/<UTC time>.json), --simulation (only the simulation's rows: 10,000 and
+100,000 generated users through `python -m offline simulate`, bench/simulation.py; --runs-large runs each).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import stacks
+from . import simulation, stacks
 from .measure import Series, compare, run_once
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -298,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--profile", type=int, metavar="N", help="cProfile an N-assignment preview instead")
     ap.add_argument("--json", dest="json_path", type=Path)
+    ap.add_argument("--simulation", action="store_true", help="only the simulation rows (bench/simulation.py)")
     args = ap.parse_args(argv)
     if args.quick:
         args.runs, args.runs_large, args.sizes = 3, 2, "10,1000"
@@ -318,16 +320,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             profile(args.profile, config, tmp)
             return 0
-        rows.append(bench_dev(args.runs, dev_argv))
-        for n in sizes:
-            growth.append(bench_growth(n, args.runs_large if n >= 5000 else args.runs, config, tmp))
-        rows += growth
-        rows.append(bench_diff(args.runs, config, tmp))
+        if not args.simulation:
+            rows.append(bench_dev(args.runs, dev_argv))
+            for n in sizes:
+                growth.append(bench_growth(n, args.runs_large if n >= 5000 else args.runs, config, tmp))
+            rows += growth
+            rows.append(bench_diff(args.runs, config, tmp))
+        simulated = simulation.bench(args.runs_large, config, tmp)
 
-    show(rows, info, notes, growth)
+    if rows:
+        show(rows, info, notes, growth)
+    print("\n".join(simulation.lines(simulated)))
     out = args.json_path or PROJECT_DIR / "bench" / "results" / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": info, "notes": notes, "rows": [r.as_json() for r in rows]}, indent=2) + "\n")
+    results = {"machine": info, "notes": notes, "rows": [r.as_json() for r in rows]}
+    results["simulation"] = [r.as_json() for r in simulated]
+    out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"results: {out}")
     return 0
 
