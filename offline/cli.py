@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     preview = sub.add_parser("preview", help="run the program and the policy pack, print a tree like `pulumi preview`")
     _add_common(preview)
+    preview.add_argument(
+        "--policy-pack-on-stdin",
+        action="store_true",
+        help="use this project's policy pack that another process runs (a diff's): its port is stdin's first line",
+    )
     diff = sub.add_parser("diff", help="preview the base revision and the working tree, and report the difference")
     _add_common(diff)
     diff.add_argument("--base", required=True, help="git ref of the base revision (e.g. origin/main)")
@@ -75,12 +80,14 @@ def preview(args: argparse.Namespace) -> int:
     policy_config = None
     pack = None
     if not args.no_policies:
-        from .pack_process import PackProcess
+        from .pack_process import PackProcess, RunningPack
         from .policy_config import load_policy_config
 
         policy_config = load_policy_config(args.policy_config) if args.policy_config is not None else None
-        # Started before this process imports the SDKs: the pack starts up on the other core meanwhile.
-        pack = PackProcess(args.project_dir / "policies")
+        # Started before this process imports the SDKs: the pack starts up on the other core meanwhile. A diff
+        # lends its sides the one it started (--policy-pack-on-stdin): one pack for both, when their policies/ agree.
+        pack_dir = args.project_dir / "policies"
+        pack = RunningPack(pack_dir, sys.stdin.buffer) if args.policy_pack_on_stdin else PackProcess(pack_dir)
     with interrupt.on_signal(pack.kill if pack is not None else lambda: None):
         from .engine import run_program
         from .policy import PolicyPack

@@ -1,8 +1,10 @@
 """`python -m offline diff`: preview the base revision and the working tree, and report what would change.
 
-The two sides run at once, each its own revision's `python -m offline preview --json -` (offline/revision.py);
+The two sides run at once, each its own revision's `python -m offline preview --json -` (offline/revision.py),
+sharing one policy pack process when their policies/ are the same;
 their documents are compared by offline/compare.py and printed here (terminal) or by offline/markdown.py.
-A Ctrl-C, SIGTERM or SIGHUP stops both sides and removes the base's temporary tree (offline/interrupt.py).
+A Ctrl-C, SIGTERM or SIGHUP stops both sides and the pack, and removes the base's temporary tree
+(offline/interrupt.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,19 @@ from typing import Any
 from . import interrupt, stackfile
 from .compare import changed_secrets, compare, head_only, top_property
 from .errors import UsageError
-from .revision import BaseUnavailable, Side, SideResult, in_ref_terms, materialize, quote_printed, side_argv
+from .pack_process import PackProcess
+from .revision import (
+    BaseUnavailable,
+    Side,
+    SideResult,
+    can_share_pack,
+    in_ref_terms,
+    materialize,
+    quote_printed,
+    side_argv,
+)
+
+PACK_START_TIMEOUT = 60.0  # seconds, as a preview waits for its own pack (offline/policy.py)
 
 
 def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]:
@@ -37,17 +51,24 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
 
         users = read_users(args.users)
 
-    def argv(config_file: Path | None) -> list[str]:
+    def argv(config_file: Path | None, shared_pack: bool) -> list[str]:
         return side_argv(
-            stack=args.stack, config_file=config_file, policy_config=policy_config, no_policies=args.no_policies
+            stack=args.stack,
+            config_file=config_file,
+            policy_config=policy_config,
+            no_policies=args.no_policies,
+            shared_pack=shared_pack,
         )
 
     scratch = Path(tempfile.mkdtemp(prefix="webex-scim-diff-"))
     sides: list[Side] = []
+    packs: list[PackProcess] = []
 
     def stop() -> None:
         for side in sides:
             side.kill()
+        for pack in packs:
+            pack.kill()
         shutil.rmtree(scratch, ignore_errors=True)
 
     base_error: str | None = None
@@ -56,8 +77,14 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
     base_result: SideResult | None = None
     with interrupt.on_signal(stop):
         try:
+            # One pack process for both sides when their policies/ agree (see `make bench`: a pack per side is a
+            # third and fourth interpreter on the same cores). It starts first; the sides start meanwhile and get
+            # its port when it is up. A base with another pack, or an engine too old to take it, starts its own.
+            if not args.no_policies:
+                packs.append(PackProcess(project_dir / "policies"))
             # The head starts first: it runs while the base is extracted.
-            sides.append(Side(project_dir, argv(head_config), scratch, "head"))
+            sides.append(Side(project_dir, argv(head_config, bool(packs)), scratch, "head"))
+            lent = list(sides) if packs else []  # the sides given the shared pack's port, once it is up
             try:
                 base_dir = materialize(project_dir, args.base, scratch / "base")
                 base_config = head_config
@@ -72,11 +99,22 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
                 ):  # said here, in the ref's terms: the base's own words name a temp path
                     base_stack_file = None
                     raise BaseUnavailable(_no_base_stack_file(args, head_config, project_dir))
-                sides.append(Side(base_dir, argv(base_config), scratch, "base"))
+                shared = bool(packs) and can_share_pack(base_dir, project_dir)
+                sides.append(Side(base_dir, argv(base_config, shared), scratch, "base"))
+                if shared:
+                    lent.append(sides[-1])
+                else:
+                    sides[-1].pass_port(None)
             except BaseUnavailable as exc:
                 base_error = str(exc)
+            if not lent:
+                sides[0].pass_port(None)
+            port = _port(packs[0]) if packs else None
+            for side in lent:
+                side.pass_port(port)
             head_result = sides[0].result()
             base_result = sides[1].result() if len(sides) > 1 else None
+            pack_said = _pack_ending(packs[0]) if packs and not head_result.ok and packs[0].poll() is not None else ""
             if base_result is not None and not base_result.ok:
                 base_error = base_result.error_line()
             if base_error is not None and base_dir is not None:
@@ -97,7 +135,7 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
 
     ref_info = {"ref": args.base, "ok": base_error is None, "error": base_error}
     if not head_result.ok:
-        message = head_result.stderr.strip() or f"error: the head preview {head_result.error_line()}"
+        message = (head_result.stderr.strip() or f"error: the head preview {head_result.error_line()}") + pack_said
         code = 2 if head_result.exit_code == 2 else 1
         doc = {
             "project": project,
@@ -131,6 +169,21 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
     doc["warnings"] = [*doc["warnings"], *(f"{w} (a program reports through pulumi.log)" for w in printed)]
     mandatory = any(v.get("enforcementLevel") == "mandatory" for v in doc["policyViolations"])
     return (1 if mandatory else 0), doc, None
+
+
+def _port(pack: PackProcess) -> int | None:
+    """The shared pack's port; None if it failed to start or is too slow (the sides then say so, and the head's
+    message ends with how the pack ended: `_pack_ending`)."""
+    try:
+        return pack.wait_for_port(PACK_START_TIMEOUT)
+    except TimeoutError:
+        return None
+
+
+def _pack_ending(pack: PackProcess) -> str:
+    """For a failed head's message: how the shared pack ended, and its last stderr lines (only the diff holds them)."""
+    tail = pack.stderr_tail()
+    return f"\n(the policy pack {pack.state()})" + (f"\n--- the pack's stderr (last lines) ---\n{tail}" if tail else "")
 
 
 def _no_base_stack_file(args: argparse.Namespace, head_config: Path | None, project_dir: Path) -> str:
@@ -231,6 +284,6 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def print_diff(doc: Mapping[str, Any]) -> None:
-    from .render import print_tree
+    from .terminal import print_tree
 
     print_tree(diff_lines(doc))

@@ -6,11 +6,14 @@ interpreter, the SDKs, the rules) runs on the other core while this process impo
 
 As the CLI does with its plugins, the pack gets a process group of its own, so a terminal's Ctrl-C reaches only
 the preview, which decides: `kill()` stops the pack's whole group (offline/interrupt.py runs it on a signal).
+A diff starts one for both its sides when their packs are the same (`pack_digest`); each side then talks to it as
+a `RunningPack`.
 """
 
 from __future__ import annotations
 
 import collections
+import hashlib
 import os
 import signal
 import subprocess
@@ -29,6 +32,7 @@ PACK_DIR = Path(__file__).resolve().parents[1] / "policies"  # this project's pa
 # SDK logs to stderr instead, so an address nothing listens on is enough (and nothing can call back into us).
 ENGINE_ADDRESS = "127.0.0.1:1"
 _STDERR_TAIL_LINES = 25
+_SKIPPED_DIRS = frozenset({"venv", ".venv", "__pycache__"})  # what running or installing a pack adds
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -108,6 +112,11 @@ class PackProcess:
         """The pack's exit code, or None while it runs."""
         return self.proc.poll()
 
+    def state(self) -> str:
+        """How the pack is, for a message: "is running" or "exited with code N"."""
+        rc = self.proc.poll()
+        return "is running" if rc is None else f"exited with code {rc}"
+
     def wait(self, timeout: float) -> None:
         """Give an exiting pack `timeout` seconds to finish, so a message can say how it ended."""
         try:
@@ -130,3 +139,54 @@ class PackProcess:
             return ""
         lines = collections.deque((line.rstrip() for line in text.splitlines() if line.strip()), _STDERR_TAIL_LINES)
         return "\n".join(lines)
+
+
+def pack_digest(pack_dir: Path) -> str:
+    """A content hash of a pack's own files (not its virtualenv or bytecode): two trees whose packs hash alike judge
+    alike, so a diff's two sides can share one pack process."""
+    digest = hashlib.sha256()
+    root = Path(pack_dir)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = path.relative_to(root)
+        if _SKIPPED_DIRS.intersection(relative.parts[:-1]) or path.suffix == ".pyc":
+            continue
+        data = path.read_bytes()
+        digest.update(f"{relative.as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+class RunningPack:
+    """A pack another process started and will stop: a diff's, lent to each side whose policies/ it is.
+
+    Its port arrives on `port_from` as the pack itself printed it, one line (the diff passes it on once the pack is
+    up, so the side starts at once and imports the SDKs meanwhile); EOF without one means the pack failed to start.
+    Stopping the pack, its state and its stderr are its owner's: `kill()` does nothing.
+    """
+
+    def __init__(self, pack_dir: Path, port_from: IO[bytes]) -> None:
+        self.pack_dir = Path(pack_dir).resolve()
+        self._ready = threading.Event()
+        self._port_box: list[int | None] = [None]
+        reader = threading.Thread(
+            target=_read_port, args=(port_from, self._port_box, self._ready), name="pack-port", daemon=True
+        )
+        reader.start()
+
+    def wait_for_port(self, timeout: float) -> int | None:
+        """As `PackProcess.wait_for_port`."""
+        if not self._ready.wait(timeout):
+            raise TimeoutError
+        return self._port_box[0]
+
+    def state(self) -> str:
+        return "is the diff's, which reports how it ended"
+
+    def wait(self, timeout: float) -> None:
+        pass
+
+    def kill(self) -> None:
+        pass
+
+    def stderr_tail(self) -> str:
+        return ""

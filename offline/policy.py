@@ -25,7 +25,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from .analyzer_requests import analyze_request, stack_resource
 from .errors import EngineError
 from .model import PolicyReport, RecordedResource
-from .pack_process import ENGINE_ADDRESS, PACK_DIR, PackProcess
+from .pack_process import ENGINE_ADDRESS, PACK_DIR, PackProcess, RunningPack
 from .policy_config import (  # noqa: F401  (re-exported: the config is part of this module's surface)
     LEVELS,
     PolicyConfigFile,
@@ -54,7 +54,8 @@ class PolicyPack:
         resources = run_program()             # the pack imports meanwhile, on the other core
         report = pack.evaluate(resources, project="webex-scim", stack="dev", policy_config=None)
 
-    `process` adopts a pack already started (`PackProcess`) instead of starting one.
+    `process` adopts a pack already started (`PackProcess`), or one another process runs (`RunningPack`), instead
+    of starting one.
     """
 
     def __init__(
@@ -63,9 +64,9 @@ class PolicyPack:
         python: str = sys.executable,
         *,
         start_timeout: float = 60.0,
-        process: PackProcess | None = None,
+        process: PackProcess | RunningPack | None = None,
     ) -> None:
-        self._process: PackProcess = process if process is not None else PackProcess(pack_dir, python)
+        self._process: PackProcess | RunningPack = process if process is not None else PackProcess(pack_dir, python)
         self.pack_dir = self._process.pack_dir
         self.start_timeout = start_timeout
         self._channel: grpc.Channel | None = None
@@ -95,10 +96,8 @@ class PolicyPack:
         self._process.kill()
 
     def _failure(self, what: str, detail: str = "") -> EngineError:
-        rc = self._process.poll()
-        state = "is running" if rc is None else f"exited with code {rc}"
         tail = self._process.stderr_tail()
-        message = f"policy pack {self.pack_dir.name!r} {what} (the pack {state})"
+        message = f"policy pack {self.pack_dir.name!r} {what} (the pack {self._process.state()})"
         if detail:
             message += f": {detail}"
         if tail:

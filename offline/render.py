@@ -7,8 +7,6 @@ as "[unknown]": a secret cannot reach JSON, Markdown or the terminal in clear by
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -20,6 +18,7 @@ from policies.vocabulary import SECRET_MARKER, UNKNOWN_MARKER
 from .engine import SECRET_SIG, SIG_KEY, UNKNOWN, ProgramRun
 from .model import PolicyViolation, RecordedResource
 from .ordering import ordered_violations, tree_order, verdict_key
+from .terminal import print_tree  # noqa: F401  (re-exported: the preview prints its tree with it)
 
 SECRET = SECRET_MARKER
 UNKNOWN_TEXT = UNKNOWN_MARKER
@@ -236,34 +235,3 @@ def tree_lines(
     if mandatory:
         lines.append(("bold red", f"\n{mandatory} mandatory policy violation(s): `pulumi up` would be blocked."))
     return lines
-
-
-def print_tree(lines: list[tuple[str, str]], *, color: bool | None = None) -> None:
-    """Write the lines, styled where the terminal has colour. rich decides colour support (NO_COLOR, pipes, CI),
-    but each line is rendered on its own: one giant rich Text for 5,000 resources takes seconds to wrap."""
-    if color is False or (not sys.stdout.isatty() and not os.environ.get("FORCE_COLOR")):
-        # Plain text for pipes, files and CI logs: no need to import rich to decide that.
-        sys.stdout.write("".join(line + "\n" for _, line in lines))
-        sys.stdout.flush()
-        return
-    from rich.color import ColorSystem
-    from rich.console import Console
-
-    console = Console(highlight=False, soft_wrap=True)
-    systems = {
-        "standard": ColorSystem.STANDARD,
-        "256": ColorSystem.EIGHT_BIT,
-        "truecolor": ColorSystem.TRUECOLOR,
-        "windows": ColorSystem.WINDOWS,
-    }
-    system = None if console.no_color else systems.get(console.color_system or "")
-    styles: dict[str, Any] = {}
-    out = []
-    for style, line in lines:
-        if style and system is not None:
-            if style not in styles:
-                styles[style] = console.get_style(style)
-            line = styles[style].render(line, color_system=system)
-        out.append(line + "\n")
-    console.file.write("".join(out))
-    console.file.flush()

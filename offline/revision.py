@@ -1,7 +1,9 @@
 """Running one revision of the project: `python -m offline preview --json -` in that revision's own tree.
 
 A diff's base comes from `git archive` into a temporary directory (`materialize`) and runs its own engine,
-program, policy pack and stack file; the head runs the working tree the same way. Each side is a plain
+program and stack file; the head runs the working tree the same way. Their policy packs are judged by content: when
+the base's policies/ are the head's, one pack process (the diff's) serves both sides, its port passed on each
+side's stdin (`--policy-pack-on-stdin`, `Side.pass_port`); otherwise the base starts its own. Each side is a plain
 subprocess in a process group of its own, with a time limit (AUDIT D7): a side that exceeds it, or fails, is
 reported as that side's failure. `Side.kill` stops the side and whatever it started.
 """
@@ -19,9 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .pack_process import pack_digest
+
 TIME_LIMIT = 600.0  # seconds for one side; far above any real stack (see `make bench`), far below CI's job limit
 _GRACE = 0.5  # seconds a stopped side gets to stop its own policy pack before its whole group is killed
 
+SHARED_PACK_OPTION = "--policy-pack-on-stdin"  # `preview`'s option for a pack the diff lends (offline/cli.py)
 PRINTED_LIMIT = 200  # characters of a side's stray stdout quoted in a report
 
 
@@ -175,12 +180,23 @@ class Side:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "offline", *argv],
             cwd=cwd,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # closed at once, or after the shared pack's port (`pass_port`)
             stdout=self._out,
             stderr=self._err,
             env=env,
             start_new_session=True,  # a terminal's Ctrl-C reaches the diff only; the diff stops the sides
         )
+
+    def pass_port(self, port: int | None) -> None:
+        """Give the side its stdin: the shared pack's port, as the pack printed it, then EOF (all a side that does
+        not share the diff's pack, or whose pack failed to start, gets)."""
+        assert self.proc.stdin is not None
+        try:
+            if port is not None:
+                self.proc.stdin.write(f"{port}\n".encode())
+            self.proc.stdin.close()
+        except OSError:  # the side has ended already: its result says how
+            pass
 
     def result(self, time_limit: float = TIME_LIMIT) -> SideResult:
         """Wait for the side (at most `time_limit` seconds: then it is stopped and that is its failure)."""
@@ -224,16 +240,33 @@ def _signal_group(pgid: int, signum: int) -> None:
 
 
 def side_argv(
-    *, stack: str | None, config_file: Path | None, policy_config: Path | None, no_policies: bool
+    *,
+    stack: str | None,
+    config_file: Path | None,
+    policy_config: Path | None,
+    no_policies: bool,
+    shared_pack: bool = False,
 ) -> list[str]:
-    """The preview command line a side runs."""
+    """The preview command line a side runs; with `shared_pack`, it uses the diff's pack (`Side.pass_port`)."""
     argv = ["preview", "--json", "-"]
     argv += ["--config-file", str(config_file)] if config_file is not None else ["--stack", str(stack)]
     if policy_config is not None:
         argv += ["--policy-config", str(policy_config)]
     if no_policies:
         argv.append("--no-policies")
+    elif shared_pack:
+        argv.append(SHARED_PACK_OPTION)
     return argv
+
+
+def can_share_pack(base_dir: Path, head_dir: Path) -> bool:
+    """Whether the base may use the head's running pack: its policies/ the same files, and its engine one that
+    takes --policy-pack-on-stdin (an older one would refuse the option; it starts its own pack, as it always did)."""
+    try:
+        cli = (base_dir / "offline" / "cli.py").read_text(encoding="utf-8", errors="replace")
+        return SHARED_PACK_OPTION in cli and pack_digest(base_dir / "policies") == pack_digest(head_dir / "policies")
+    except OSError:
+        return False
 
 
 def in_ref_terms(text: str, base_dir: Path, scratch: Path, ref: str) -> str:

@@ -22,6 +22,7 @@ import yaml
 from components.replace_on_change import replace_keys
 from offline import revision
 from offline.compare import changed_secrets, compare, diff_values
+from offline.pack_process import pack_digest
 from offline.revision import BaseUnavailable, Side, SideResult, error_line, materialize
 from policies.vocabulary import APP_ROLE_ASSIGNMENT
 from policies.vocabulary import ATTRIBUTE_MAPPINGS as MAPPINGS_TYPE
@@ -339,6 +340,70 @@ def test_a_base_with_another_policy_pack_runs_its_own_pack(repo: Path) -> None:
     resolved = [(v["policy"], v["message"].splitlines()[-1]) for v in run.doc["resolvedPolicyViolations"]]
     assert resolved == [("base-only", "only the base's pack reports this")]
     assert not any(v["policy"] == "base-only" for v in run.doc["policyViolations"])
+
+
+def _packs_seen(repo: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[int]]:
+    """Run a diff and collect the pids of every policy pack process it started (they live as long as it runs)."""
+    marker = f"marker-{time.monotonic_ns()}"
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "WEBEX_SCIM_TEST_MARKER": marker}
+    argv = [sys.executable, "-m", "offline", "diff", *args, "--json", "-"]
+    proc = subprocess.Popen(argv, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    packs: set[int] = set()
+    while proc.poll() is None:
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and marker.encode() in (entry / "environ").read_bytes():
+                    if b"pulumi.policy" in (entry / "cmdline").read_bytes():
+                        packs.add(int(entry.name))
+            except OSError:
+                continue
+        time.sleep(0.01)
+    out, err = proc.communicate()
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err), packs
+
+
+@pytest.mark.parametrize(("ref", "packs"), [("base", 1), ("base-pack", 2)])
+def test_the_sides_share_one_pack_process_only_when_their_policies_are_the_same(
+    repo: Path, ref: str, packs: int
+) -> None:
+    """Two packs are two more interpreters on the same cores (`make bench`): one serves both sides when it can."""
+    proc, seen = _packs_seen(repo, "--stack", "quiet", "--base", ref)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["base"]["ok"] is True
+    assert len(seen) == packs
+
+
+def test_a_base_whose_engine_predates_the_shared_pack_starts_its_own(repo: Path, tmp_path: Path) -> None:
+    base_dir = materialize(repo, "base", tmp_path / "base")
+    assert revision.can_share_pack(base_dir, repo)
+    cli = base_dir / "offline" / "cli.py"
+    cli.write_text(cli.read_text(encoding="utf-8").replace(revision.SHARED_PACK_OPTION, "--x"), encoding="utf-8")
+    assert not revision.can_share_pack(base_dir, repo)  # it would refuse the option: it starts its own pack
+
+
+def test_a_pack_is_the_same_whatever_its_virtualenv_or_bytecode_and_not_after_a_rule_changes(tmp_path: Path) -> None:
+    pack = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    before = pack_digest(pack)
+    (pack / "venv" / "lib").mkdir(parents=True)
+    (pack / "venv" / "lib" / "site.py").write_text("x = 1\n", encoding="utf-8")
+    (pack / "webex_guard" / "__pycache__").mkdir()
+    (pack / "webex_guard" / "__pycache__" / "rule.cpython-311.pyc").write_bytes(b"bytecode")
+    assert pack_digest(pack) == before
+    rules = pack / "webex_guard" / "__init__.py"
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n# another rule\n", encoding="utf-8")
+    assert pack_digest(pack) != before
+
+
+def test_a_shared_pack_that_fails_to_start_fails_the_head_with_the_packs_own_words(repo: Path, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    _git(tmp_path, "clone", "-q", str(repo), str(clone))
+    (clone / "policies" / "__main__.py").write_text('raise SystemExit("broken on purpose")\n', encoding="utf-8")
+    run = diff(clone, "--stack", "quiet", "--base", "base")
+    assert run.code == 1
+    assert run.doc["head"]["ok"] is False
+    assert "policy pack 'policies' failed to start" in run.stderr
+    assert "(the policy pack exited with code 1)" in run.stderr and "broken on purpose" in run.stderr
 
 
 def test_a_base_with_the_same_policy_pack_reports_the_same_verdicts(repo: Path) -> None:
