@@ -194,3 +194,16 @@ def test_a_group_name_several_groups_share(tmp_path, capsys):
     )
     # Said once for the snapshot (stderr beside --json -, the terminal and Markdown otherwise), not per user.
     assert "note: group 'sales' is assigned by name, and 2 groups in the snapshot have that name" in err
+
+
+def test_a_snapshot_without_group_membership_is_said_when_groups_are_assigned(tmp_path, capsys):
+    bare = [{"id": "u1", "userPrincipalName": "a@contoso.com", "accountEnabled": True}]  # az ad user list's shape
+    _, doc, err = simulate_full(tmp_path, capsys, bare, assignments=[{"group": "Sales"}, {"user": "x@contoso.com"}])
+    assert doc["users"][0]["action"] == "skip"
+    assert (
+        "note: the stack assigns group(s) Sales, but no user in users.json has memberOf (Graph's group membership), "
+        "so every group member counts as not assigned: export with $expand=memberOf (`az ad user list` leaves it "
+        "out), or read the directory with --users graph"
+    ) in err
+    _, _, err = simulate_full(tmp_path, capsys, [{**bare[0], "memberOf": [SALES]}], assignments=[{"group": "Sales"}])
+    assert "has memberOf" not in err

@@ -101,7 +101,8 @@ def markdown(sim: Simulation, *, limit: int = BUDGET, extra: Iterable[str] = ())
     troubled = [u for u in sim.users if u.problems]
     sections = [
         (
-            f"### Problems ({len(troubled):,} users)\n\n| User | Problem |\n|---|---|\n",
+            f"### Problems ({len(troubled):,} user{'' if len(troubled) == 1 else 's'})\n\n| User | Problem |\n"
+            "|---|---|\n",
             [f"| {code(_who(u))} | {esc(p)} |\n" for u in troubled for p in u.problems],
             "\n",
         ),

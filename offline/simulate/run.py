@@ -262,6 +262,13 @@ def _absent_properties(stack: SimulationStack, snapshot: Snapshot) -> list[str]:
     notes = []
     needed = needed_attributes(stack)
     needed["accountEnabled"].append("the scope (disabled users are not provisioned)")
+    groups = sorted({p.ref for p in stack.principals if p.kind == "group"})
+    if stack.scope == "assigned" and groups and not snapshot.properties.get("memberOf"):
+        notes.append(
+            f"the stack assigns group(s) {', '.join(groups)}, but no user in {snapshot.source} has memberOf (Graph's "
+            "group membership), so every group member counts as not assigned: export with $expand=memberOf "
+            "(`az ad user list` leaves it out), or read the directory with --users graph"
+        )
     for name, readers in sorted(needed.items()):
         prop = graph_property(name)
         if name in COMPUTED or prop is None or snapshot.properties.get(prop):

@@ -227,6 +227,8 @@ def _user(
                 continue
         elif kind == _MEMBER_OF:
             groups = _groups(value, label)
+            if groups:
+                properties[prop] += 1
             continue
         elif kind == _EXTENSIONS:
             if not isinstance(value, dict):
