@@ -78,13 +78,12 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
     with interrupt.on_signal(stop):
         try:
             # One pack process for both sides when their policies/ agree (see `make bench`: a pack per side is a
-            # third and fourth interpreter on the same cores). It starts first; the sides start meanwhile and get
-            # its port when it is up. A base with another pack, or an engine too old to take it, starts its own.
+            # third and fourth interpreter on the same cores). It starts first and boots while the base is
+            # extracted; the sides get its port when it is up. A base with another pack, or an engine too old to
+            # take it, starts its own.
             if not args.no_policies:
                 packs.append(PackProcess(project_dir / "policies"))
-            # The head starts first: it runs while the base is extracted.
-            sides.append(Side(project_dir, argv(head_config, bool(packs)), scratch, "head"))
-            lent = list(sides) if packs else []  # the sides given the shared pack's port, once it is up
+            base_argv: list[str] | None = None
             try:
                 base_dir = materialize(project_dir, args.base, scratch / "base")
                 base_config = head_config
@@ -99,18 +98,20 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
                 ):  # said here, in the ref's terms: the base's own words name a temp path
                     base_stack_file = None
                     raise BaseUnavailable(_no_base_stack_file(args, head_config, project_dir))
-                shared = bool(packs) and can_share_pack(base_dir, project_dir)
-                sides.append(Side(base_dir, argv(base_config, shared), scratch, "base"))
-                if shared:
-                    lent.append(sides[-1])
-                else:
-                    sides[-1].pass_port(None)
+                base_argv = argv(base_config, bool(packs) and can_share_pack(base_dir, project_dir))
             except BaseUnavailable as exc:
                 base_error = str(exc)
-            if not lent:
-                sides[0].pass_port(None)
-            port = _port(packs[0]) if packs else None
-            for side in lent:
+            # The sides start together: one started ahead would compete with the extraction, and the other then
+            # runs on alone at the end (see `make bench`).
+            sides.append(Side(project_dir, argv(head_config, bool(packs)), scratch, "head"))
+            if base_argv is not None and base_dir is not None:
+                sides.append(Side(base_dir, base_argv, scratch, "base"))
+            waiting = [side for side in sides if side.shares_pack]
+            for side in sides:
+                if not side.shares_pack:
+                    side.pass_port(None)  # stdin's EOF at once: it starts its own pack, or none
+            port = _port(packs[0]) if waiting else None
+            for side in waiting:
                 side.pass_port(port)
             head_result = sides[0].result()
             base_result = sides[1].result() if len(sides) > 1 else None
