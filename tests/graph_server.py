@@ -29,6 +29,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from loopback import LoopbackServer
+
 SP_ID = "5d1f3a6e-8c42-4b7a-9e0d-2f6b8a1c3e57"
 TEMPLATE_ID = "ciscowebex"  # made up for the test server: the real id is looked up, never assumed
 RULE_ID = "8b7ddb29-52d2-45b6-9a21-5a8f3c1e0b77"
@@ -925,7 +927,7 @@ def _schema_problem(body: Any) -> str | None:
     return None
 
 
-class GraphTestServer:
+class GraphTestServer(LoopbackServer):
     """The loopback Graph. Use as a context manager; `base_url` goes into the client / `graphBaseUrl` input."""
 
     def __init__(
@@ -936,30 +938,19 @@ class GraphTestServer:
         templates: list[dict[str, Any]] | None = None,
         sp_id: str = SP_ID,
     ) -> None:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.state = _State(
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.state = _State(
             bearer=bearer,
             webex_token=webex_token,
             templates=default_templates() if templates is None else templates,
             sp_ids={sp_id},
         )
         self.sp_id = sp_id
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="graph-test-server", daemon=True
-        )
-
-    def __enter__(self) -> GraphTestServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(server, "graph-test-server")
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{_PREFIX}"
+        return f"{self.origin}{_PREFIX}"
 
     @property
     def state(self) -> _State:

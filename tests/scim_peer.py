@@ -7,10 +7,10 @@ it is sent in memory, so a test reads the resulting directory back. Nothing here
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+from loopback import LoopbackServer
 from scim2_models import SchemaExtension, ScimProvider
 from scim2_server.memory import InMemoryStorage
 from scim2_server.service import ScimService
@@ -30,7 +30,7 @@ class _QuietHandler(WSGIRequestHandler):
         return
 
 
-class ScimPeer:
+class ScimPeer(LoopbackServer):
     """`with ScimPeer(token) as peer:` then `peer.base_url` (…/v2), `peer.users()`, `peer.requests`."""
 
     def __init__(self, token: str) -> None:
@@ -54,23 +54,12 @@ class ScimPeer:
             self.requests.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
             return app(environ, start_response)
 
-        self._server = make_server(
-            "127.0.0.1", 0, recording, server_class=ThreadingWSGIServer, handler_class=_QuietHandler
-        )
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self) -> ScimPeer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        server = make_server("127.0.0.1", 0, recording, server_class=ThreadingWSGIServer, handler_class=_QuietHandler)
+        super().__init__(server, "scim-peer")
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v2"
+        return f"{self.origin}/v2"
 
     def users(self) -> list[dict[str, Any]]:
         """Every stored user as SCIM JSON (what a GET would return), by userName."""
