@@ -61,10 +61,15 @@ def check_org_id(value: str) -> str:
     """A Webex org ID is the UUID shown in Control Hub; the base64 API id and the article's sample are refused."""
     text = str(value).strip()
     if not _UUID_RE.match(text):
-        bad = sorted({c for c in text.replace("-", "") if c.lower() not in "0123456789abcdef"})
-        hint = f" ({', '.join(repr(c) for c in bad)} {'is' if len(bad) == 1 else 'are'} not hex)" if bad else ""
+        if len(text) > 36:
+            # Longer than any UUID: never echoed, it may be a token pasted into the wrong key.
+            shown, hint = f"a value of {len(text)} characters", ""
+        else:
+            bad = sorted({c for c in text.replace("-", "") if c.lower() not in "0123456789abcdef"})
+            shown = repr(text)
+            hint = f" ({', '.join(repr(c) for c in bad)} {'is' if len(bad) == 1 else 'are'} not hex)" if bad else ""
         raise ValueError(
-            f"{text!r} is not a Webex org ID{hint}: it must be the UUID shown in Control Hub "
+            f"{shown} is not a Webex org ID{hint}: it must be the UUID shown in Control Hub "
             "(Management > Organization Settings > Organization ID), 8-4-4-4-12 hex digits, not the base64 API id"
         )
     return str(uuid.UUID(text))
@@ -256,7 +261,9 @@ class Settings(_Model):
     @classmethod
     def _email(cls, v: str) -> str:
         if not _EMAIL_RE.match(v.strip()):
-            raise ValueError(f"{v!r} is not an email address (one address, like webex-admins@contoso.com)")
+            # Echoed only when it looks like an attempt at an address: a token pasted here has no "@".
+            shown = repr(v) if "@" in v and len(v) <= 254 else f"a value of {len(v)} characters without an address"
+            raise ValueError(f"{shown} is not an email address (one address, like webex-admins@contoso.com)")
         return v.strip()
 
     @model_validator(mode="after")

@@ -135,6 +135,22 @@ def test_plain_text_token_is_refused_without_echoing_it(tmp_path, capsys, canary
     assert canary not in out + err
 
 
+@pytest.mark.parametrize("key", ["orgId", "notificationEmail"])
+def test_a_token_pasted_into_the_wrong_key_is_not_echoed(tmp_path, capsys, canary, key):
+    path = write_stack(tmp_path, {**BASE, key: canary})
+    assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
+    out, err = capsys.readouterr()
+    assert f"webex-scim:{key}" in err and f"a value of {len(canary)} characters" in err
+    assert canary not in out + err
+
+
+def test_a_short_wrong_org_id_is_shown_with_what_is_wrong(tmp_path, capsys):
+    # The Webex article's own sample: shown, because it cannot be a secret, with the non-hex letter named.
+    path = write_stack(tmp_path, {**BASE, "orgId": "a35bfbc6-ccbd-4a17-a488-72gf46c5420c"})
+    assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
+    assert "'a35bfbc6-ccbd-4a17-a488-72gf46c5420c' is not a Webex org ID ('g' is not hex)" in capsys.readouterr().err
+
+
 def test_stack_file_that_is_not_yaml(tmp_path, capsys):
     path = write_stack(tmp_path, "config:\n  webex-scim:orgId: [unclosed\n")
     assert main(["preview", "--config-file", str(path)]) == 2
