@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import interrupt, stackfile, userfiles
 from .errors import EngineError, UsageError
@@ -79,16 +80,20 @@ def preview(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.project_dir, stack=args.stack, config_file=args.config_file)
     policy_config = None
     pack = None
-    if not args.no_policies:
-        from .pack_process import PackProcess, RunningPack
-        from .policy_config import load_policy_config
+    started: list[Any] = []  # the pack, once started: what a signal must stop
+    with interrupt.on_signal(lambda: [p.kill() for p in started]):
+        if not args.no_policies:
+            from .pack_process import PackProcess, RunningPack
+            from .policy_config import load_policy_config
 
-        policy_config = load_policy_config(args.policy_config) if args.policy_config is not None else None
-        # Started before this process imports the SDKs: the pack starts up on the other core meanwhile. A diff
-        # lends its sides the one it started (--policy-pack-on-stdin): one pack for both, when their policies/ agree.
-        pack_dir = args.project_dir / "policies"
-        pack = RunningPack(pack_dir, sys.stdin.buffer) if args.policy_pack_on_stdin else PackProcess(pack_dir)
-    with interrupt.on_signal(pack.kill if pack is not None else lambda: None):
+            policy_config = load_policy_config(args.policy_config) if args.policy_config is not None else None
+            # Started before this process imports the SDKs: the pack starts up on the other core meanwhile. A diff
+            # lends its sides the one it started (--policy-pack-on-stdin): one pack for both, when their policies/
+            # agree.
+            pack_dir = args.project_dir / "policies"
+            with interrupt.starting():
+                pack = RunningPack(pack_dir, sys.stdin.buffer) if args.policy_pack_on_stdin else PackProcess(pack_dir)
+                started.append(pack)
         from .engine import run_program
         from .policy import PolicyPack
 

@@ -82,7 +82,8 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
             # extracted; the sides get its port when it is up. A base with another pack, or an engine too old to
             # take it, starts its own.
             if not args.no_policies:
-                packs.append(PackProcess(project_dir / "policies"))
+                with interrupt.starting():
+                    packs.append(PackProcess(project_dir / "policies"))
             base_argv: list[str] | None = None
             try:
                 base_dir = materialize(project_dir, args.base, scratch / "base")
@@ -103,9 +104,11 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
                 base_error = str(exc)
             # The sides start together: one started ahead would compete with the extraction, and the other then
             # runs on alone at the end (see `make bench`).
-            sides.append(Side(project_dir, argv(head_config, bool(packs)), scratch, "head"))
+            with interrupt.starting():
+                sides.append(Side(project_dir, argv(head_config, bool(packs)), scratch, "head"))
             if base_argv is not None and base_dir is not None:
-                sides.append(Side(base_dir, base_argv, scratch, "base"))
+                with interrupt.starting():
+                    sides.append(Side(base_dir, base_argv, scratch, "base"))
             waiting = [side for side in sides if side.shares_pack]
             for side in sides:
                 if not side.shares_pack:

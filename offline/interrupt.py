@@ -18,9 +18,14 @@ from types import FrameType
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _cleanups: list[Callable[[], None]] = []
+_deferring = 0
+_pending: list[int] = []
 
 
 def _handle(signum: int, frame: FrameType | None) -> None:
+    if _deferring:  # a process is being started and registered: stop it too, once it is known (`starting`)
+        _pending.append(signum)
+        return
     for cleanup in reversed(_cleanups):
         try:
             cleanup()
@@ -57,3 +62,17 @@ def on_signal(cleanup: Callable[[], None]) -> Iterator[None]:
         yield
     finally:
         _cleanups.remove(cleanup)
+
+
+@contextmanager
+def starting() -> Iterator[None]:
+    """Start a process and register its cleanup inside this block: a signal that arrives meanwhile is acted on
+    when the block ends, so no process can be started after the handler ran or left without a cleanup."""
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        if not _deferring and _pending:
+            _handle(_pending[0], None)

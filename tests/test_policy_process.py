@@ -213,3 +213,24 @@ def test_a_signal_ends_a_diff_and_leaves_no_process_or_temporary_tree(tmp_path, 
     assert "Traceback" not in err
     assert _wait_gone(marker) == []
     assert list(temp.iterdir()) == []
+
+
+def test_a_signal_while_a_process_starts_waits_until_it_is_registered(tmp_path):
+    # The window between Popen and registering the child's cleanup: a signal there must not leave the child behind.
+    log = tmp_path / "log"
+    script = f"""
+import os, signal
+from offline import interrupt
+log = open({str(log)!r}, "w", buffering=1)
+with interrupt.handled():
+    started = []
+    with interrupt.on_signal(lambda: log.write("cleanup saw " + ",".join(started) + "\\n")):
+        with interrupt.starting():
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives while the process is being started
+            started.append("child")
+            log.write("registered\\n")
+        log.write("never\\n")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 143
+    assert log.read_text() == "registered\ncleanup saw child\n"
