@@ -20,7 +20,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -635,38 +634,6 @@ class SynchronizationSecret(Resource):
         }
 
 
-class SynchronizationJobProvisionOnDemand(Resource):
-    """internal/services/synchronization/synchronization_job_provision_on_demand_resource.go: fire and forget."""
-
-    token = "azuread:index/synchronizationJobProvisionOnDemand:SynchronizationJobProvisionOnDemand"
-    schema = {
-        "servicePrincipalId": Prop("required", ""),
-        "synchronizationJobId": Prop("required", ""),
-        "parameters": Prop("required", []),
-        "triggers": Prop("optional", {}),
-    }
-
-    def create(self, news: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        params = [
-            {
-                "ruleId": p.get("ruleId"),
-                "subjects": [
-                    {"objectId": s.get("objectId"), "objectTypeName": s.get("objectTypeName")}
-                    for s in p.get("subjects") or []
-                ],
-            }
-            for p in news.get("parameters") or []
-        ]
-        self.graph.call("POST", f"{news['synchronizationJobId']}/provisionOnDemand", body={"parameters": params})
-        return str(uuid.uuid4()), dict(news)
-
-    def read(self, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
-        return dict(state)
-
-    def delete(self, id_: str, state: dict[str, Any]) -> None:
-        return None
-
-
 # -- data sources ------------------------------------------------------------------------------------------------
 
 
@@ -791,7 +758,6 @@ RESOURCES = [
     AppRoleAssignment,
     SynchronizationJob,
     SynchronizationSecret,
-    SynchronizationJobProvisionOnDemand,
 ]
 
 
