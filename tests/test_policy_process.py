@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -114,6 +115,23 @@ def _signal_and_wait(proc: subprocess.Popen[str], signum: int, to_group: bool) -
 MOMENTS = [0.0, 0.6, 1.4, 2.2]
 
 
+def _running_preview(path: Path, marker: str, **popen: Any) -> subprocess.Popen[str]:
+    """A preview of `path`, once it and its pack both run (at most 20 s)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-details"],
+        cwd=ROOT,
+        env=_env(marker),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+    deadline = time.monotonic() + 20
+    while len(_processes_with(marker)) < 2 and time.monotonic() < deadline:  # the preview and the pack
+        time.sleep(0.02)
+    return proc
+
+
 @pytest.mark.parametrize("moment", MOMENTS, ids=[f"after-{m}s" for m in MOMENTS])
 @pytest.mark.parametrize("runner_ignores_sigint", [False, True], ids=["runner-default", "runner-ignores-sigint"])
 @pytest.mark.parametrize("to_group", [False, True], ids=["signal-to-preview", "ctrl-c-to-process-group"])
@@ -121,19 +139,8 @@ def test_one_ctrl_c_ends_a_large_preview_at_once(tmp_path, to_group, runner_igno
     path = _big_stack(tmp_path)
     marker = f"marker-{uuid.uuid4().hex}"
     with _runner_sigint(runner_ignores_sigint):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-details"],
-            cwd=ROOT,
-            env=_env(marker),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=to_group,  # its own group, so a terminal's Ctrl-C can be imitated with killpg
-            preexec_fn=_default_sigint,
-        )
-    deadline = time.monotonic() + 20
-    while len(_processes_with(marker)) < 2 and time.monotonic() < deadline:  # the preview and the pack
-        time.sleep(0.02)
+        # Its own group, so a terminal's Ctrl-C can be imitated with killpg.
+        proc = _running_preview(path, marker, start_new_session=to_group, preexec_fn=_default_sigint)
     assert proc.poll() is None, proc.communicate()[1]
     time.sleep(moment)
     took, err = _signal_and_wait(proc, signal.SIGINT, to_group)
@@ -147,17 +154,7 @@ def test_one_ctrl_c_ends_a_large_preview_at_once(tmp_path, to_group, runner_igno
 def test_sigterm_and_sighup_end_a_preview_and_leave_nothing(tmp_path, signum, code):
     path = _big_stack(tmp_path)
     marker = f"marker-{uuid.uuid4().hex}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-details"],
-        cwd=ROOT,
-        env=_env(marker),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 20
-    while len(_processes_with(marker)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    proc = _running_preview(path, marker)
     time.sleep(0.8)  # registering
     took, err = _signal_and_wait(proc, signum, to_group=False)
     assert proc.returncode == code, err
