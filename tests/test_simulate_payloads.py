@@ -4,6 +4,7 @@ reports, and the mappings being the very ones the AttributeMappings resource wri
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -304,3 +305,20 @@ def test_a_large_directory_is_simulated_on_two_cores_with_the_same_result(monkey
     sequential = simulated()
     assert [u.as_json() for u in parallel.users] == [u.as_json() for u in sequential.users]
     assert parallel.summary() == {"provision": 5_143, "skip": 858, "problems": 2}
+    # Each process validates the payload shapes it meets in full: the child's count is added, not lost.
+    assert parallel.validated >= sequential.validated > 0
+
+
+def test_a_failing_worker_half_is_said_with_what_to_do(monkeypatch, capfd):
+    from offline.errors import EngineError
+    from offline.simulate import run as run_module
+
+    def each_failing_in_the_child(users):
+        if os.getpid() != parent:
+            raise RuntimeError("worker broke on purpose")
+        return []
+
+    parent = os.getpid()
+    with pytest.raises(EngineError, match=r"failed in its worker process \(its error is above\); a snapshot of fewer"):
+        run_module._on_two_cores([object(), object()], each_failing_in_the_child, lambda: 0)
+    assert "RuntimeError: worker broke on purpose" in capfd.readouterr().err

@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import pickle
 import re
+import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -120,7 +121,7 @@ def simulate(
 
     users = snapshot.users
     if len(users) >= PARALLEL_FROM and hasattr(os, "fork") and (os.cpu_count() or 1) > 1:
-        results, validated = _on_two_cores(users, each)
+        results, validated = _on_two_cores(users, each, lambda: validator.validated)
     else:
         results, validated = each(users), 0
     _check_across(results, stack.verified_domains)
@@ -134,7 +135,7 @@ def simulate(
 
 
 def _on_two_cores(
-    users: list[SourceUser], each: Callable[[list[SourceUser]], list[UserResult]]
+    users: list[SourceUser], each: Callable[[list[SourceUser]], list[UserResult]], validated: Callable[[], int]
 ) -> tuple[list[UserResult], int]:
     """`each` over the first half here and over the second half in a forked child, which inherits everything (the
     snapshot, the compiled mappings) and sends its results back through a pipe once done. The child's work runs
@@ -149,11 +150,15 @@ def _on_two_cores(
         code = 1
         try:
             os.close(read_end)
+            before = validated()
             part = each(users[middle:])
-            data = pickle.dumps([(u.id, u.upn, u.action, u.reason, u.scim, u.problems) for u in part], protocol=5)
+            rows = [(u.id, u.upn, u.action, u.reason, u.scim, u.problems) for u in part]
+            data = pickle.dumps((rows, validated() - before), protocol=5)
             with os.fdopen(write_end, "wb") as out:
                 out.write(data)
             code = 0
+        except BaseException:
+            traceback.print_exc()  # os._exit below would otherwise drop it
         finally:
             os._exit(code)
     os.close(write_end)
@@ -164,9 +169,12 @@ def _on_two_cores(
     finally:
         _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0 or not data:
-        raise EngineError("the simulation of the second half of the users failed in its worker process")
-    second = [UserResult(*fields) for fields in pickle.loads(data)]
-    return first + second, 0
+        raise EngineError(
+            "the simulation of the second half of the users failed in its worker process (its error is above); "
+            f"a snapshot of fewer than {PARALLEL_FROM:,} users is simulated in this process alone"
+        )
+    rows, child_validated = pickle.loads(data)
+    return first + [UserResult(*fields) for fields in rows], child_validated
 
 
 def _required_targets() -> tuple[str, ...]:

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.catalog import DEFAULT_ACCESS_ROLE_ID
+from policies.vocabulary import ASSIGNMENTS, ATTRIBUTE_MAPPINGS, SYNCHRONIZATION_SECRET
+
 from ..errors import UsageError
 
-DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
 DEFAULT_ACCESS_NAMES = frozenset({DEFAULT_ACCESS_ROLE_ID, "default access"})
-MAPPINGS_TYPE = "pulumi-python:dynamic/webex:AttributeMappings"
-ASSIGNMENTS_TYPE = "webex-scim:index:Assignments"
-SECRET_TYPE = "azuread:index/synchronizationSecret:SynchronizationSecret"
 
 
 @dataclass(frozen=True)
@@ -133,17 +132,17 @@ def from_preview(doc: dict[str, Any]) -> SimulationStack:
     rollout, scope = "full", "assigned"
     for step in doc.get("steps", []):
         inputs = step.get("inputs") or {}
-        if step.get("type") == MAPPINGS_TYPE:
+        if step.get("type") == ATTRIBUTE_MAPPINGS:
             rows = [dict(r) for r in inputs.get("userMappings") or [] if isinstance(r, dict)]
             scoping = [dict(g) for g in inputs.get("scopingFilter") or [] if isinstance(g, dict)]
-        elif step.get("type") == ASSIGNMENTS_TYPE:
+        elif step.get("type") == ASSIGNMENTS:
             rollout = str(inputs.get("rollout") or "full")
             principals = [
                 Principal(str(p["kind"]), str(p["ref"]), p.get("role"))
                 for p in inputs.get("principals") or []
                 if isinstance(p, dict) and p.get("kind") in ("user", "group") and isinstance(p.get("ref"), str)
             ]
-        elif step.get("type") == SECRET_TYPE:
+        elif step.get("type") == SYNCHRONIZATION_SECRET:
             for pair in inputs.get("credentials") or []:
                 if isinstance(pair, dict) and pair.get("key") == "SyncAll":
                     scope = "all" if str(pair.get("value")).lower() == "true" else "assigned"
