@@ -536,3 +536,22 @@ def test_a_next_link_outside_graph_is_not_followed(server: GraphTestServer) -> N
     with make(server) as client, pytest.raises(GraphError, match=r"is not under http://127\.0\.0\.1:.*; not followed"):
         client.list_templates(server.sp_id)
     assert len(server.requests()) == 1
+
+
+def test_a_next_link_that_repeats_itself_is_not_followed_again(server: GraphTestServer) -> None:
+    link = f"{server.base_url}/servicePrincipals/{server.sp_id}/synchronization/templates?$skiptoken=1"
+    page = json.dumps({"value": [{"id": "t0"}], "@odata.nextLink": link}).encode()
+    server.inject(Fault(status=200, method="GET", raw_body=page, content_type="application/json", times=3))
+    with make(server) as client, pytest.raises(GraphError, match=r"@odata\.nextLink repeats itself"):
+        client.list_templates(server.sp_id)
+    assert len(server.requests()) == 2  # the first page, then the link once
+
+
+def test_a_listing_past_the_page_limit_stops(server: GraphTestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import components.graph.client as client_module
+
+    monkeypatch.setattr(client_module, "MAX_PAGES", 2)
+    server.state.page_size = 1
+    server.state.templates = [{"id": f"t{i}"} for i in range(3)]
+    with make(server) as client, pytest.raises(GraphError, match="more than 2 pages; refusing to go on"):
+        client.list_templates(server.sp_id)

@@ -43,8 +43,9 @@ BACKOFF_ENV = "WEBEX_SCIM_GRAPH_BACKOFF_BASE"
 DEADLINE_ENV = "WEBEX_SCIM_GRAPH_DEADLINE"
 REDACTED = "[redacted]"
 
-# A listing longer than this many pages is a server bug (or a nextLink loop), not a Webex app's templates or jobs.
-MAX_PAGES = 100
+# A listing longer than this many pages is a server bug or a nextLink loop: a Webex app's templates and jobs fit in
+# one page, and a directory's users at 999 a page (the simulation's `--users graph`) in far fewer than this.
+MAX_PAGES = 10_000
 
 # Statuses that right after a service principal is created usually mean "not replicated yet", not "forbidden".
 REPLICATION_STATUSES: frozenset[int] = frozenset({403, 404, 409})
@@ -286,10 +287,10 @@ class GraphClient:
         return self.call("getServicePrincipal", "GET", f"/servicePrincipals/{_segment(sp_id)}", expect_json=True)
 
     def list_templates(self, sp_id: str) -> list[dict[str, Any]]:
-        return self._paged("listTemplates", f"/servicePrincipals/{_segment(sp_id)}/synchronization/templates")
+        return self.paged("listTemplates", f"/servicePrincipals/{_segment(sp_id)}/synchronization/templates")
 
     def list_jobs(self, sp_id: str) -> list[dict[str, Any]]:
-        return self._paged("listJobs", f"/servicePrincipals/{_segment(sp_id)}/synchronization/jobs")
+        return self.paged("listJobs", f"/servicePrincipals/{_segment(sp_id)}/synchronization/jobs")
 
     def get_job(self, sp_id: str, job_id: str) -> dict[str, Any]:
         return self.call("getJob", "GET", self._job(sp_id, job_id), expect_json=True)
@@ -299,7 +300,7 @@ class GraphClient:
 
     def filter_operators(self, sp_id: str, job_id: str) -> list[dict[str, Any]]:
         """The scoping-filter operators this job's schema supports (filterOperatorSchema: name, arity, …)."""
-        return self._paged("filterOperators", f"{self._job(sp_id, job_id)}/schema/filterOperators")
+        return self.paged("filterOperators", f"{self._job(sp_id, job_id)}/schema/filterOperators")
 
     def put_schema(self, sp_id: str, job_id: str, schema: dict[str, Any]) -> None:
         """One PUT of the complete document: Graph replaces the whole schema with it."""
@@ -384,7 +385,7 @@ class GraphClient:
     def _job(sp_id: str, job_id: str) -> str:
         return f"/servicePrincipals/{_segment(sp_id)}/synchronization/jobs/{_segment(job_id)}"
 
-    def _paged(self, operation: str, path: str) -> list[dict[str, Any]]:
+    def paged(self, operation: str, path: str) -> list[dict[str, Any]]:
         """Every item of a collection, following `@odata.nextLink` (only while it stays under `base_url`)."""
         items: list[dict[str, Any]] = []
         seen: set[str] = set()

@@ -30,7 +30,6 @@ from .run import needed_attributes
 from .snapshot import Snapshot, from_graph_users
 from .stack import SimulationStack, graph_url
 
-MAX_PAGES = 10_000  # 9,990,000 users at 999 a page: past any directory, short of a nextLink loop
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SOURCE = "Microsoft Graph"
 
@@ -56,26 +55,6 @@ def client_for(stack: SimulationStack) -> Any:
     )
 
 
-def pages(client: Any, operation: str, path: str) -> list[dict[str, Any]]:
-    """Every item of a Graph listing, following @odata.nextLink while it stays under the client's Graph URL."""
-    items: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for _ in range(MAX_PAGES):
-        body = client.call(operation, "GET", path, expect_json=True)
-        items += [item for item in body.get("value") or [] if isinstance(item, dict)]
-        link = body.get("@odata.nextLink")
-        if not link:
-            return items
-        if link in seen or not str(link).startswith(client.base_url + "/"):
-            raise EngineError(
-                f"Graph {operation}: @odata.nextLink {'repeats' if link in seen else 'leaves'} "
-                f"{client.base_url}; not followed"
-            )
-        seen.add(link)
-        path = str(link)[len(client.base_url) :]
-    raise EngineError(f"Graph {operation}: more than {MAX_PAGES:,} pages; refusing to go on")
-
-
 def read_from_graph(stack: SimulationStack, client: Any | None = None) -> Snapshot:
     from components.graph.errors import GraphError
 
@@ -96,7 +75,7 @@ def _read(stack: SimulationStack, client: Any, select: str) -> Snapshot:
 
     notes: list[str] = []
     if stack.scope == "all":
-        users = pages(client, "listUsers", f"/users?$select={select}&$top=999")
+        users = client.paged("listUsers", f"/users?$select={select}&$top=999")
         return _snapshot(users, notes)
     found: dict[str, dict[str, Any]] = {}
     for principal in stack.principals:
@@ -114,13 +93,13 @@ def _read(stack: SimulationStack, client: Any, select: str) -> Snapshot:
                     raise
                 notes.append(f"assigned user {principal.ref} is not in the directory (Graph answered 404)")
                 continue
-            groups = pages(client, "listMemberOf", f"/users/{quote(str(user['id']))}/memberOf?$select=id,displayName")
+            groups = client.paged("listMemberOf", f"/users/{quote(str(user['id']))}/memberOf?$select=id,displayName")
             entry = found.setdefault(str(user["id"]).lower(), {**user, "memberOf": []})
             entry["memberOf"] += [g for g in groups if g.get("@odata.type") in (None, "#microsoft.graph.group")]
             continue
         for group in _groups(client, principal.ref, notes):
-            for member in pages(
-                client, "listMembers", f"/groups/{quote(group['id'])}/members?$select={select}&$top=999"
+            for member in client.paged(
+                "listMembers", f"/groups/{quote(group['id'])}/members?$select={select}&$top=999"
             ):
                 kind = member.get("@odata.type")
                 if kind == "#microsoft.graph.group":
@@ -157,8 +136,8 @@ def _groups(client: Any, ref: str, notes: list[str]) -> list[dict[str, Any]]:
             notes.append(f"assigned group {ref} is not in the directory (Graph answered 404)")
             return []
     name = ref.replace("'", "''")  # OData doubles a quote inside a string literal
-    groups = pages(
-        client, "listGroups", f"/groups?$filter=displayName eq '{quote(name, safe='')}'&$select=id,displayName"
+    groups = client.paged(
+        "listGroups", f"/groups?$filter=displayName eq '{quote(name, safe='')}'&$select=id,displayName"
     )
     if not groups:
         notes.append(f"assigned group {ref!r} is not in the directory (no group has that displayName)")
