@@ -76,10 +76,21 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
         super().__init__(ENTERPRISE_APP, name, facts, opts)
         lookup = pulumi.InvokeOutputOptions(parent=self)
 
+        # Owners are Optional and not Computed in the provider: unset, the next `pulumi up` would remove every live
+        # owner (and with Application.ReadWrite.OwnedBy the deploying identity itself). Configured owners are
+        # managed exactly, plus the deploying principal so it keeps its rights; otherwise live owners are left alone.
+        if app.owners:
+            deployer = azuread.get_client_config_output(opts=lookup).object_id
+            owners: pulumi.Input[list[str]] | None = deployer.apply(lambda me: _owners_with(app.owners, me))
+            ignore: list[str] = []
+        else:
+            owners, ignore = None, ["owners"]
+
+        self.ready: ServicePrincipalReady | None = None
         if adopted:
             sp_object_id: pulumi.Input[str] = adopted
             # Never destroy an app sign-in depends on (the provider deletes even a `use_existing` one).
-            sp_opts = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+            sp_opts = pulumi.ResourceOptions(parent=self, retain_on_delete=True, ignore_changes=ignore)
         else:
             template_id = app.template_id or (
                 azuread.get_application_template_output(
@@ -104,7 +115,7 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             sp_object_id = self.ready.servicePrincipalId
-            sp_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.application])
+            sp_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.application], ignore_changes=ignore)
 
         # Read the service principal as it is now, on every run: `use_existing` and every later update write the
         # whole object from our inputs (terraform-provider-azuread service_principal_resource.go sends each of these
@@ -119,16 +130,6 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
             "description": existing.description.apply(_or_none),
             "notes": existing.notes.apply(_or_none),
         }
-        # Owners are Optional and not Computed in the provider: unset, the next `pulumi up` would remove every live
-        # owner (and with Application.ReadWrite.OwnedBy the deploying identity itself). Configured owners are
-        # managed exactly, plus the deploying principal so it keeps its rights; otherwise live owners are left alone.
-        if app.owners:
-            deployer = azuread.get_client_config_output(opts=lookup).object_id
-            owners: pulumi.Input[list[str]] | None = deployer.apply(lambda me: _owners_with(app.owners, me))
-            ignore: list[str] = []
-        else:
-            owners, ignore = None, ["owners"]
-
         self.service_principal = azuread.ServicePrincipal(
             "service-principal",
             client_id=existing.client_id,
@@ -136,7 +137,7 @@ class WebexEnterpriseApp(pulumi.ComponentResource):
             tags=existing.tags.apply(lambda tags: with_hide_tag(tags, app.hide_from_users)),
             app_role_assignment_required=app.assignment_required,
             owners=owners,
-            opts=pulumi.ResourceOptions.merge(sp_opts, pulumi.ResourceOptions(ignore_changes=ignore)),
+            opts=sp_opts,
             **sso,
         )
         self.object_id = self.service_principal.object_id

@@ -28,10 +28,7 @@ from pydantic.alias_generators import to_camel
 from . import catalog
 from .graph.errors import DEFAULT_GRAPH_BASE_URL
 from .mapping_settings import MappingSettings
-from .settings_messages import OBJECT_SHAPES, PROJECT, describe, namespace_problems, set_command, shape_problem
-
-# Keys whose value is an object or a list in the stack YAML (Pulumi hands them to the program as JSON text).
-OBJECT_KEYS = tuple(OBJECT_SHAPES)
+from .settings_messages import OBJECT_SHAPES, PROJECT, describe, namespace_problems, set_command, shape_problem, shown
 
 # Entra's accidental-deletion threshold counts deletions per provisioning cycle. A directory holds 300,000 objects by
 # default (Entra service limits; more on request), so a threshold above this guards nothing: it is a typo.
@@ -190,9 +187,9 @@ def _check_domain(value: str) -> str:
     """One verified domain, lower-cased (Webex and DNS compare domains without case)."""
     domain = value.strip().lower()
     if "@" in domain:
-        raise ValueError(f"{value!r} is an email address; give its domain ({domain.rsplit('@', 1)[1]})")
+        raise ValueError(f"{shown(value)} is an email address; give its domain ({domain.rsplit('@', 1)[1]})")
     if not _DOMAIN_RE.match(domain):
-        raise ValueError(f"{value!r} is not a domain name (like contoso.com; no scheme, path or wildcard)")
+        raise ValueError(f"{shown(value)} is not a domain name (like contoso.com; no scheme, path or wildcard)")
     return domain
 
 

@@ -1,7 +1,7 @@
 """Pulumi dynamic resources for the Graph synchronization calls the azuread provider lacks.
 
-Type tokens: `pulumi-python:dynamic/webex:SynchronizationTemplate`, `…:AttributeMappings`, `…:CredentialCheck`,
-`…:JobRestart`, `…:JobState`, `…:ProvisionOnDemand`.
+Type tokens: `pulumi-python:dynamic/webex:ServicePrincipalReady`, `…:SynchronizationTemplate`, `…:AttributeMappings`,
+`…:CredentialCheck`, `…:JobRestart`, `…:JobState`, `…:ProvisionOnDemand`.
 
 Pulumi pickles each provider object (dill) into the state and unpickles it in its dynamic-provider host. The provider
 classes live here, in an importable module, so dill stores them *by reference* (module + class name) and the host
