@@ -47,9 +47,10 @@ def seed(tenant: GraphTestServer, config: dict[str, Any]) -> None:
                 tenant.directory.add_user(ref)
         elif a.get("group"):
             ref = str(a["group"])
-            tenant.directory.add_group(f"group-{ref[:8]}", object_id=ref) if _UUID.match(
-                ref
-            ) else tenant.directory.add_group(ref)
+            if _UUID.match(ref):
+                tenant.directory.add_group(f"group-{ref[:8]}", object_id=ref)
+            else:
+                tenant.directory.add_group(ref)
     app = _config_value(config, "app") or {}
     if isinstance(app, dict) and app.get("existingServicePrincipalObjectId"):
         tenant.directory.add_gallery_app(sp_object_id=str(app["existingServicePrincipalObjectId"]))

@@ -39,12 +39,9 @@ for entry in (str(ROOT), str(TESTS)):
 from graph_directory import DEPLOYER_OBJECT_ID, TENANT_ID  # noqa: E402
 
 from components.replace_on_change import replace_keys  # noqa: E402
-from real_engine.plugin import serve  # noqa: E402
+from real_engine.plugin import SECRET_SIG, SIG, UNKNOWN, serve  # noqa: E402
 
 VERSION = "6.11.1"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-SIG = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 DEPLOYER_CLIENT_ID = "3c2b1a09-8f7e-4d6c-9b5a-1e2d3c4b5a69"
 
 # applications.ExpandFeatures / FlattenFeatures (internal/services/applications/applications.go)

@@ -20,11 +20,9 @@ from typing import Any
 from pulumi import automation as auto
 from pulumi.automation import events as ev
 
+from real_engine.plugin import SECRET_SIG, SIG, UNKNOWN
+
 TOOLS_ROOT = Path(__file__).resolve().parents[2] / ".tools"
-
-
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-SIG, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 
 
 def _shown(value: Any) -> Any:
