@@ -35,7 +35,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12  # the workflows (built from the pinned Go module)
+	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12  # the workflows: needs Go; the module proxy pins the version
 
 ## make bench: benchmarks (ratios on this machine), not tests
 bench: $(STAMP)
