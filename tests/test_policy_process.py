@@ -85,8 +85,22 @@ def _runner_sigint(ignored: bool) -> Iterator[None]:
             signal.signal(signal.SIGINT, previous)
 
 
-def _default_sigint() -> None:  # runs in the child between fork and exec: a terminal's Ctrl-C reaches it (D9)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# What the shell does for a foreground job (AUDIT D9): SIGINT back to its default before the command runs, so a
+# terminal's Ctrl-C reaches it even when the runner ignores SIGINT. Done by a tiny exec wrapper, not `preexec_fn`:
+# that forces a real fork() of this pytest process, in which gRPC is live (the tests run previews in-process), and
+# gRPC's fork handlers restart its poller in the child, which then dies (SIGABRT, "epoll_wait error: Bad file
+# descriptor") once close_fds closes the poller's epoll fd before exec. Without it, Popen uses vfork.
+_WITH_DEFAULT_SIGINT = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])",
+]
+
+
+def _offline(*args: str) -> list[str]:
+    """`python -m offline ARGS`, started with SIGINT at its default (the process keeps its pid through exec)."""
+    return [*_WITH_DEFAULT_SIGINT, "-m", "offline", *args]
 
 
 def _big_stack(tmp_path: Path, assignments: int = 1500) -> Path:
@@ -118,7 +132,7 @@ MOMENTS = [0.0, 0.6, 1.4, 2.2]
 def _running_preview(path: Path, marker: str, **popen: Any) -> subprocess.Popen[str]:
     """A preview of `path`, once it and its pack both run (at most 20 s)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-details"],
+        _offline("preview", "--config-file", str(path), "--no-details"),
         cwd=ROOT,
         env=_env(marker),
         stdout=subprocess.PIPE,
@@ -140,7 +154,7 @@ def test_one_ctrl_c_ends_a_large_preview_at_once(tmp_path, to_group, runner_igno
     marker = f"marker-{uuid.uuid4().hex}"
     with _runner_sigint(runner_ignores_sigint):
         # Its own group, so a terminal's Ctrl-C can be imitated with killpg.
-        proc = _running_preview(path, marker, start_new_session=to_group, preexec_fn=_default_sigint)
+        proc = _running_preview(path, marker, start_new_session=to_group)
     assert proc.poll() is None, proc.communicate()[1]
     time.sleep(moment)
     took, err = _signal_and_wait(proc, signal.SIGINT, to_group)
@@ -191,14 +205,13 @@ def test_a_signal_ends_a_diff_and_leaves_no_process_or_temporary_tree(tmp_path, 
     temp = tmp_path / "tmp"
     temp.mkdir()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "offline", "diff", "--stack", "dev", "--base", "HEAD", "--json", "-"],
+        _offline("diff", "--stack", "dev", "--base", "HEAD", "--json", "-"),
         cwd=ROOT,
         env={**_env(marker), "TMPDIR": str(temp)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=to_group,
-        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 20
     while not list(temp.glob("webex-scim-diff-*")) and time.monotonic() < deadline:
