@@ -70,7 +70,7 @@ def document(project: str, stack: str, outcome: Any) -> dict[str, Any]:
         "project": project,
         "stack": stack,
         "steps": steps,
-        "outputs": {},
+        "outputs": outcome.outputs,
         "policyViolations": [
             {
                 "policy": p["policy"],
@@ -80,7 +80,7 @@ def document(project: str, stack: str, outcome: Any) -> dict[str, Any]:
             }
             for p in outcome.policy
         ],
-        "warnings": [],
+        "warnings": outcome.warnings,
         "changeSummary": summary,
     }
 

@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = auto.Stack.select(args.stack, workspace)
     steps: list[dict[str, Any]] = []
     policy: list[dict[str, Any]] = []
+    outputs: dict[str, Any] = {}
+    warnings: list[str] = []
 
     def on_event(event: ev.EngineEvent) -> None:
         pre = event.resource_pre_event
@@ -86,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
                     "detailedDiff": {k: str(v.diff_kind.value) for k, v in (m.detailed_diff or {}).items()},
                 }
             )
+        done = event.res_outputs_event
+        if done is not None and done.metadata.type == "pulumi:pulumi:Stack" and done.metadata.new is not None:
+            outputs.update(_shown(dict(done.metadata.new.outputs or {})))  # the stack's exports, as the engine has them
+        said = event.diagnostic_event
+        if said is not None and said.severity == "warning" and said.urn and not said.ephemeral:
+            # pulumi.log.warn from the program or a provider (attributed to a resource); the CLI's own notes have
+            # no URN (e.g. which language host it found on $PATH, an artefact of this workspace).
+            warnings.append(said.message.strip())
         if event.policy_event is not None:
             p = event.policy_event
             policy.append(
@@ -129,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         result.update(
             code=1, stdout=getattr(error, "stdout", "") or "", stderr=getattr(error, "stderr", "") or str(error)
         )
-    result.update(steps=steps, policy=policy)
+    result.update(steps=steps, policy=policy, warnings=warnings)
+    if args.op == "preview":
+        result["outputs"] = outputs
     print(json.dumps(result, default=str))
     return int(result["code"])
 

@@ -1,5 +1,6 @@
 """The offline engine says what the real one says: for the dev stack and every stack file the tests use, the same
-steps (URN, type, op), the same policy verdicts (rule, enforcement level, resource) and the same exit code.
+steps (URN, type, op), the same policy verdicts (rule, enforcement level, resource), the same stack outputs and
+program warnings, and the same exit code.
 
 Both documents come from the commands anyone can run: `make real-preview CONFIG=… JSON=…` and
 `python -m offline preview --config-file … --json`. What cannot agree is named in the README (inputs only the
@@ -47,3 +48,8 @@ def test_offline_and_real_previews_agree(stack_file: Path, tmp_path: Path) -> No
         (v["policy"], v["enforcementLevel"], v["urn"]) for v in offline["policyViolations"]
     )
     assert real["changeSummary"] == offline["changeSummary"]
+    # The stack's exports, unknowns and secrets alike.
+    assert real["outputs"] == offline["outputs"]
+    # What the program warns of; the offline preview adds its own notes on the stack file (a token not set yet),
+    # which real-preview sets with a test value.
+    assert real["warnings"] == [w for w in offline["warnings"] if "is not set in Pulumi." not in w]

@@ -39,6 +39,7 @@ class Outcome:
     policy: list[dict[str, Any]]
     summary: dict[str, int]
     outputs: dict[str, Any]
+    warnings: list[str]
 
     @property
     def text(self) -> str:
@@ -183,4 +184,5 @@ class RealWorkspace:
             policy=doc["policy"],
             summary=doc["summary"],
             outputs=doc["outputs"],
+            warnings=doc["warnings"],
         )
