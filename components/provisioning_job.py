@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 import pulumi
 import pulumi_azuread as azuread
 
 from policies.vocabulary import PROVISIONING_JOB
 
-from .graph.errors import default_graph_base_url
+from .graph.errors import graph_url_for
 from .graph.resources import (
     AttributeMappings,
     CredentialCheck,
@@ -34,12 +33,10 @@ def graph_job_id(resource_path: str) -> str:
 
 
 def graph_base_url(settings: Settings) -> str:
-    """`webex-scim:graphBaseUrl` when the stack sets it; otherwise Microsoft Graph of the cloud the azuread provider
-    uses: its `azuread:environment` config, else `ARM_ENVIRONMENT` (the provider's own precedence), else the public
-    cloud. Read here, at program time, so a preview shows the URL the Graph resources will call."""
-    if "graph_base_url" in settings.model_fields_set:
-        return settings.graph_base_url
-    return default_graph_base_url(pulumi.Config("azuread").get("environment") or os.environ.get("ARM_ENVIRONMENT"))
+    """The Graph URL the Graph resources will call (components/graph/errors.py `graph_url_for`), read at program
+    time so a preview shows it."""
+    configured = settings.graph_base_url if "graph_base_url" in settings.model_fields_set else None
+    return graph_url_for(configured, pulumi.Config("azuread").get("environment"))
 
 
 def notification_settings(settings: Settings) -> str:

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -369,17 +370,26 @@ def validate(raw: dict[str, Any]) -> Settings:
     return settings
 
 
-def load(config: pulumi.Config | None = None) -> StackSettings:
-    """Read and validate the stack's config; the token must be set and must be a secret."""
-    config = config or pulumi.Config(PROJECT)
-    merged = _all_config()
+def validate_stack_config(merged: Mapping[str, Any]) -> tuple[Settings | None, dict[str, Any], list[str]]:
+    """Every config key of a stack, in every namespace (`webex-scim:assignments`, `azuread:environment`, …), checked
+    as the program checks them: (the settings or None, the raw `webex-scim:*` values, every problem found).
+
+    Keys in the wrong namespace and bad values are reported together, so one run names all of them; the token is
+    not checked here (`load` does: only the program knows whether it is a secret)."""
     problems, misplaced = namespace_problems(list(merged))
-    raw = {k: v for k, v in _raw_config(merged).items() if k not in misplaced}
+    raw = {k: v for k, v in _raw_config(dict(merged)).items() if k not in misplaced}
     try:
-        settings = validate(raw)
+        settings: Settings | None = validate(raw)
     except SettingsError as exc:
         problems += exc.problems
         settings = None
+    return settings, raw, problems
+
+
+def load(config: pulumi.Config | None = None) -> StackSettings:
+    """Read and validate the stack's config; the token must be set and must be a secret."""
+    config = config or pulumi.Config(PROJECT)
+    settings, raw, problems = validate_stack_config(_all_config())
 
     from pulumi.runtime import config as runtime_config
 

@@ -28,7 +28,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -254,12 +254,16 @@ class GraphClient:
         *,
         fresh_principal: bool = False,
         on_wait: Callable[[WaitEvent], None] | None = None,
+        config: Mapping[str, str] | None = None,
     ) -> GraphClient:
-        """A client whose credential and wait budget come from the environment (see components/graph/auth.py)."""
+        """A client whose credential and wait budget come from the environment (see components/graph/auth.py).
+
+        `config`: the azuread provider's stack settings (`environment`, `tenantId`, …) when no engine hands them
+        over in PULUMI_CONFIG (the simulation reads them from the stack file)."""
         url = (base_url or DEFAULT_GRAPH_BASE_URL).rstrip("/")
         return cls(
             url,
-            credential=credential_from_environment(url),
+            credential=credential_from_environment(url, config=config),
             retry=RetryPolicy.from_environment(),
             on_wait=on_wait,
             fresh_principal=fresh_principal,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -36,6 +37,15 @@ def default_graph_base_url(environment: str | None) -> str:
     """The Graph URL of the azuread provider's `environment` (unset: the public cloud); unknown names: public, the
     credential then fails naming the bad value."""
     return CLOUDS.get((environment or "global").strip().lower(), _PUBLIC).graph_url
+
+
+def graph_url_for(configured: str | None, environment: str | None) -> str:
+    """The Graph the program talks to: `webex-scim:graphBaseUrl` when the stack sets it; otherwise Microsoft Graph of
+    the cloud the azuread provider uses: its `azuread:environment` config, else `ARM_ENVIRONMENT` (the provider's own
+    precedence), else the public cloud. The program, and the simulation reading Graph, both ask here."""
+    if configured:
+        return configured
+    return default_graph_base_url(environment or os.environ.get("ARM_ENVIRONMENT"))
 
 
 def cloud_for_graph_url(url: str) -> Cloud | None:

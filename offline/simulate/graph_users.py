@@ -1,9 +1,8 @@
 """`--users graph`: read the users the stack's assignments cover, live from Microsoft Graph (v1.0).
 
-The same identity and cloud as the dynamic resources: the client is built as `GraphClient.from_environment` builds
-it (components/graph/auth.py `credential_from_environment`, `RetryPolicy.from_environment`), with the stack file's
-plain `azuread:*` settings as the stack config the providers would get, and its retries (429/503 Retry-After) and
-redaction. Only the properties the mappings, the
+The same identity and cloud as the dynamic resources: the client is `GraphClient.from_environment`'s, with the
+stack file's plain `azuread:*` settings as the stack config the providers would get, and its retries (429/503
+Retry-After) and redaction. Only the properties the mappings, the
 scoping filter and the scope read are selected (`$select`); every listing follows `@odata.nextLink` (only under the
 Graph URL: the bearer token goes nowhere else).
 
@@ -37,22 +36,17 @@ SOURCE = "Microsoft Graph"
 def client_for(stack: SimulationStack) -> Any:
     """A GraphClient for the stack's Graph, signed in as the dynamic resources sign in; UsageError when the
     credentials are incomplete (the message names the setting, never a value)."""
-    from components.graph import auth
-    from components.graph.client import GraphClient, RetryPolicy
+    from components.graph.auth import CredentialError
+    from components.graph.client import GraphClient
 
-    url = graph_url(stack)
     try:
-        # What GraphClient.from_environment does, with the stack file's azuread:* settings as the stack config
-        # (offline, no engine hands them over in PULUMI_CONFIG).
-        credential = auth.credential_from_environment(url, config=stack.azuread_config)
-    except auth.CredentialError as exc:
+        return GraphClient.from_environment(
+            graph_url(stack),
+            config=stack.azuread_config,  # the stack file's plain azuread:* settings, as the providers get them
+            on_wait=lambda event: print(f"note: {event.message()}", file=sys.stderr),
+        )
+    except CredentialError as exc:
         raise UsageError(f"Microsoft Graph credentials: {exc}") from None
-    return GraphClient(
-        url,
-        credential=credential,
-        retry=RetryPolicy.from_environment(),
-        on_wait=lambda event: print(f"note: {event.message()}", file=sys.stderr),
-    )
 
 
 def read_from_graph(stack: SimulationStack, client: Any | None = None) -> Snapshot:

@@ -13,7 +13,6 @@ mappings its own code would write.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,24 +84,12 @@ def from_settings(settings: Any, *, project: str, stack: str) -> SimulationStack
 
 def load(project_dir: Path, *, stack: str | None, config_file: Path | None) -> SimulationStack:
     """The stack file, read and validated as the preview does; UsageError (exit 2) on bad config."""
-    from components.settings import SettingsError, validate
-    from components.settings_messages import PROJECT, namespace_problems
+    from components.settings import SettingsError, validate_stack_config
 
     from .. import stackfile
 
     cfg = stackfile.load(project_dir, stack=stack, config_file=config_file)
-    problems, misplaced = namespace_problems(list(cfg.config))
-    prefix = f"{PROJECT}:"
-    raw = {
-        key[len(prefix) :]: value
-        for key, value in cfg.config.items()
-        if key.startswith(prefix) and key[len(prefix) :] not in misplaced
-    }
-    try:
-        settings = validate(raw)
-    except SettingsError as exc:
-        problems += exc.problems
-        settings = None
+    settings, _, problems = validate_stack_config(cfg.config)
     if problems or settings is None:
         raise UsageError(str(SettingsError(problems)))
     result = from_settings(settings, project=cfg.project, stack=cfg.stack)
@@ -116,12 +103,10 @@ def load(project_dir: Path, *, stack: str | None, config_file: Path | None) -> S
 
 
 def graph_url(stack: SimulationStack) -> str:
-    """The Graph the program talks to: graphBaseUrl if the stack sets it, else the azuread provider's cloud."""
-    from components.graph.errors import default_graph_base_url
+    """The Graph the program talks to, decided as the program decides it."""
+    from components.graph.errors import graph_url_for
 
-    if stack.graph_base_url:
-        return stack.graph_base_url
-    return default_graph_base_url(stack.azuread_config.get("environment") or os.environ.get("ARM_ENVIRONMENT"))
+    return graph_url_for(stack.graph_base_url, stack.azuread_config.get("environment"))
 
 
 def from_preview(doc: dict[str, Any]) -> SimulationStack:
