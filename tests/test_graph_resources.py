@@ -708,7 +708,7 @@ def test_job_state_reports_a_quarantine_instead_of_lifting_it(server: GraphTestS
         f"provisioning job {job} is in quarantine (reason TooManyDeletes since 2026-11-20T10:00:00Z; "
         "DeleteThresholdExceeded: Deleting 612 users exceeds the threshold 500.). `pulumi up` does not lift a "
         "quarantine on its own: it holds provisioning until someone decides. Fix the cause, then release it "
-        "explicitly with a new restart request: `pulumi config set --path provisioning.restartRequest <new value>` "
+        "explicitly with a new restart request: `pulumi config set --path 'provisioning.restartRequest' <new value>` "
         "(the portal's Restart provisioning: resetScope Watermark, Escrows, QuarantineState), or Restart "
         "provisioning in the portal. The accidental-deletion threshold held deletions back; a restart keeps them "
         "held. Review them in the provisioning logs; to let them through, set a new "

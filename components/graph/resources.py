@@ -760,7 +760,7 @@ def quarantine_message(job_id: str, job: Mapping[str, Any]) -> str:
         + (f"; {detail}" if detail else "")
         + "). `pulumi up` does not lift a quarantine on its own: it holds provisioning until someone decides. Fix the "
         "cause, then release it explicitly with a new restart request: `pulumi config set --path "
-        "provisioning.restartRequest <new value>` (the portal's Restart provisioning: resetScope Watermark, Escrows, "
+        "'provisioning.restartRequest' <new value>` (the portal's Restart provisioning: resetScope Watermark, Escrows, "
         "QuarantineState), or Restart provisioning in the portal."
     )
     if reason == "TooManyDeletes":
