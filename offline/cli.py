@@ -40,11 +40,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     preview = sub.add_parser("preview", help="run the program and the policy pack, print a tree like `pulumi preview`")
     _add_common(preview)
-    preview.add_argument(
-        "--policy-pack-on-stdin",
-        action="store_true",
-        help="use this project's policy pack that another process runs (a diff's): its port is stdin's first line",
-    )
     diff = sub.add_parser("diff", help="preview the base revision and the working tree, and report the difference")
     _add_common(diff)
     diff.add_argument("--base", required=True, help="git ref of the base revision (e.g. origin/main)")
@@ -79,35 +74,23 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
 def preview(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.project_dir, stack=args.stack, config_file=args.config_file)
     policy_config = None
-    pack = None
-    started: list[Any] = []  # the pack, once started: what a signal must stop
+    started: list[Any] = []  # the pack, once started: what a signal, or the end, stops
     with interrupt.on_signal(lambda: [p.kill() for p in started]):
-        if not args.no_policies:
-            from .pack_process import PackProcess, RunningPack
-            from .policy_config import load_policy_config
-
-            policy_config = load_policy_config(args.policy_config) if args.policy_config is not None else None
-            # Started before this process imports the SDKs: the pack starts up on the other core meanwhile. A diff
-            # lends its sides the one it started (--policy-pack-on-stdin): one pack for both, when their policies/
-            # agree.
-            pack_dir = args.project_dir / "policies"
-            with interrupt.starting():
-                pack = RunningPack(pack_dir, sys.stdin.buffer) if args.policy_pack_on_stdin else PackProcess(pack_dir)
-                started.append(pack)
-        from .engine import run_program
-        from .policy import PolicyPack
-
-        client = PolicyPack(process=pack) if pack is not None else None
         try:
-            # Each registration is analyzed as it happens, as the CLI does: the pack works while the program runs.
-            stream = (
-                client.stream(project=cfg.project, stack=cfg.stack, policy_config=policy_config) if client else None
-            )
-            run = run_program(cfg, on_register=stream.submit if stream else None)
-            report = stream.finish(run.resources) if stream else None
+            if not args.no_policies:
+                from .pack_process import PackProcess
+                from .policy_config import load_policy_config
+
+                policy_config = load_policy_config(args.policy_config) if args.policy_config is not None else None
+                # Started before this process imports the SDKs: the pack starts up on the other core meanwhile.
+                with interrupt.starting():
+                    started.append(PackProcess(args.project_dir / "policies"))
+            from .engine import preview_tree
+
+            run, report = preview_tree(cfg, started[0] if started else None, policy_config)
         finally:
-            if client is not None:
-                client.close()
+            for pack in started:
+                pack.kill()
     violations = report.violations if report else []
 
     from . import render
@@ -131,9 +114,9 @@ def check_arguments(args: argparse.Namespace) -> None:
     """Refuse what the command line gets wrong before any work starts (UsageError, exit 2): a stack name that is
     not one, and an output file that cannot be written (found only after a whole preview otherwise).
 
-    A diff's two sides each read the stack file and the policy config, the base with its own, older code: a FIFO
-    or a device there would hang or flood that side, so a diff checks they are readable regular files first. What
-    they contain is the head side's to judge, so a broken stack file still gets the diff's report.
+    A diff reads the stack file and the policy config for each of its two sides: a FIFO or a device there would
+    hang or flood it, so a diff checks they are readable regular files first. What they contain is the head side's
+    to judge, so a broken stack file still gets the diff's report.
     """
     if args.stack is not None:
         args.stack = stackfile.check_stack_name(args.stack)

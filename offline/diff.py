@@ -1,42 +1,48 @@
 """`python -m offline diff`: preview the base revision and the working tree, and report what would change.
 
-The two sides run at once, each its own revision's `python -m offline preview --json -` (offline/revision.py),
-sharing one policy pack process when their policies/ are the same;
-their documents are compared by offline/compare.py and printed here (terminal) or by offline/markdown.py.
-A Ctrl-C, SIGTERM or SIGHUP stops both sides and the pack, and removes the base's temporary tree
-(offline/interrupt.py).
+As the Pulumi CLI runs whichever program it is given, this process runs both: the working tree's program, then the
+base's (its tree extracted by offline/revision.py), each through `preview_tree` as `preview` does, with its own
+components/ (`set_aside_modules` between the two) and the verdicts of its own policy pack: one pack process serves
+both when their policies/ are the same (`pack_digest`), else the base gets its own (see `make bench`). The two
+documents are compared by offline/compare.py and printed here (terminal) or by offline/markdown.py. A Ctrl-C,
+SIGTERM or SIGHUP stops the packs and removes the base's temporary tree (offline/interrupt.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import interrupt, stackfile
 from .compare import changed_secrets, compare, head_only, top_property
-from .errors import UsageError
-from .pack_process import PackProcess
-from .revision import (
-    BaseUnavailable,
-    Side,
-    SideResult,
-    can_share_pack,
-    in_ref_terms,
-    materialize,
-    quote_printed,
-    side_argv,
-)
+from .errors import EngineError, UsageError
+from .pack_process import PackProcess, pack_digest
+from .revision import BaseUnavailable, in_ref_terms, materialize
 
-PACK_START_TIMEOUT = 60.0  # seconds, as a preview waits for its own pack (offline/policy.py)
+TIME_LIMIT = 600.0  # seconds for one side; far above any real stack (see `make bench`), far below CI's job limit
+PRINTED_LIMIT = 200  # characters of a program's stray stdout quoted in a warning
 
 
-def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]:
+@dataclass
+class SideRun:
+    """How one side's preview went: its document, or what stopped it; and what its program printed."""
+
+    doc: dict[str, Any] | None
+    error: BaseException | None = None
+    printed: str = ""
+    abandoned: bool = False  # still running past its time limit: this process's SDK state is that side's
+
+
+def run_diff(args: argparse.Namespace, time_limit: float = TIME_LIMIT) -> tuple[int, dict[str, Any], str | None]:
     """(exit code, document, message for stderr)."""
     project_dir = Path(args.project_dir).resolve()
     project, _ = stackfile.load_project(project_dir)
@@ -51,40 +57,30 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
 
         users = read_users(args.users)
 
-    def argv(config_file: Path | None, shared_pack: bool) -> list[str]:
-        return side_argv(
-            stack=args.stack,
-            config_file=config_file,
-            policy_config=policy_config,
-            no_policies=args.no_policies,
-            shared_pack=shared_pack,
-        )
-
     scratch = Path(tempfile.mkdtemp(prefix="webex-scim-diff-"))
-    sides: list[Side] = []
     packs: list[PackProcess] = []
 
     def stop() -> None:
-        for side in sides:
-            side.kill()
         for pack in packs:
             pack.kill()
         shutil.rmtree(scratch, ignore_errors=True)
 
+    def side(tree: Path, config_file: Path | None, pack: PackProcess | None) -> Callable[[], dict[str, Any]]:
+        return lambda: _preview(tree, args.stack, config_file, pack, policy_config)
+
     base_error: str | None = None
     base_stack_file: Path | None = None
     base_dir: Path | None = None
-    base_result: SideResult | None = None
+    base: SideRun | None = None
     with interrupt.on_signal(stop):
         try:
-            # One pack process for both sides when their policies/ agree (see `make bench`: a pack per side is a
-            # third and fourth interpreter on the same cores). It starts first and boots while the base is
-            # extracted; the sides get its port when it is up. A base with another pack, or an engine too old to
-            # take it, starts its own.
+            # The head's pack starts first, before this process imports the SDKs: it boots on the other core while
+            # the base is extracted and the head's program runs.
             if not args.no_policies:
                 with interrupt.starting():
                     packs.append(PackProcess(project_dir / "policies"))
-            base_argv: list[str] | None = None
+            head_pack = packs[0] if packs else None
+            base_pack = None
             try:
                 base_dir = materialize(project_dir, args.base, scratch / "base")
                 base_config = head_config
@@ -94,40 +90,35 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
                     except ValueError:
                         base_config = head_config  # a stack file outside the project: the same file on both sides
                 base_stack_file = base_config or stackfile.stack_file(base_dir, args.stack)
-                if (
-                    not base_stack_file.is_file()
-                ):  # said here, in the ref's terms: the base's own words name a temp path
+                if not base_stack_file.is_file():  # said here, in the ref's terms
                     base_stack_file = None
                     raise BaseUnavailable(_no_base_stack_file(args, head_config, project_dir))
-                base_argv = argv(base_config, bool(packs) and can_share_pack(base_dir, project_dir))
-            except BaseUnavailable as exc:
+                base_pack = head_pack and _pack_for(base_dir, project_dir, head_pack, packs)
+            except (BaseUnavailable, EngineError, OSError) as exc:
                 base_error = str(exc)
-            # The sides start together: one started ahead would compete with the extraction, and the other then
-            # runs on alone at the end (see `make bench`).
-            with interrupt.starting():
-                sides.append(Side(project_dir, argv(head_config, bool(packs)), scratch, "head"))
-            if base_argv is not None and base_dir is not None:
-                with interrupt.starting():
-                    sides.append(Side(base_dir, base_argv, scratch, "base"))
-            waiting = [side for side in sides if side.shares_pack]
-            for side in sides:
-                if not side.shares_pack:
-                    side.pass_port(None)  # stdin's EOF at once: it starts its own pack, or none
-            port = _port(packs[0]) if waiting else None
-            for side in waiting:
-                side.pass_port(port)
-            head_result = sides[0].result()
-            base_result = sides[1].result() if len(sides) > 1 else None
-            pack_said = _pack_ending(packs[0]) if packs and not head_result.ok and packs[0].poll() is not None else ""
-            if base_result is not None and not base_result.ok:
-                base_error = base_result.error_line()
-            if base_error is not None and base_dir is not None:
-                base_error = in_ref_terms(base_error, base_dir, scratch, args.base)
+            from .engine import set_aside_modules  # the SDKs, now that the packs boot
+
+            head = _run_side("head", side(project_dir, head_config, head_pack), time_limit)
+            if base_error is None and base_dir is not None and head.abandoned:
+                base_error = "not previewed: the head's preview did not finish"
+            elif base_error is None and base_dir is not None:
+                # The base's program imports its own components/ and policies/: the head's modules are set aside
+                # meanwhile, and put back after (what runs next, and any caller, finds the modules it had).
+                head_modules = set_aside_modules(project_dir, base_dir)
+                try:
+                    base = _run_side("base", side(base_dir, base_config, base_pack), time_limit)
+                finally:
+                    set_aside_modules(project_dir, base_dir)
+                    sys.modules.update(head_modules)
+                if base.error is not None:
+                    base_error = _said(base.error)
+            if base_error is not None:
+                base_error = in_ref_terms(base_error, base_dir or scratch / "base", scratch, args.base)
             printed = []
-            if head_result.printed.strip():
-                printed.append(f"this change's program printed to stdout: {quote_printed(head_result.printed)}")
-            if base_error is None and base_result is not None and base_result.printed.strip() and base_dir:
-                said = in_ref_terms(base_result.printed, base_dir, scratch, args.base)
+            if head.printed.strip():
+                printed.append(f"this change's program printed to stdout: {quote_printed(head.printed)}")
+            if base_error is None and base is not None and base.printed.strip() and base_dir:
+                said = in_ref_terms(base.printed, base_dir, scratch, args.base)
                 printed.append(f"the base revision ({args.base}) printed to stdout: {quote_printed(said)}")
             secrets = (
                 changed_secrets(base_stack_file, head_stack_file, project)
@@ -138,9 +129,9 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
             stop()
 
     ref_info = {"ref": args.base, "ok": base_error is None, "error": base_error}
-    if not head_result.ok:
-        message = (head_result.stderr.strip() or f"error: the head preview {head_result.error_line()}") + pack_said
-        code = 2 if head_result.exit_code == 2 else 1
+    if head.doc is None:
+        assert head.error is not None
+        code = 2 if isinstance(head.error, UsageError) else 1
         doc = {
             "project": project,
             "stack": args.stack
@@ -151,43 +142,131 @@ def run_diff(args: argparse.Namespace) -> tuple[int, dict[str, Any], str | None]
             "warnings": [],
             "changeSummary": {},
             "base": ref_info,
-            "head": {"ok": False, "error": head_result.error_line()},
+            "head": {"ok": False, "error": _said(head.error)},
             "assignments": {"added": [], "removed": [], "changed": []},
             "mappings": {"added": [], "removed": [], "changed": []},
         }
-        return code, doc, message
+        return code, doc, f"error: {_message(head.error)}"
 
-    assert head_result.doc is not None
-    base_doc = base_result.doc if base_error is None and base_result is not None else None
+    base_doc = base.doc if base_error is None and base is not None else None
     if base_doc is not None:
-        doc = compare(base_doc, head_result.doc, secret_changes=secrets)
+        doc = compare(base_doc, head.doc, secret_changes=secrets)
     else:
-        doc = head_only(head_result.doc)
+        doc = head_only(head.doc)
     if users is not None:
         from .simulate.diffusers import add_user_changes
 
-        add_user_changes(doc, users, base_doc, head_result.doc)
+        add_user_changes(doc, users, base_doc, head.doc)
     doc["base"] = ref_info
     doc["head"] = {"ok": True, "error": None}
-    # A program's print() goes to stdout, which a side's document shares: said, not lost, not mistaken for a failure.
+    # A program's print() would share stdout with `--json -`: kept apart, said, not lost.
     doc["warnings"] = [*doc["warnings"], *(f"{w} (a program reports through pulumi.log)" for w in printed)]
     mandatory = any(v.get("enforcementLevel") == "mandatory" for v in doc["policyViolations"])
     return (1 if mandatory else 0), doc, None
 
 
-def _port(pack: PackProcess) -> int | None:
-    """The shared pack's port; None if it failed to start or is too slow (the sides then say so, and the head's
-    message ends with how the pack ended: `_pack_ending`)."""
+def _pack_for(base_dir: Path, head_dir: Path, head_pack: PackProcess, packs: list[PackProcess]) -> PackProcess:
+    """The pack that judges the base: the head's when the base's policies/ are the same files, else its own,
+    started now (it boots on the other core while the head's program runs)."""
+    if pack_digest(base_dir / "policies") == pack_digest(head_dir / "policies"):
+        return head_pack
+    with interrupt.starting():
+        packs.append(PackProcess(base_dir / "policies"))
+    return packs[-1]
+
+
+def _preview(
+    tree: Path, stack: str | None, config_file: Path | None, pack: PackProcess | None, policy_config: Path | None
+) -> dict[str, Any]:
+    """One side: the tree's stack file and program, judged by `pack`, as the JSON document `preview` writes."""
+    from . import render
+    from .engine import preview_tree
+    from .policy_config import load_policy_config
+
+    cfg = stackfile.load(tree, stack=stack, config_file=config_file)
+    levels = load_policy_config(policy_config) if policy_config is not None and pack is not None else None
+    run, report = preview_tree(cfg, pack, levels)
+    return render.document(run, report.violations if report else [])
+
+
+def _run_side(label: str, job: Callable[[], dict[str, Any]], time_limit: float) -> SideRun:
+    """Run one side's preview in a worker thread, waiting at most `time_limit` seconds (AUDIT D7: a base whose
+    program hangs must not hang the diff). Python cannot stop a thread: one that overruns is left behind (a daemon,
+    it ends with this process) and reported as that side's failure; the working directory and sys.path its program
+    had set are put back. Meanwhile stdout is the side's (`_ProgramStdout`)."""
+    outcome: list[Any] = []
+
+    def work() -> None:
+        try:
+            outcome.append(job())
+        except BaseException as exc:  # the side's failure, said by the diff (a program's sys.exit too)
+            outcome.append(exc)
+
+    cwd, path, main = os.getcwd(), list(sys.path), sys.modules.get("__main__")
+    stdout = _ProgramStdout(sys.stdout)
+    thread = threading.Thread(target=work, name=f"{label} preview", daemon=True)
+    sys.stdout = stdout
     try:
-        return pack.wait_for_port(PACK_START_TIMEOUT)
-    except TimeoutError:
-        return None
+        thread.start()
+        thread.join(time_limit)
+    finally:
+        if not thread.is_alive():
+            sys.stdout = stdout.real
+    if thread.is_alive():
+        stdout.kept = None  # stays installed: what the abandoned program prints later is dropped
+        os.chdir(cwd)
+        sys.path[:] = path
+        if main is not None:
+            sys.modules["__main__"] = main
+        error = EngineError(f"the {label} preview did not finish within {time_limit:g} s and was abandoned")
+        return SideRun(None, error, abandoned=True)
+    (result,) = outcome
+    printed = "".join(stdout.kept or [])
+    if isinstance(result, BaseException):
+        return SideRun(None, result, printed)
+    return SideRun(result, None, printed)
 
 
-def _pack_ending(pack: PackProcess) -> str:
-    """For a failed head's message: how the shared pack ended, and its last stderr lines (only the diff holds them)."""
-    tail = pack.stderr_tail()
-    return f"\n(the policy pack {pack.state()})" + (f"\n--- the pack's stderr (last lines) ---\n{tail}" if tail else "")
+class _ProgramStdout:
+    """sys.stdout while a side runs: what any thread but the waiting one writes (a program's print()) is kept for
+    a warning, so it cannot corrupt `--json -`; the rest, and every other attribute, is the real stdout's."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.kept: list[str] | None = []
+        self._owner = threading.current_thread()
+
+    def write(self, text: str) -> Any:
+        if threading.current_thread() is self._owner:
+            return self.real.write(text)
+        if self.kept is not None:
+            self.kept.append(text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def _message(error: BaseException) -> str:
+    """A side's failure in its own words: the engine's message, else the exception (never a traceback)."""
+    if isinstance(error, (UsageError, EngineError)):
+        return str(error)
+    if isinstance(error, SystemExit):
+        return f"the program called sys.exit({error.code!r})"
+    return f"the program failed: {type(error).__name__}: {error}"
+
+
+def _said(error: BaseException) -> str:
+    """`_message` on one line, for the document and the report (a config error lists its problems below it)."""
+    return " ".join(line.strip() for line in _message(error).splitlines() if line.strip())
+
+
+def quote_printed(text: str, limit: int = PRINTED_LIMIT) -> str:
+    """A program's stray stdout for a one-line report: whitespace runs as one space, at most `limit` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return repr(flat)
+    return f"{flat[: limit - 1]!r}… ({len(flat) - limit + 1:,} more characters)"
 
 
 def _no_base_stack_file(args: argparse.Namespace, head_config: Path | None, project_dir: Path) -> str:

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +30,8 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop
 
 from .errors import EngineError, UsageError
-from .model import RecordedResource
+from .model import PolicyReport, RecordedResource
+from .pack_process import PackProcess
 from .stackfile import UNDECRYPTED, StackConfig
 
 SECRET_SIG = rpc._special_secret_sig if hasattr(rpc, "_special_secret_sig") else "1b47061264138c4ac30d75fd1eb44270"
@@ -224,8 +225,6 @@ async def _run_and_settle(cfg: StackConfig) -> None:
 
 def run_program(cfg: StackConfig, on_register: Callable[[RecordedResource], None] | None = None) -> ProgramRun:
     """Run the project's program once for `cfg`; raise UsageError on bad config, EngineError on a failed program."""
-    from components.settings import SettingsError  # the project's own error type: bad config, exit 2
-
     run = ProgramRun(project=cfg.project, stack=cfg.stack, warnings=list(cfg.warnings))
     logger = logging.getLogger(f"webex-scim.offline.{id(run)}")
     logger.propagate = False
@@ -252,9 +251,15 @@ def run_program(cfg: StackConfig, on_register: Callable[[RecordedResource], None
     runtime_config.set_all_config(dict(cfg.config), list(cfg.secret_keys))
     try:
         with _project_on_path(cfg):
-            _ensure_event_loop().run_until_complete(run_in_stack(lambda: _run_and_settle(cfg)))
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from None
+            # The tree's own error type for bad config (exit 2): a diff runs two trees, each with its components/.
+            from components.settings import SettingsError
+
+            try:
+                _ensure_event_loop().run_until_complete(run_in_stack(lambda: _run_and_settle(cfg)))
+            except SettingsError as exc:
+                raise UsageError(str(exc)) from None
+    except UsageError:
+        raise
     except pulumi.RunError as exc:
         raise EngineError(f"the program failed: {exc}") from None
     except Exception as exc:  # a bug in the program: say what and where, in one line, never its locals
@@ -263,3 +268,53 @@ def run_program(cfg: StackConfig, on_register: Callable[[RecordedResource], None
         runtime_settings.ROOT.set(None)
         runtime_config.set_all_config({}, [])
     return run
+
+
+def preview_tree(
+    cfg: StackConfig, pack: PackProcess | None, policy_config: Mapping[str, Any] | None = None
+) -> tuple[ProgramRun, PolicyReport | None]:
+    """One preview: the program of `cfg` run, each registration streamed to the started `pack` as it happens (the
+    pack analyzes on the other core meanwhile, as with the CLI), then the stack-wide analysis. The caller starts
+    and stops the pack, so a diff's two sides can take turns on one."""
+    from .policy import PolicyPack
+
+    client = PolicyPack(process=pack) if pack is not None else None
+    try:
+        stream = client.stream(project=cfg.project, stack=cfg.stack, policy_config=policy_config) if client else None
+        run = run_program(cfg, on_register=stream.submit if stream else None)
+        return run, (stream.finish(run.resources) if stream else None)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def set_aside_modules(*trees: Path) -> dict[str, types.ModuleType]:
+    """Take out of sys.modules what was imported from these project trees (`components`, `policies.vocabulary`,
+    ...: any module found through a tree as a sys.path entry), and return it. A diff runs two trees' programs in
+    this one process: each must import its own components/, never the other tree's. The engine's own package stays
+    (it may live in a tree too), as do libraries of a virtualenv inside one (.venv/...: not the module's name).
+    """
+    roots = {os.path.join(str(p), "") for tree in trees for p in (tree.absolute(), tree.resolve())}
+    taken = {}
+    for name, module in list(sys.modules.items()):
+        top = name.partition(".")[0]
+        if top != "offline" and module is not None and _found_in(module, top, roots):
+            taken[name] = sys.modules.pop(name)
+    return taken
+
+
+def _found_in(module: types.ModuleType, top: str, roots: set[str]) -> bool:
+    """Whether `module` (its file, or a namespace package's folders) was found in one of `roots` under its own
+    top-level name (`components/settings.py` for `components.settings`)."""
+    try:
+        locations = [getattr(module, "__file__", None), *(getattr(module, "__path__", None) or [])]
+    except Exception:  # an odd module whose __path__ cannot be listed: not a project's
+        return False
+    for location in locations:
+        if not isinstance(location, str):
+            continue
+        location = location if os.path.isabs(location) else os.path.abspath(location)
+        for root in roots:
+            if location.startswith(root) and location[len(root) :].split(os.sep, 1)[0] in (top, f"{top}.py"):
+                return True
+    return False

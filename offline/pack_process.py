@@ -6,8 +6,7 @@ interpreter, the SDKs, the rules) runs on the other core while this process impo
 
 As the CLI does with its plugins, the pack gets a process group of its own, so a terminal's Ctrl-C reaches only
 the preview, which decides: `kill()` stops the pack's whole group (offline/interrupt.py runs it on a signal).
-A diff starts one for both its sides when their packs are the same (`pack_digest`); each side then talks to it as
-a `RunningPack`.
+A diff runs both its sides through one pack when their packs are the same (`pack_digest`).
 """
 
 from __future__ import annotations
@@ -154,39 +153,3 @@ def pack_digest(pack_dir: Path) -> str:
         digest.update(f"{relative.as_posix()}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
-
-
-class RunningPack:
-    """A pack another process started and will stop: a diff's, lent to each side whose policies/ it is.
-
-    Its port arrives on `port_from` as the pack itself printed it, one line (the diff passes it on once the pack is
-    up, so the side starts at once and imports the SDKs meanwhile); EOF without one means the pack failed to start.
-    Stopping the pack, its state and its stderr are its owner's: `kill()` does nothing.
-    """
-
-    def __init__(self, pack_dir: Path, port_from: IO[bytes]) -> None:
-        self.pack_dir = Path(pack_dir).resolve()
-        self._ready = threading.Event()
-        self._port_box: list[int | None] = [None]
-        reader = threading.Thread(
-            target=_read_port, args=(port_from, self._port_box, self._ready), name="pack-port", daemon=True
-        )
-        reader.start()
-
-    def wait_for_port(self, timeout: float) -> int | None:
-        """As `PackProcess.wait_for_port`."""
-        if not self._ready.wait(timeout):
-            raise TimeoutError
-        return self._port_box[0]
-
-    def state(self) -> str:
-        return "is the diff's, which reports how it ended"
-
-    def wait(self, timeout: float) -> None:
-        pass
-
-    def kill(self) -> None:
-        pass
-
-    def stderr_tail(self) -> str:
-        return ""

@@ -25,7 +25,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from .analyzer_requests import analyze_request, stack_resource
 from .errors import EngineError
 from .model import PolicyReport, RecordedResource
-from .pack_process import ENGINE_ADDRESS, PACK_DIR, PackProcess, RunningPack
+from .pack_process import ENGINE_ADDRESS, PACK_DIR, PackProcess
 from .policy_config import (  # noqa: F401  (re-exported: the config is part of this module's surface)
     LEVELS,
     PolicyConfigFile,
@@ -54,8 +54,8 @@ class PolicyPack:
         resources = run_program()             # the pack imports meanwhile, on the other core
         report = pack.evaluate(resources, project="webex-scim", stack="dev", policy_config=None)
 
-    `process` adopts a pack already started (`PackProcess`), or one another process runs (`RunningPack`), instead
-    of starting one.
+    `process` adopts a pack the caller started (`PackProcess`) instead of starting one: the caller stops it, so one
+    pack can serve several runs in turn (a diff's two sides, when their packs are the same).
     """
 
     def __init__(
@@ -64,9 +64,10 @@ class PolicyPack:
         python: str = sys.executable,
         *,
         start_timeout: float = 60.0,
-        process: PackProcess | RunningPack | None = None,
+        process: PackProcess | None = None,
     ) -> None:
-        self._process: PackProcess | RunningPack = process if process is not None else PackProcess(pack_dir, python)
+        self._owns_process = process is None
+        self._process = process if process is not None else PackProcess(pack_dir, python)
         self.pack_dir = self._process.pack_dir
         self.start_timeout = start_timeout
         self._channel: grpc.Channel | None = None
@@ -87,13 +88,14 @@ class PolicyPack:
         return self._process.pid
 
     def close(self) -> None:
-        """Stop the pack process (and its process group). Idempotent."""
+        """Close the connection, and stop the pack process (and its group) if this client started it. Idempotent."""
         if self._closed:
             return
         self._closed = True
         if self._channel is not None:
             self._channel.close()
-        self._process.kill()
+        if self._owns_process:
+            self._process.kill()
 
     def _failure(self, what: str, detail: str = "") -> EngineError:
         tail = self._process.stderr_tail()

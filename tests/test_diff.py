@@ -1,8 +1,8 @@
-"""`python -m offline diff`: two revisions in a temporary git repository, each previewed in its own process.
+"""`python -m offline diff`: two revisions in a temporary git repository, both previewed by the diff's one engine.
 
 The repository is a copy of this project (its tracked and untracked-but-not-ignored files) with a history made for
-the tests: a revision without the offline engine, one without the test stack files, the base, and the head.
-Every real run is made once per module and shared by the assertions.
+the tests: a revision without the project, one without the test stack files, the base, bases that differ from it in
+one way each, and the head. Every real run is made once per module and shared by the assertions.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ import yaml
 
 from components.replace_on_change import replace_keys
 from offline import revision
+from offline.cli import build_parser
 from offline.compare import changed_secrets, compare, diff_values
+from offline.diff import quote_printed, run_diff
 from offline.pack_process import pack_digest
-from offline.revision import BaseUnavailable, Side, SideResult, error_line, materialize
+from offline.revision import BaseUnavailable, materialize
 from policies.vocabulary import APP_ROLE_ASSIGNMENT
 from policies.vocabulary import ATTRIBUTE_MAPPINGS as MAPPINGS_TYPE
 from policies.vocabulary import SYNCHRONIZATION_SECRET as SYNC_SECRET
@@ -34,6 +36,7 @@ ORG_NEW = "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a"
 ALICE = "5d3f2a10-1b2c-4d5e-8f90-a1b2c3d4e5f6"
 BOB = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 CAROL = "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a"
+BAD_ORG = "a35bfbc6-ccbd-4a17-a488-72gf46c5420c"  # the Webex article's own example, with a `g` in it
 CIPHER_OLD = "v1:c2VjcmV0LW9sZA==:AAAAAAAAAAAAAAAAAAAAAAAAbase"
 CIPHER_NEW = "v1:c2VjcmV0LW5ldw==:BBBBBBBBBBBBBBBBBBBBBBBBhead"
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"]
@@ -69,16 +72,8 @@ QUIET_STACK = stack(ORG_OLD, [{"user": ALICE}], CIPHER_OLD)
 NO_TOKEN_STACK = {"config": {k: v for k, v in QUIET_STACK["config"].items() if k != "webex-scim:scimToken"}}
 
 
-BASE_ENGINE_PATCH = """
-
-_document_of_this_engine = document
-
-
-def document(run, violations):  # the base-engine revision marks its documents
-    doc = _document_of_this_engine(run, violations)
-    doc["outputs"]["engineMarker"] = "base-engine"
-    return doc
-"""
+HEAD_APP_NAME = 'display_name: str = "Cisco Webex"'
+BASE_APP_NAME = 'display_name: str = "Cisco Webex (the base\'s default)"'
 
 
 BASE_PACK_PATCH = """
@@ -111,16 +106,17 @@ def _write(path: Path, doc: Any) -> None:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """no-engine (README only) → no-stack (the project) → base (+ test stacks) → HEAD (the change, committed)."""
+    """no-project (README only) → no-stack (the project) → base (+ test stacks) → one-off bases → HEAD (the change,
+    committed)."""
     repo = tmp_path_factory.mktemp("diff-repo")
     listed = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout.split("\0")
     _git(repo, "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("a project before the offline engine existed\n", encoding="utf-8")
+    (repo / "README.md").write_text("a repository before the project existed\n", encoding="utf-8")
     _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "no engine yet")
-    _git(repo, "tag", "no-engine")
+    _git(repo, "commit", "-q", "-m", "no project yet")
+    _git(repo, "tag", "no-project")
 
     for name in listed:
         src = ROOT / name
@@ -134,17 +130,19 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _write(repo / "Pulumi.ci.yaml", BASE_STACK)
     _write(repo / "Pulumi.quiet.yaml", QUIET_STACK)
     _write(repo / "Pulumi.notoken.yaml", QUIET_STACK)  # the head removes its token
+    _write(repo / "Pulumi.fixed.yaml", stack(BAD_ORG, [{"user": ALICE}], CIPHER_OLD))  # the head fixes its org ID
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "base")
     _git(repo, "tag", "base")
 
-    # A base whose engine differs from ours: it must run its own `offline` (the diff process must not lend it ours).
-    render = repo / "offline" / "render.py"
-    original = render.read_text(encoding="utf-8")
-    render.write_text(original + BASE_ENGINE_PATCH, encoding="utf-8")
-    _git(repo, "commit", "-q", "-am", "a base with its own engine")
-    _git(repo, "tag", "base-engine")
-    render.write_text(original, encoding="utf-8")
+    # A base whose components/ differ from the head's (another default): its program must import its own.
+    settings = repo / "components" / "settings.py"
+    original = settings.read_text(encoding="utf-8")
+    assert original.count(HEAD_APP_NAME) == 1
+    settings.write_text(original.replace(HEAD_APP_NAME, BASE_APP_NAME), encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "a base with other components")
+    _git(repo, "tag", "base-components")
+    settings.write_text(original, encoding="utf-8")
 
     # A base whose policy pack differs from ours: its verdicts must come from its own pack, not a shared one.
     registry = repo / "policies" / "webex_guard" / "__init__.py"
@@ -162,17 +160,19 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _git(repo, "tag", "base-prints")
     program.write_text(source, encoding="utf-8")
 
-    # A base whose engine prints something else than a preview document, and exits 0.
-    engine_main = repo / "offline" / "__main__.py"
-    engine_source = engine_main.read_text(encoding="utf-8")
-    engine_main.write_text('print("not a preview " * 40)\n', encoding="utf-8")
-    _git(repo, "commit", "-q", "-am", "a base that prints no document")
-    _git(repo, "tag", "base-garbage")
-    engine_main.write_text(engine_source, encoding="utf-8")
+    # A base whose program fails, and one whose program never ends.
+    program.write_text(f"raise RuntimeError(f'broken base in {{__file__}}')\n{source}", encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "a base that fails")
+    _git(repo, "tag", "base-fails")
+    program.write_text(f"import threading\nthreading.Event().wait()\n{source}", encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "a base that hangs")
+    _git(repo, "tag", "base-hangs")
+    program.write_text(source, encoding="utf-8")
 
     _write(repo / "Pulumi.ci.yaml", HEAD_STACK)
     _write(repo / "Pulumi.notoken.yaml", NO_TOKEN_STACK)
-    broken = stack("a35bfbc6-ccbd-4a17-a488-72gf46c5420c", [{"user": ALICE}], CIPHER_NEW)  # the article's bad org ID
+    _write(repo / "Pulumi.fixed.yaml", QUIET_STACK)
+    broken = stack(BAD_ORG, [{"user": ALICE}], CIPHER_NEW)
     _write(repo / "Pulumi.broken.yaml", broken)
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "head")
@@ -327,11 +327,21 @@ def test_config_file_is_found_at_the_same_path_in_the_base(repo: Path) -> None:
     assert set(run.doc["changeSummary"]) == {"same"}
 
 
-def test_the_base_runs_its_own_engine(repo: Path) -> None:
-    run = diff(repo, "--stack", "quiet", "--base", "base-engine", "--no-policies")
+def test_the_base_runs_with_its_own_components(repo: Path) -> None:
+    """One process runs both programs: the base's must import the base's components/, not the head's already
+    imported ones (its other default shows up as a change), and the head's own run is unaffected."""
+    run = diff(repo, "--stack", "quiet", "--base", "base-components", "--no-policies")
     assert run.code == 0, run.stderr
-    assert run.doc["outputChanges"] == {"engineMarker": {"old": "base-engine", "new": None}}
-    assert set(run.doc["changeSummary"]) == {"same"}
+    changed = {
+        (s["name"], path): change
+        for s in run.doc["steps"]
+        for path, change in (s.get("diff") or {}).items()
+        if path == "displayName"
+    }
+    assert changed, [(s["name"], s["op"]) for s in run.doc["steps"]]
+    assert {(c["old"], c["new"]) for c in changed.values()} == {("Cisco Webex (the base's default)", "Cisco Webex")}
+    again = diff(repo, "--stack", "quiet", "--base", "base", "--no-policies")  # the head alone: no such change
+    assert set(again.doc["changeSummary"]) == {"same"}
 
 
 def test_a_base_with_another_policy_pack_runs_its_own_pack(repo: Path) -> None:
@@ -366,19 +376,12 @@ def _packs_seen(repo: Path, *args: str) -> tuple[subprocess.CompletedProcess[str
 def test_the_sides_share_one_pack_process_only_when_their_policies_are_the_same(
     repo: Path, ref: str, packs: int
 ) -> None:
-    """Two packs are two more interpreters on the same cores (`make bench`): one serves both sides when it can."""
+    """A second pack is a second interpreter on the same cores (`make bench`): the head's serves both sides when
+    the base's policies/ are the same files; a base with other rules is judged by its own pack."""
     proc, seen = _packs_seen(repo, "--stack", "quiet", "--base", ref)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["base"]["ok"] is True
     assert len(seen) == packs
-
-
-def test_a_base_whose_engine_predates_the_shared_pack_starts_its_own(repo: Path, tmp_path: Path) -> None:
-    base_dir = materialize(repo, "base", tmp_path / "base")
-    assert revision.can_share_pack(base_dir, repo)
-    cli = base_dir / "offline" / "cli.py"
-    cli.write_text(cli.read_text(encoding="utf-8").replace(revision.SHARED_PACK_OPTION, "--x"), encoding="utf-8")
-    assert not revision.can_share_pack(base_dir, repo)  # it would refuse the option: it starts its own pack
 
 
 def test_a_pack_is_the_same_whatever_its_virtualenv_or_bytecode_and_not_after_a_rule_changes(tmp_path: Path) -> None:
@@ -395,15 +398,16 @@ def test_a_pack_is_the_same_whatever_its_virtualenv_or_bytecode_and_not_after_a_
     assert pack_digest(pack) != before
 
 
-def test_a_shared_pack_that_fails_to_start_fails_the_head_with_the_packs_own_words(repo: Path, tmp_path: Path) -> None:
+def test_a_pack_that_fails_to_start_fails_the_head_with_the_packs_own_words(repo: Path, tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     _git(tmp_path, "clone", "-q", str(repo), str(clone))
     (clone / "policies" / "__main__.py").write_text('raise SystemExit("broken on purpose")\n', encoding="utf-8")
     run = diff(clone, "--stack", "quiet", "--base", "base")
     assert run.code == 1
     assert run.doc["head"]["ok"] is False
-    assert "policy pack 'policies' failed to start" in run.stderr
-    assert "(the policy pack exited with code 1)" in run.stderr and "broken on purpose" in run.stderr
+    assert run.stderr.startswith("error: policy pack 'policies' failed to start (the pack exited with code 1)")
+    assert "broken on purpose" in run.stderr and "Traceback" not in run.stderr.split("---")[0]
+    assert "broken on purpose" in run.doc["head"]["error"]
 
 
 def test_a_base_with_the_same_policy_pack_reports_the_same_verdicts(repo: Path) -> None:
@@ -423,17 +427,24 @@ def test_an_unexpected_extraction_error_is_the_bases_failure(tmp_path: Path, mon
         materialize(ROOT, "base", tmp_path / "base")
 
 
-def test_a_side_that_outlives_its_time_limit_is_stopped_and_that_is_its_failure(tmp_path: Path) -> None:
-    """AUDIT D7: a base whose program hangs must not hang the diff."""
-    (tmp_path / "offline").mkdir()
-    (tmp_path / "offline" / "__main__.py").write_text("import time\ntime.sleep(600)\n", encoding="utf-8")
-    side = Side(tmp_path, ["preview"], tmp_path, "base")
+def test_a_base_whose_program_hangs_is_given_up_at_its_time_limit(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """AUDIT D7: a base whose program never ends must not hang the diff: past its time limit, it is that side's
+    failure, and the head's report still comes."""
+    argv = ["diff", "--stack", "quiet", "--base", "base-hangs", "--no-policies", "--project-dir", str(repo)]
     started = time.monotonic()
-    result = side.result(time_limit=0.5)
-    assert time.monotonic() - started < 5
-    assert not result.ok
-    assert result.error_line() == "the base preview did not finish within 0.5 s and was stopped"
-    assert side.proc.poll() is not None
+    code, doc, message = run_diff(build_parser().parse_args(argv), time_limit=2.0)
+    assert time.monotonic() - started < 20
+    assert (code, message) == (0, None)
+    assert doc["base"] == {
+        "ref": "base-hangs",
+        "ok": False,
+        "error": "the base preview did not finish within 2 s and was abandoned",
+    }
+    assert doc["headSteps"] and doc["head"] == {"ok": True, "error": None}
+    print("after the diff")  # stdout is this process's again
+    assert capsys.readouterr().out == "after the diff\n"
 
 
 @pytest.mark.parametrize(
@@ -444,11 +455,8 @@ def test_a_side_that_outlives_its_time_limit_is_stopped_and_that_is_its_failure(
             "no-stack",
             "stack 'quiet' has no stack file Pulumi.quiet.yaml in no-stack: a stack new in this change has no base",
         ),
-        ("no-engine", "no-engine has no offline/ engine"),
-        (
-            "base-garbage",
-            "exited with code 0 without its JSON document; it printed to stdout: 'not a preview not a preview",
-        ),
+        ("no-project", "no-project has no Pulumi.yaml"),
+        ("base-fails", "the program failed: RuntimeError: broken base in base-fails:__main__.py"),
     ],
 )
 def test_a_base_that_fails_is_reported_never_as_everything_new(repo: Path, ref: str, expected: str) -> None:
@@ -460,6 +468,16 @@ def test_a_base_that_fails_is_reported_never_as_everything_new(repo: Path, ref: 
     assert "webex-scim-diff-" not in base["error"] and "/tmp" not in base["error"]  # no temporary path
     assert run.doc["steps"] == [] and run.doc["changeSummary"] == {}  # no claim that everything is new
     assert run.doc["headSteps"]  # the head's own resources are still there to read
+
+
+def test_bad_base_config_is_the_bases_config_error_in_its_own_words(repo: Path) -> None:
+    """The base's program raises the base's own SettingsError class: said as a config error, not as a crash."""
+    run = diff(repo, "--stack", "fixed", "--base", "base", "--no-policies")
+    assert run.code == 0, run.stderr
+    error = run.doc["base"]["error"]
+    assert run.doc["base"]["ok"] is False and "webex-scim:orgId" in error
+    assert "SettingsError" not in error and not error.startswith("the program failed")
+    assert "\n" not in error
 
 
 def test_bad_head_config_exits_2_with_the_heads_message(repo: Path) -> None:
@@ -589,18 +607,9 @@ def test_policy_verdicts_new_and_resolved() -> None:
     assert out["resolvedPolicyViolations"] == [v1]
 
 
-def test_error_line() -> None:
-    assert error_line("usage: x\nerror: stack 'a' has no stack file\n") == "stack 'a' has no stack file"
-    multi = "error: invalid stack config (2 problems):\n  - a: bad\n  - b: bad\n"
-    assert error_line(multi) == "invalid stack config (2 problems): - a: bad - b: bad"
-    assert error_line("Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'x'\n") == (
-        "ModuleNotFoundError: No module named 'x'"
-    )
-
-
 def test_diff_of_this_checkout_against_head_runs_both_sides(tmp_path, capsys):
-    """The project itself, with its .venv inside the tree (as `make test` makes it): the base side must still
-    find the venv's libraries while loading the project's code from the base revision."""
+    """The project itself, with its .venv inside the tree (as `make test` makes it): between the sides the diff sets
+    aside the project's modules, never the venv's libraries, whose files live under the tree too."""
     from offline.cli import main as cli_main
     from tests.support import ROOT
 
@@ -726,21 +735,25 @@ def test_a_base_that_prints_is_still_compared_and_what_it_printed_is_a_warning(r
     )
 
 
-def test_a_base_that_prints_no_document_is_quoted_briefly(repo: Path) -> None:
-    run = diff(repo, "--stack", "quiet", "--base", "base-garbage", "--no-policies")
-    error = run.doc["base"]["error"]
-    assert error.startswith("exited with code 0 without its JSON document; it printed to stdout: 'not a preview")
-    assert error.endswith("… (360 more characters)") and len(error) < 320
+def test_a_head_that_prints_keeps_json_on_stdout_and_what_it_printed_is_a_warning(repo: Path, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    _git(tmp_path, "clone", "-q", str(repo), str(clone))
+    program = clone / "__main__.py"
+    shouted = 'print("not a preview " * 40)\nprint({"printed": "a dict"})\n'
+    program.write_text(shouted + program.read_text(encoding="utf-8"), encoding="utf-8")
+    run = diff(clone, "--stack", "quiet", "--base", "base", "--no-policies")
+    assert run.code == 0, run.stderr
+    assert run.doc and run.text.startswith("{")  # stdout is the document alone
+    (warning,) = [w for w in run.doc["warnings"] if "printed to stdout" in w]
+    assert warning.startswith("this change's program printed to stdout: 'not a preview not a preview")
+    assert warning.endswith("… (382 more characters) (a program reports through pulumi.log)")
+    assert set(run.doc["changeSummary"]) == {"same"}  # the same program, less its prints
 
 
-def test_what_a_side_printed_is_split_from_its_document() -> None:
-    document = json.dumps({"project": "p", "steps": [{"inputs": {"a": 1}}]}, indent=2) + "\n"
-    result = SideResult.parse(0, '{"printed": "a dict"}\nhello\n' + document, "")
-    assert result.ok and result.doc == json.loads(document)
-    assert result.printed == '{"printed": "a dict"}\nhello\n'
-    assert SideResult.parse(0, "", "").error_line() == (
-        "exited with code 0 without its JSON document, and printed no message"
-    )
+def test_a_long_print_is_quoted_briefly() -> None:
+    assert quote_printed("hello\n  world\n") == "'hello world'"
+    quoted = quote_printed("not a preview " * 40)
+    assert quoted.startswith("'not a preview") and quoted.endswith("… (360 more characters)") and len(quoted) < 230
 
 
 def test_steps_and_verdicts_come_in_one_order_whatever_order_the_sides_registered() -> None:
@@ -787,27 +800,3 @@ def test_two_identical_diffs_write_byte_identical_markdown(repo: Path, tmp_path:
         assert proc.returncode == 1, proc.stderr  # the new mandatory violation of the `ci` change
         texts.append(md.read_bytes())
     assert texts[0] == texts[1] == texts[2]
-
-
-def test_a_head_that_prints_no_document_says_what_it_printed(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The head's side in a project whose engine prints something else: exit 1 and the quote, no traceback."""
-    project = tmp_path / "project"
-    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "venv", ".git", "__pycache__", ".tools"))
-    (project / "offline" / "__main__.py").write_text('print("not a preview")\n', encoding="utf-8")
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "x"]):
-        _git(project, *args)
-    from offline.cli import main as cli_main
-
-    argv = ["diff", "--stack", "dev", "--base", "HEAD", "--no-policies", "--json", str(tmp_path / "d.json")]
-    code = cli_main([*argv, "--project-dir", str(project)])
-    doc = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))
-    assert code == 1
-    assert capsys.readouterr().err == (
-        "error: the head preview exited with code 0 without its JSON document; it printed to stdout: 'not a preview'\n"
-    )
-    assert doc["head"] == {
-        "ok": False,
-        "error": "exited with code 0 without its JSON document; it printed to stdout: 'not a preview'",
-    }
