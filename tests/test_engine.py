@@ -64,3 +64,25 @@ def test_urns_carry_every_ancestor_type_as_the_engine_makes_them():
         "$azuread:index/servicePrincipal:ServicePrincipal::service-principal"
     )
     assert by_name(result)["webex"].urn == "urn:pulumi:test::webex-scim::webex-scim:index:WebexProvisioning::webex"
+
+
+def test_the_engines_collector_setting_raises_the_thresholds_and_freezes_the_heap_at_exit() -> None:
+    """`python -m offline` calls it first thing; the freeze comes after every other exit handler (registered
+    before it here, so it runs after it), so no cleanup at exit is skipped."""
+    import subprocess
+
+    probe = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "from offline import collect_garbage_rarely\n"
+        "collect_garbage_rarely()\n"
+        "atexit.register(lambda: print('frozen while handlers run:', gc.get_freeze_count() > 0))\n"
+        "print('thresholds:', gc.get_threshold())\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [
+        "thresholds: (100000, 100, 100)",
+        "frozen while handlers run: False",
+        "frozen at exit: True",
+    ]
