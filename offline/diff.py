@@ -2,7 +2,7 @@
 
 As the Pulumi CLI runs whichever program it is given, this process runs both: the working tree's program, then the
 base's (its tree extracted by offline/revision.py), each through `preview_tree` as `preview` does, with its own
-components/ (`set_aside_modules` between the two) and the verdicts of its own policy pack: one pack process serves
+components/ (engine.py `_project_on_path`) and the verdicts of its own policy pack: one pack process serves
 both when their policies/ are the same (`pack_digest`), else the base gets its own (see `make bench`). The two
 documents are compared by offline/compare.py and printed here (terminal) or by offline/markdown.py. A Ctrl-C,
 SIGTERM or SIGHUP stops the packs and removes the base's temporary tree (offline/interrupt.py).
@@ -29,6 +29,7 @@ from .pack_process import PackProcess, pack_digest
 from .revision import BaseUnavailable, in_ref_terms, materialize
 
 TIME_LIMIT = 600.0  # seconds for one side; far above any real stack (see `make bench`), far below CI's job limit
+ABANDONED: list[threading.Thread] = []  # sides given up at their time limit, still running
 PRINTED_LIMIT = 200  # characters of a program's stray stdout quoted in a warning
 
 
@@ -42,8 +43,9 @@ class SideRun:
     abandoned: bool = False  # still running past its time limit: this process's SDK state is that side's
 
 
-def run_diff(args: argparse.Namespace, time_limit: float = TIME_LIMIT) -> tuple[int, dict[str, Any], str | None]:
-    """(exit code, document, message for stderr)."""
+def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple[int, dict[str, Any], str | None]:
+    """(exit code, document, message for stderr). Each side may take `time_limit` seconds (TIME_LIMIT by default)."""
+    time_limit = TIME_LIMIT if time_limit is None else time_limit
     project_dir = Path(args.project_dir).resolve()
     project, _ = stackfile.load_project(project_dir)
     head_config = Path(args.config_file).resolve() if args.config_file is not None else None
@@ -96,20 +98,12 @@ def run_diff(args: argparse.Namespace, time_limit: float = TIME_LIMIT) -> tuple[
                 base_pack = head_pack and _pack_for(base_dir, project_dir, head_pack, packs)
             except (BaseUnavailable, EngineError, OSError) as exc:
                 base_error = str(exc)
-            from .engine import set_aside_modules  # the SDKs, now that the packs boot
-
+            # Each side's program imports its own components/ and policies/ (engine.py `_project_on_path`).
             head = _run_side("head", side(project_dir, head_config, head_pack), time_limit)
             if base_error is None and base_dir is not None and head.abandoned:
                 base_error = "not previewed: the head's preview did not finish"
             elif base_error is None and base_dir is not None:
-                # The base's program imports its own components/ and policies/: the head's modules are set aside
-                # meanwhile, and put back after (what runs next, and any caller, finds the modules it had).
-                head_modules = set_aside_modules(project_dir, base_dir)
-                try:
-                    base = _run_side("base", side(base_dir, base_config, base_pack), time_limit)
-                finally:
-                    set_aside_modules(project_dir, base_dir)
-                    sys.modules.update(head_modules)
+                base = _run_side("base", side(base_dir, base_config, base_pack), time_limit)
                 if base.error is not None:
                     base_error = _said(base.error)
             if base_error is not None:
@@ -191,9 +185,10 @@ def _preview(
 
 def _run_side(label: str, job: Callable[[], dict[str, Any]], time_limit: float) -> SideRun:
     """Run one side's preview in a worker thread, waiting at most `time_limit` seconds (AUDIT D7: a base whose
-    program hangs must not hang the diff). Python cannot stop a thread: one that overruns is left behind (a daemon,
-    it ends with this process) and reported as that side's failure; the working directory and sys.path its program
-    had set are put back. Meanwhile stdout is the side's (`_ProgramStdout`)."""
+    program hangs must not hang the diff). Python cannot stop a thread: one that overruns is left behind and
+    reported as that side's failure; the working directory, sys.path and modules its program had set are put back,
+    and the diff ends its process itself once the report is out (`diff_command`: a thread stuck in a thread pool
+    would otherwise hold the interpreter's exit). Meanwhile stdout is the side's (`_ProgramStdout`)."""
     outcome: list[Any] = []
 
     def work() -> None:
@@ -202,7 +197,7 @@ def _run_side(label: str, job: Callable[[], dict[str, Any]], time_limit: float) 
         except BaseException as exc:  # the side's failure, said by the diff (a program's sys.exit too)
             outcome.append(exc)
 
-    cwd, path, main = os.getcwd(), list(sys.path), sys.modules.get("__main__")
+    cwd, path, modules = os.getcwd(), list(sys.path), dict(sys.modules)
     stdout = _ProgramStdout(sys.stdout)
     thread = threading.Thread(target=work, name=f"{label} preview", daemon=True)
     sys.stdout = stdout
@@ -216,8 +211,10 @@ def _run_side(label: str, job: Callable[[], dict[str, Any]], time_limit: float) 
         stdout.kept = None  # stays installed: what the abandoned program prints later is dropped
         os.chdir(cwd)
         sys.path[:] = path
-        if main is not None:
-            sys.modules["__main__"] = main
+        for name in set(sys.modules) - set(modules):  # the side's own components/ among them
+            del sys.modules[name]
+        sys.modules.update(modules)
+        ABANDONED.append(thread)
         error = EngineError(f"the {label} preview did not finish within {time_limit:g} s and was abandoned")
         return SideRun(None, error, abandoned=True)
     (result,) = outcome
@@ -281,6 +278,7 @@ def _no_base_stack_file(args: argparse.Namespace, head_config: Path | None, proj
 
 
 def diff_command(args: argparse.Namespace) -> int:
+    abandoned_before = len(ABANDONED)
     code, doc, message = run_diff(args)
     if message:
         sys.stderr.write(message.rstrip() + "\n")
@@ -295,6 +293,12 @@ def diff_command(args: argparse.Namespace) -> int:
         from .markdown import diff_markdown
 
         Path(args.markdown).write_text(diff_markdown(doc), encoding="utf-8")
+    if any(thread.is_alive() for thread in ABANDONED[abandoned_before:]):
+        # The report is out and the packs and the base's tree are gone; an abandoned program cannot be stopped and
+        # could hold the interpreter's exit forever (thread-pool workers are joined at exit): leave now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code
 
 

@@ -168,9 +168,20 @@ class _WarningCollector(logging.Handler):
         self.run.warnings.append(record.getMessage())
 
 
+ENGINE_TREE = Path(__file__).resolve().parents[1]  # the project tree this engine (offline/) was imported from
+
+
 @contextmanager
 def _project_on_path(cfg: StackConfig) -> Iterator[None]:
+    """The program's tree first on sys.path and as working directory, as the language host runs a program.
+
+    A tree other than the engine's own must import its own `components` and `policies`, yet the engine's tree has
+    imported some already (offline/ reads components.replace_on_change and policies.vocabulary): those are set aside
+    while the tree's program runs, and what that program imported is forgotten after. So runs of several trees in
+    one process (a diff's base, or another --project-dir) never share a module."""
     old_cwd, old_path = os.getcwd(), list(sys.path)
+    other_tree = cfg.project_dir.resolve() != ENGINE_TREE
+    engines = set_aside_modules(ENGINE_TREE) if other_tree else {}
     os.chdir(cfg.project_dir)
     sys.path.insert(0, str(cfg.project_dir))
     try:
@@ -178,6 +189,9 @@ def _project_on_path(cfg: StackConfig) -> Iterator[None]:
     finally:
         os.chdir(old_cwd)
         sys.path[:] = old_path
+        if other_tree:
+            set_aside_modules(cfg.project_dir)
+            sys.modules.update(engines)
 
 
 @contextmanager
@@ -290,9 +304,9 @@ def preview_tree(
 
 def set_aside_modules(*trees: Path) -> dict[str, types.ModuleType]:
     """Take out of sys.modules what was imported from these project trees (`components`, `policies.vocabulary`,
-    ...: any module found through a tree as a sys.path entry), and return it. A diff runs two trees' programs in
-    this one process: each must import its own components/, never the other tree's. The engine's own package stays
-    (it may live in a tree too), as do libraries of a virtualenv inside one (.venv/...: not the module's name).
+    ...: any module found through a tree as a sys.path entry), and return it (`_project_on_path` puts them back).
+    The engine's own package stays (it lives in a tree too), as do libraries of a virtualenv inside one
+    (.venv/...: not the module's name).
     """
     roots = {os.path.join(str(p), "") for tree in trees for p in (tree.absolute(), tree.resolve())}
     taken = {}

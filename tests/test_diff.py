@@ -167,6 +167,10 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     program.write_text(f"import threading\nthreading.Event().wait()\n{source}", encoding="utf-8")
     _git(repo, "commit", "-q", "-am", "a base that hangs")
     _git(repo, "tag", "base-hangs")
+    stuck = "concurrent.futures.ThreadPoolExecutor(1).submit(threading.Event().wait).result()"
+    program.write_text(f"import concurrent.futures, threading\n{stuck}\n{source}", encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "a base that hangs in a thread pool")
+    _git(repo, "tag", "base-hangs-in-a-pool")
     program.write_text(source, encoding="utf-8")
 
     _write(repo / "Pulumi.ci.yaml", HEAD_STACK)
@@ -445,6 +449,34 @@ def test_a_base_whose_program_hangs_is_given_up_at_its_time_limit(
     assert doc["headSteps"] and doc["head"] == {"ok": True, "error": None}
     print("after the diff")  # stdout is this process's again
     assert capsys.readouterr().out == "after the diff\n"
+
+
+def test_a_base_stuck_in_a_thread_pool_does_not_hold_the_diffs_exit(repo: Path) -> None:
+    """An abandoned side cannot be stopped, and a thread-pool worker is joined at interpreter exit: the diff ends
+    its process itself once the report is out, instead of hanging there."""
+    script = "import sys, offline.diff; offline.diff.TIME_LIMIT = 2.0; from offline.cli import main; sys.exit(main())"
+    args = ["diff", "--stack", "quiet", "--base", "base-hangs-in-a-pool", "--no-policies", "--json", "-"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=repo, capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["base"]["error"] == "the base preview did not finish within 2 s and was abandoned"
+    assert doc["head"] == {"ok": True, "error": None}
+
+
+def test_a_diff_of_another_project_dir_runs_that_projects_own_components(repo: Path) -> None:
+    """This engine's own tree has imported components/ and policies/ already (the engine reads some of them); a
+    project given with --project-dir must still run its own, on both sides (its base's other default shows)."""
+    argv = ["diff", "--stack", "quiet", "--base", "base-components", "--no-policies", "--project-dir", str(repo)]
+    _, doc, message = run_diff(build_parser().parse_args(argv))
+    assert message is None
+    names = {(c["old"], c["new"]) for s in doc["steps"] for p, c in (s.get("diff") or {}).items() if p == "displayName"}
+    assert names == {("Cisco Webex (the base's default)", "Cisco Webex")}
+    import components.settings
+
+    assert Path(components.settings.__file__).resolve().is_relative_to(ROOT)  # this tree's modules are back
 
 
 @pytest.mark.parametrize(
