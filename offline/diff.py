@@ -100,8 +100,11 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
                 base_error = str(exc)
             # Each side's program imports its own components/ and policies/ (engine.py `_project_on_path`).
             head = _run_side("head", side(project_dir, head_config, head_pack), time_limit)
-            if base_error is None and base_dir is not None and head.abandoned:
-                base_error = "not previewed: the head's preview did not finish"
+            if base_error is None and base_dir is not None and head.doc is None:
+                # Nothing to compare with: the diff fails with the head's message, without waiting for the base.
+                base_error = "not previewed: this change's preview " + (
+                    "did not finish" if head.abandoned else "failed"
+                )
             elif base_error is None and base_dir is not None:
                 base = _run_side("base", side(base_dir, base_config, base_pack), time_limit)
                 if base.error is not None:

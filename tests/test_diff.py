@@ -519,6 +519,17 @@ def test_bad_head_config_exits_2_with_the_heads_message(repo: Path) -> None:
     assert run.doc["head"]["ok"] is False
 
 
+def test_a_head_that_fails_is_not_compared_and_its_base_not_previewed(repo: Path, tmp_path: Path) -> None:
+    """Nothing to compare with: the diff fails at once with the head's message, without a base preview."""
+    clone = tmp_path / "clone"
+    _git(tmp_path, "clone", "-q", str(repo), str(clone))
+    _write(clone / "Pulumi.quiet.yaml", stack(BAD_ORG, [{"user": ALICE}], CIPHER_OLD))  # the base's is fine
+    run = diff(clone, "--stack", "quiet", "--base", "base", "--no-policies")
+    assert run.code == 2 and "webex-scim:orgId" in run.stderr
+    assert run.doc["head"]["ok"] is False and run.doc["steps"] == []
+    assert run.doc["base"] == {"ref": "base", "ok": False, "error": "not previewed: this change's preview failed"}
+
+
 def test_unknown_stack_is_a_usage_error(repo: Path) -> None:
     run = diff(repo, "--stack", "nope", "--base", "base", "--no-policies")
     assert run.code == 2
