@@ -75,7 +75,7 @@ def preview(args: argparse.Namespace) -> int:
     cfg = stackfile.load(args.project_dir, stack=args.stack, config_file=args.config_file)
     policy_config = None
     started: list[Any] = []  # the pack, once started: what a signal, or the end, stops
-    with interrupt.on_signal(lambda: [p.kill() for p in started]):
+    with interrupt.on_signal(lambda: [p.kill_now() for p in started]):
         try:
             if not args.no_policies:
                 from .pack_process import PackProcess

@@ -67,6 +67,11 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
             pack.kill()
         shutil.rmtree(scratch, ignore_errors=True)
 
+    def stop_now() -> None:  # from the signal handler, which may have interrupted `stop` itself
+        for pack in packs:
+            pack.kill_now()
+        shutil.rmtree(scratch, ignore_errors=True)
+
     def side(tree: Path, config_file: Path | None, pack: PackProcess | None) -> Callable[[], dict[str, Any]]:
         return lambda: _preview(tree, args.stack, config_file, pack, policy_config)
 
@@ -74,7 +79,7 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
     base_stack_file: Path | None = None
     base_dir: Path | None = None
     base: SideRun | None = None
-    with interrupt.on_signal(stop):
+    with interrupt.on_signal(stop_now):
         try:
             # The head's pack starts first, before this process imports the SDKs: it boots on the other core while
             # the base is extracted and the head's program runs.

@@ -34,13 +34,19 @@ _STDERR_TAIL_LINES = 25
 _SKIPPED_DIRS = frozenset({"venv", ".venv", "__pycache__"})  # what running or installing a pack adds
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the pack's process group and reap the pack. Safe to call twice, and from a signal handler."""
-    if proc.poll() is None:
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the pack's process group, unless the pack was reaped (its group id may be another's by then)."""
+    if proc.returncode is None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the pack's process group and reap the pack. Safe to call twice."""
+    proc.poll()
+    _kill_group(proc)
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
@@ -128,6 +134,13 @@ class PackProcess:
         self._finalizer()
         self._reader.join(timeout=2)  # killed: its stdout ends, so the reader does too
         self._stderr.close()
+
+    def kill_now(self) -> None:
+        """Stop the pack from a signal handler (offline/interrupt.py), whatever the interrupted code was doing:
+        SIGKILL its group and return. Nothing is waited for — the process exits next — and `kill`'s bookkeeping
+        is not trusted, since the signal may have come in the middle of it (it would then wait for a pack that
+        nobody killed)."""
+        _kill_group(self.proc)
 
     def stderr_tail(self) -> str:
         try:

@@ -295,6 +295,24 @@ def test_an_exception_in_the_with_block_stops_the_pack() -> None:
     assert wait_gone(pid)
 
 
+def test_a_signal_in_the_middle_of_kill_still_stops_the_pack_at_once() -> None:
+    """What a Ctrl-C handler meets when it interrupts the normal `kill` (CI saw a 2 s exit): `kill`'s bookkeeping
+    already done, the group not yet killed, and the Popen's wait lock held. `kill_now` kills anyway, waits for
+    nothing."""
+    from offline.pack_process import PackProcess
+
+    pack = PackProcess(PACK_DIR)
+    pack.wait_for_port(60)
+    pack._finalizer.detach()  # `kill` got this far: a second `kill` would now do nothing but wait
+    with pack.proc._waitpid_lock:  # ... and the interrupted call was reaping
+        started = time.monotonic()
+        pack.kill_now()
+        took = time.monotonic() - started
+        assert wait_gone(pack.pid, timeout=5)
+    assert took < 0.1
+    pack.kill()
+
+
 def test_an_unclosed_pack_is_stopped_when_collected() -> None:
     pack = PolicyPack(PACK_DIR)
     pid = pack.pid
