@@ -256,8 +256,6 @@ def _message(error: BaseException) -> str:
     """A side's failure in its own words: the engine's message, else the exception (never a traceback)."""
     if isinstance(error, (UsageError, EngineError)):
         return str(error)
-    if isinstance(error, SystemExit):
-        return f"the program called sys.exit({error.code!r})"
     return f"the program failed: {type(error).__name__}: {error}"
 
 

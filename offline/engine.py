@@ -274,6 +274,15 @@ def run_program(cfg: StackConfig, on_register: Callable[[RecordedResource], None
                 raise UsageError(str(exc)) from None
     except UsageError:
         raise
+    except SystemExit as exc:
+        # The language host (pulumi-language-python-exec) catches only Exception: sys.exit ends the program's
+        # process with its code, and the CLI goes on with what was registered until then (0) or fails (any other).
+        if exc.code not in (None, 0):
+            raise EngineError(f"the program called sys.exit({exc.code!r}), which fails a `pulumi preview`") from None
+        run.warnings.append(
+            "the program called sys.exit(0) before it finished: only what it registered until then is previewed, "
+            "as the Pulumi CLI would do (and `pulumi up` would delete every other resource of the stack)"
+        )
     except pulumi.RunError as exc:
         raise EngineError(f"the program failed: {exc}") from None
     except Exception as exc:  # a bug in the program: say what and where, in one line, never its locals

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ pulumi.export("argv0", sys.argv[0])
 
 
 def _project(tmp_path: Path, program: str) -> stackfile.StackConfig:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n", encoding="utf-8")
     (tmp_path / "__main__.py").write_text(program, encoding="utf-8")
     (tmp_path / "Pulumi.t.yaml").write_text("config: {}\n", encoding="utf-8")
@@ -86,3 +88,39 @@ def test_the_engines_collector_setting_raises_the_thresholds_and_freezes_the_hea
         "frozen while handlers run: False",
         "frozen at exit: True",
     ]
+
+
+EXITS = """
+import sys
+
+import pulumi
+
+pulumi.ComponentResource("probe:index:First", "first")
+sys.exit({code})
+pulumi.ComponentResource("probe:index:Never", "never")
+"""
+NORMAL = """
+import pulumi
+
+pulumi.ComponentResource("probe:index:Only", "only")
+"""
+
+
+def test_a_program_that_calls_sys_exit_0_is_previewed_as_far_as_it_got_and_says_so(tmp_path: Path) -> None:
+    """As under the language host, whose SystemExit ends the program's process: the CLI previews what was
+    registered until then. The next run in this process sees nothing of it."""
+    run = engine.run_program(_project(tmp_path / "exits", EXITS.format(code=0)))
+    assert [r.type for r in run.resources] == ["pulumi:pulumi:Stack", "probe:index:First"]
+    assert run.warnings[-1].startswith("the program called sys.exit(0) before it finished: only what it registered")
+
+    after = engine.run_program(_project(tmp_path / "normal", NORMAL))
+    assert [r.type for r in after.resources] == ["pulumi:pulumi:Stack", "probe:index:Only"]
+    assert not any("sys.exit" in w for w in after.warnings)
+
+
+@pytest.mark.parametrize(("code", "shown"), [(3, "3"), ("'a message'", "'a message'")])
+def test_a_program_that_calls_sys_exit_with_a_failure_fails_the_preview(tmp_path: Path, code: Any, shown: str) -> None:
+    with pytest.raises(EngineError) as caught:
+        engine.run_program(_project(tmp_path, EXITS.format(code=code)))
+    assert str(caught.value) == f"the program called sys.exit({shown}), which fails a `pulumi preview`"
+    assert caught.value.exit_code == 1
