@@ -36,6 +36,13 @@ from .settings_messages import OBJECT_SHAPES, PROJECT, describe, namespace_probl
 MAX_DELETE_THRESHOLD = 1_000_000
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def is_object_id(text: str) -> bool:
+    """Whether `text` is written as an Entra object ID (a GUID), not a UPN or a display name."""
+    return bool(_UUID_RE.match(text))
+
+
 _EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 # A DNS name of two labels or more (letters, digits, hyphens; no leading/trailing hyphen): what Webex verifies.
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -149,7 +156,7 @@ class Assignment(_Model):
 
     @property
     def is_object_id(self) -> bool:
-        return bool(_UUID_RE.match(self.ref))
+        return is_object_id(self.ref)
 
 
 class ProvisioningSettings(_Model):

@@ -18,10 +18,11 @@ in), so the rest of the simulation is the one a file snapshot gets.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Any
 from urllib.parse import quote
+
+from components.settings import is_object_id
 
 from ..errors import EngineError, UsageError
 from .attributes import select_for
@@ -29,7 +30,6 @@ from .run import needed_attributes
 from .snapshot import Snapshot, from_graph_users
 from .stack import SimulationStack, graph_url
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SOURCE = "Microsoft Graph"
 
 
@@ -113,7 +113,7 @@ def _read(stack: SimulationStack, client: Any, select: str) -> Snapshot:
 def _groups(client: Any, ref: str, notes: list[str]) -> list[dict[str, Any]]:
     from components.graph.errors import GraphError
 
-    if _UUID.match(ref):
+    if is_object_id(ref):
         try:
             return [
                 client.call(

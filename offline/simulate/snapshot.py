@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.settings import is_object_id
+
 from ..errors import UsageError
 from ..userfiles import read_text
 from .attributes import BOOLEAN, ENGINE_NAME, MULTI_VALUED, b2b_user_principal_name
@@ -35,7 +37,6 @@ from .attributes import BOOLEAN, ENGINE_NAME, MULTI_VALUED, b2b_user_principal_n
 MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024  # 1 GiB: some 1.5 million users in Graph's default shape
 COLLECTIONS = frozenset({"businessPhones", "otherMails", "proxyAddresses"})
 _GROUP_TYPES = {None, "#microsoft.graph.group"}
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass(slots=True)
@@ -339,7 +340,8 @@ def _csv_user(row: dict[str, str], where: str) -> dict[str, Any]:
                 _json_cell(cell, name, where)
                 if cell.startswith("[")
                 else [
-                    {"id": v.strip()} if _UUID.match(v.strip()) else {"displayName": v.strip()} for v in cell.split(";")
+                    {"id": v.strip()} if is_object_id(v.strip()) else {"displayName": v.strip()}
+                    for v in cell.split(";")
                 ]
             )
         elif name == "onPremisesExtensionAttributes":

@@ -18,10 +18,10 @@ from typing import Any
 import yaml
 from graph_server import BEARER, GraphTestServer
 
+from components.settings import is_object_id
 from real_engine.workspace import RealWorkspace
 
 TEST_TOKEN = "real-preview-test-token"
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def _config_value(config: dict[str, Any], key: str) -> Any:
@@ -41,13 +41,13 @@ def seed(tenant: GraphTestServer, config: dict[str, Any]) -> None:
             continue
         if a.get("user"):
             ref = str(a["user"])
-            if _UUID.match(ref):
+            if is_object_id(ref):
                 tenant.directory.add_user(f"user-{ref[:8]}@contoso.test", object_id=ref)
             else:
                 tenant.directory.add_user(ref)
         elif a.get("group"):
             ref = str(a["group"])
-            if _UUID.match(ref):
+            if is_object_id(ref):
                 tenant.directory.add_group(f"group-{ref[:8]}", object_id=ref)
             else:
                 tenant.directory.add_group(ref)
