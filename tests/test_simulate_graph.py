@@ -106,14 +106,20 @@ def test_scope_all_lists_every_user(tenant, tmp_path, capsys):
     assert len(tenant.requests("GET", "/v1.0/users")) == 3  # 6 users, 2 a page
 
 
+GHOST_GROUP = "0b0e0b0e-0000-4000-8000-00000000dead"
+
+
 def test_an_assignment_the_directory_does_not_have_is_said(tenant, tmp_path, capsys):
     path = stack_file(
-        tmp_path, graphBaseUrl=tenant.base_url, assignments=[{"user": "ghost@contoso.com"}, {"group": "Nobody"}]
+        tmp_path,
+        graphBaseUrl=tenant.base_url,
+        assignments=[{"user": "ghost@contoso.com"}, {"group": "Nobody"}, {"group": GHOST_GROUP}],
     )
     assert main(["simulate", "--config-file", str(path), "--users", "graph"]) == 0
     out = capsys.readouterr().out
     assert "note: assigned user ghost@contoso.com is not in the directory (Graph answered 404)" in out
     assert "note: assigned group 'Nobody' is not in the directory (no group has that displayName)" in out
+    assert f"note: assigned group {GHOST_GROUP} is not in the directory (Graph answered 404)" in out
 
 
 def test_graph_failures_and_missing_credentials_end_in_one_message(tenant, tmp_path, capsys, monkeypatch):

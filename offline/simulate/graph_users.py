@@ -65,7 +65,6 @@ def read_from_graph(stack: SimulationStack, client: Any | None = None) -> Snapsh
 
 
 def _read(stack: SimulationStack, client: Any, select: str) -> Snapshot:
-    from components.graph.errors import GraphError
 
     notes: list[str] = []
     if stack.scope == "all":
@@ -74,18 +73,9 @@ def _read(stack: SimulationStack, client: Any, select: str) -> Snapshot:
     found: dict[str, dict[str, Any]] = {}
     for principal in stack.principals:
         if principal.kind == "user":
-            try:
-                user = client.call(
-                    "getUser",
-                    "GET",
-                    f"/users/{quote(principal.ref, safe='@')}?$select={select}",
-                    expect_json=True,
-                    replication=frozenset(),
-                )
-            except GraphError as exc:
-                if exc.status != 404:
-                    raise
-                notes.append(f"assigned user {principal.ref} is not in the directory (Graph answered 404)")
+            path = f"/users/{quote(principal.ref, safe='@')}?$select={select}"
+            user = _assigned(client, "getUser", path, f"assigned user {principal.ref}", notes)
+            if user is None:
                 continue
             groups = client.paged("listMemberOf", f"/users/{quote(str(user['id']))}/memberOf?$select=id,displayName")
             entry = found.setdefault(str(user["id"]).lower(), {**user, "memberOf": []})
@@ -110,25 +100,23 @@ def _read(stack: SimulationStack, client: Any, select: str) -> Snapshot:
     return _snapshot(list(found.values()), notes)
 
 
-def _groups(client: Any, ref: str, notes: list[str]) -> list[dict[str, Any]]:
+def _assigned(client: Any, operation: str, path: str, what: str, notes: list[str]) -> dict[str, Any] | None:
+    """One assigned principal, read by id or UPN; None, and a note, when the directory has no such object."""
     from components.graph.errors import GraphError
 
+    try:
+        return client.call(operation, "GET", path, expect_json=True, replication=frozenset())
+    except GraphError as exc:
+        if exc.status != 404:
+            raise
+        notes.append(f"{what} is not in the directory (Graph answered 404)")
+        return None
+
+
+def _groups(client: Any, ref: str, notes: list[str]) -> list[dict[str, Any]]:
     if is_object_id(ref):
-        try:
-            return [
-                client.call(
-                    "getGroup",
-                    "GET",
-                    f"/groups/{ref}?$select=id,displayName",
-                    expect_json=True,
-                    replication=frozenset(),
-                )
-            ]
-        except GraphError as exc:
-            if exc.status != 404:
-                raise
-            notes.append(f"assigned group {ref} is not in the directory (Graph answered 404)")
-            return []
+        group = _assigned(client, "getGroup", f"/groups/{ref}?$select=id,displayName", f"assigned group {ref}", notes)
+        return [] if group is None else [group]
     name = ref.replace("'", "''")  # OData doubles a quote inside a string literal
     groups = client.paged(
         "listGroups", f"/groups?$filter=displayName eq '{quote(name, safe='')}'&$select=id,displayName"
