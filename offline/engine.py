@@ -181,7 +181,7 @@ def _project_on_path(cfg: StackConfig) -> Iterator[None]:
     one process (a diff's base, or another --project-dir) never share a module."""
     old_cwd, old_path = os.getcwd(), list(sys.path)
     other_tree = cfg.project_dir.resolve() != ENGINE_TREE
-    engines = set_aside_modules(ENGINE_TREE) if other_tree else {}
+    engines = _set_aside_modules(ENGINE_TREE) if other_tree else {}
     os.chdir(cfg.project_dir)
     sys.path.insert(0, str(cfg.project_dir))
     try:
@@ -190,7 +190,7 @@ def _project_on_path(cfg: StackConfig) -> Iterator[None]:
         os.chdir(old_cwd)
         sys.path[:] = old_path
         if other_tree:
-            set_aside_modules(cfg.project_dir)
+            _set_aside_modules(cfg.project_dir)
             sys.modules.update(engines)
 
 
@@ -311,13 +311,13 @@ def preview_tree(
             client.close()
 
 
-def set_aside_modules(*trees: Path) -> dict[str, types.ModuleType]:
-    """Take out of sys.modules what was imported from these project trees (`components`, `policies.vocabulary`,
-    ...: any module found through a tree as a sys.path entry), and return it (`_project_on_path` puts them back).
-    The engine's own package stays (it lives in a tree too), as do libraries of a virtualenv inside one
+def _set_aside_modules(tree: Path) -> dict[str, types.ModuleType]:
+    """Take out of sys.modules what was imported from this project tree (`components`, `policies.vocabulary`,
+    ...: any module found through the tree as a sys.path entry), and return it (`_project_on_path` puts them back).
+    The engine's own package stays (it lives in a tree too), as do libraries of a virtualenv inside the tree
     (.venv/...: not the module's name).
     """
-    roots = {os.path.join(str(p), "") for tree in trees for p in (tree.absolute(), tree.resolve())}
+    roots = {os.path.join(str(p), "") for p in (tree.absolute(), tree.resolve())}
     taken = {}
     for name, module in list(sys.modules.items()):
         top = name.partition(".")[0]
