@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,10 +61,9 @@ class _PreviewMocks(Mocks):
 
 
 class _RecordingMonitor(MockMonitor):
-    def __init__(self, run: ProgramRun, on_register: Callable[[RecordedResource], None] | None) -> None:
+    def __init__(self, run: ProgramRun) -> None:
         super().__init__(_PreviewMocks())
         self.run = run
-        self.on_register = on_register
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine qualifies a type with every ancestor's type below the stack (`A$B$type`); the SDK's mock
@@ -91,8 +90,6 @@ class _RecordingMonitor(MockMonitor):
             provider=request.provider,
         )
         self.run.resources.append(recorded)
-        if self.on_register is not None:
-            self.on_register(recorded)  # e.g. the policy pack analyzes it on the other core meanwhile
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
@@ -237,7 +234,7 @@ async def _run_and_settle(cfg: StackConfig) -> None:
         await asyncio.wait(pending)
 
 
-def run_program(cfg: StackConfig, on_register: Callable[[RecordedResource], None] | None = None) -> ProgramRun:
+def run_program(cfg: StackConfig) -> ProgramRun:
     """Run the project's program once for `cfg`; raise UsageError on bad config, EngineError on a failed program."""
     run = ProgramRun(project=cfg.project, stack=cfg.stack, warnings=list(cfg.warnings))
     logger = logging.getLogger(f"webex-scim.offline.{id(run)}")
@@ -245,7 +242,7 @@ def run_program(cfg: StackConfig, on_register: Callable[[RecordedResource], None
     logger.setLevel(logging.INFO)
     logger.addHandler(_WarningCollector(run))
 
-    monitor = _RecordingMonitor(run, on_register)
+    monitor = _RecordingMonitor(run)
     runtime_settings.ROOT.set(None)
     runtime_settings.configure(
         MockSettings(
@@ -296,19 +293,16 @@ def run_program(cfg: StackConfig, on_register: Callable[[RecordedResource], None
 def preview_tree(
     cfg: StackConfig, pack: PackProcess | None, policy_config: Mapping[str, Any] | None = None
 ) -> tuple[ProgramRun, PolicyReport | None]:
-    """One preview: the program of `cfg` run, each registration streamed to the started `pack` as it happens (the
-    pack analyzes on the other core meanwhile, as with the CLI), then the stack-wide analysis. The caller starts
-    and stops the pack, so a diff's two sides can take turns on one."""
+    """One preview: the program of `cfg` run, then judged by the started `pack` (it started up on the other core
+    while the program ran, as with the CLI). The caller starts and stops the pack, so a diff's two sides can take
+    turns on one."""
+    run = run_program(cfg)
+    if pack is None:
+        return run, None
     from .policy import PolicyPack
 
-    client = PolicyPack(process=pack) if pack is not None else None
-    try:
-        stream = client.stream(project=cfg.project, stack=cfg.stack, policy_config=policy_config) if client else None
-        run = run_program(cfg, on_register=stream.submit if stream else None)
-        return run, (stream.finish(run.resources) if stream else None)
-    finally:
-        if client is not None:
-            client.close()
+    with PolicyPack(process=pack) as client:
+        return run, client.evaluate(run.resources, project=cfg.project, stack=cfg.stack, policy_config=policy_config)
 
 
 def _set_aside_modules(tree: Path) -> dict[str, types.ModuleType]:

@@ -5,16 +5,16 @@ like the CLI: Handshake and ConfigureStack (both tolerated as UNIMPLEMENTED), Ge
 reconciled policy config (schema defaults, then the pack's initial config, then `all`, then per-policy entries),
 Analyze for every resource registration, and AnalyzeStack once with the whole stack. No private pulumi_policy API.
 
-Starting is separate from analyzing: start the pack (offline/pack_process.py) before running the program, so its
-start-up overlaps the program's, then `stream(...)` each registration as it happens, or `evaluate(...)` a list.
-Requests are built by offline/analyzer_requests.py.
+Starting is separate from analyzing: the pack is started (offline/pack_process.py) before the program runs, so its
+start-up overlaps the program's; `evaluate` then judges what the program registered. Requests are built by
+offline/analyzer_requests.py, answers read by offline/verdicts.py.
 """
 
 from __future__ import annotations
 
+import collections
 import sys
-import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ _GRPC_OPTIONS = [
     ("grpc.max_send_message_length", 400 * 1024 * 1024),
 ]
 _RPC_TIMEOUT = 300.0
+_IN_FLIGHT = 64
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -177,30 +178,11 @@ class PolicyPack:
         policy_config: Mapping[str, Any] | None = None,
     ) -> PolicyReport:
         """Every policy violation for these registrations, per resource (Analyze) then stack-wide (AnalyzeStack), and
-        each policy's outcome (passed / failed / not applicable / disabled)."""
-        stream = self.stream(project=project, stack=stack, policy_config=policy_config)
-        for resource in resources:
-            stream.submit(resource)
-        return stream.finish(resources)
+        each policy's outcome (passed / failed / not applicable / disabled), as a preview reports them.
 
-    def stream(
-        self,
-        *,
-        project: str,
-        stack: str,
-        policy_config: Mapping[str, Any] | None = None,
-    ) -> AnalysisStream:
-        """Analyze resources as the program registers them, as the engine does: `submit` each, then `finish`.
-
-        The pack works on the other core while the program goes on registering, so policy analysis does not add
-        to the preview's wall time; the stack-wide analysis runs once at `finish`.
+        Requests go out as gRPC futures, at most `_IN_FLIGHT` unanswered at a time (thousands at once make gRPC
+        cancel some), and AnalyzeStack after them (as in a preview, whatever the resources' verdicts).
         """
-        return AnalysisStream(self, project=project, stack=stack, policy_config=policy_config)
-
-    def _configure(
-        self, project: str, stack: str, policy_config: Mapping[str, Any] | None
-    ) -> tuple[list[PolicyInfo], dict[str, tuple[str, dict[str, Any]]]]:
-        """GetAnalyzerInfo, ConfigureStack and Configure: the pack's policies and the levels in force."""
         info, policies = self._analyzer_info()
         stub = self._connect()
         levels = levels_in_force(info, policies, policy_config)
@@ -211,113 +193,27 @@ class PolicyPack:
             optional=True,
         )
         self._call(stub.Configure, configure_request(levels), "applying the policy config")
-        return policies, levels
-
-    def _conclude(
-        self,
-        resources: Sequence[RecordedResource],
-        responses: Iterable[tuple[RecordedResource, analyzer_pb2.AnalyzeResponse]],
-        policies: list[PolicyInfo],
-        levels: Mapping[str, tuple[str, dict[str, Any]]],
-        stack_entries: Mapping[str, analyzer_pb2.AnalyzerResource],
-    ) -> PolicyReport:
-        """Per-resource responses, then AnalyzeStack (as in a preview: whatever the resources' verdicts), into
-        violations and each policy's outcome. AnalyzeStack is sent first, so the pack works on it while the
-        responses are read here; its entries were built as each resource was analyzed (`stack_entries`, by urn).
-        """
-        stub = self._connect()
         by_urn = {r.urn: r for r in resources}
-        stack_request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[stack_entries.get(r.urn) or stack_resource(r, by_urn) for r in resources]
-        )
-        stack_future = stub.AnalyzeStack.future(stack_request, timeout=_RPC_TIMEOUT)
+        entries = [stack_resource(r, by_urn) for r in resources]
         tally = Tally(policies, levels)
-        for resource, response in responses:
-            tally.add_resource(resource.urn, response)
+        in_flight: collections.deque[tuple[str, Any]] = collections.deque()
         try:
-            stack_response = stack_future.result()
-        except grpc.RpcError as exc:
-            raise self._rpc_failure(exc, "analyzing the stack") from None
-        tally.add_stack(stack_response, by_urn)
+            for entry in entries:
+                in_flight.append((entry.urn, stub.Analyze.future(analyze_request(entry), timeout=_RPC_TIMEOUT)))
+                if len(in_flight) > _IN_FLIGHT:
+                    tally.add_resource(*self._answer(*in_flight.popleft()))
+            request = analyzer_pb2.AnalyzeStackRequest(resources=entries)
+            in_flight.append(("", stub.AnalyzeStack.future(request, timeout=_RPC_TIMEOUT)))
+            while len(in_flight) > 1:
+                tally.add_resource(*self._answer(*in_flight.popleft()))
+            tally.add_stack(self._answer(*in_flight.popleft())[1], by_urn)
+        finally:
+            for _, future in in_flight:
+                future.cancel()
         return tally.report()
 
-    def _result(self, resource: RecordedResource, future: Any) -> tuple[RecordedResource, analyzer_pb2.AnalyzeResponse]:
+    def _answer(self, urn: str, future: Any) -> tuple[str, Any]:
         try:
-            return resource, future.result()
+            return urn, future.result()
         except grpc.RpcError as exc:
-            raise self._rpc_failure(exc, f"analyzing {resource.urn}") from None
-
-
-class AnalysisStream:
-    """Analyze calls issued as resources are registered; `finish` collects them and adds AnalyzeStack.
-
-    A worker thread configures the pack (waiting for it to start) while the program runs; registrations before
-    that are buffered. After it, `submit` sends each Analyze at once as a gRPC future and never waits: a thread
-    that blocked on each answer would queue for the GIL behind the program's own threads and fall far behind.
-    """
-
-    def __init__(
-        self,
-        pack: PolicyPack,
-        *,
-        project: str,
-        stack: str,
-        policy_config: Mapping[str, Any] | None,
-    ) -> None:
-        self._pack = pack
-        self._lock = threading.Lock()
-        self._by_urn: dict[str, RecordedResource] = {}
-        self._buffer: list[RecordedResource] = []
-        self._sent: list[tuple[RecordedResource, Any]] = []
-        self._stack_entries: dict[str, analyzer_pb2.AnalyzerResource] = {}
-        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
-        self._config: tuple[list[PolicyInfo], dict[str, tuple[str, dict[str, Any]]]] | None = None
-        self._error: BaseException | None = None
-        self._worker = threading.Thread(
-            target=self._configure, args=(project, stack, policy_config), name="policy-configure", daemon=True
-        )
-        self._worker.start()
-
-    def submit(self, resource: RecordedResource) -> None:
-        """Analyze one registration (parents register, and so arrive, before their children)."""
-        with self._lock:
-            self._by_urn[resource.urn] = resource
-            if self._stub is None:
-                self._buffer.append(resource)
-            else:
-                self._send(resource)
-
-    def finish(self, resources: Sequence[RecordedResource]) -> PolicyReport:
-        """Wait for every Analyze, run AnalyzeStack over `resources`, and report."""
-        self._worker.join()
-        if self._error is not None:
-            raise self._error
-        assert self._config is not None
-        policies, levels = self._config
-        # Read as _conclude goes (after it has sent AnalyzeStack): each waits for its Analyze.
-        responses = (self._pack._result(resource, future) for resource, future in self._sent)
-        try:
-            return self._pack._conclude(resources, responses, policies, levels, self._stack_entries)
-        finally:
-            for _, future in self._sent:
-                future.cancel()
-
-    def _send(self, resource: RecordedResource) -> None:
-        """Send the resource's Analyze, and keep its AnalyzeStack entry: built from the same pieces, once, while
-        the program still runs rather than all at the end (see `make bench`, 5,000 assignments)."""
-        assert self._stub is not None
-        entry = stack_resource(resource, self._by_urn)
-        self._stack_entries[resource.urn] = entry
-        self._sent.append((resource, self._stub.Analyze.future(analyze_request(entry), timeout=_RPC_TIMEOUT)))
-
-    def _configure(self, project: str, stack: str, policy_config: Mapping[str, Any] | None) -> None:
-        try:
-            self._config = self._pack._configure(project, stack, policy_config)
-            stub = self._pack._connect()
-            with self._lock:
-                self._stub = stub
-                for resource in self._buffer:
-                    self._send(resource)
-                self._buffer.clear()
-        except BaseException as exc:  # handed to the caller by finish()
-            self._error = exc
+            raise self._rpc_failure(exc, f"analyzing {urn}" if urn else "analyzing the stack") from None
