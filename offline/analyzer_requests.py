@@ -16,30 +16,12 @@ from .model import RecordedResource
 
 def _strip_internal(struct: struct_pb2.Struct) -> struct_pb2.Struct:
     """Drop `__`-prefixed keys at every level (the CLI marshals with SkipInternalKeys), e.g. a dynamic resource's
-    pickled `__provider`. Returns the same object when there is nothing to drop (the common case)."""
-    if not _has_internal(struct):
-        return struct
+    pickled `__provider`."""
     out = struct_pb2.Struct()
     for key, value in struct.fields.items():
         if not key.startswith("__"):
             out.fields[key].CopyFrom(_strip_value(value))
     return out
-
-
-def _has_internal(struct: struct_pb2.Struct) -> bool:
-    for key, value in struct.fields.items():
-        if key.startswith("__") or _value_has_internal(value):
-            return True
-    return False
-
-
-def _value_has_internal(value: struct_pb2.Value) -> bool:
-    kind = value.WhichOneof("kind")
-    if kind == "struct_value":
-        return _has_internal(value.struct_value)
-    if kind == "list_value":
-        return any(_value_has_internal(v) for v in value.list_value.values)
-    return False
 
 
 def _strip_value(value: struct_pb2.Value) -> struct_pb2.Value:

@@ -4,8 +4,8 @@ As the Pulumi CLI runs whichever program it is given, this process runs both: th
 base's (its tree extracted by offline/revision.py), each through `preview_tree` as `preview` does, with its own
 components/ (engine.py `_project_on_path`) and the verdicts of its own policy pack: one pack process serves
 both when their policies/ are the same (`pack_digest`), else the base gets its own (see `make bench`). The two
-documents are compared by offline/compare.py and printed here (terminal) or by offline/markdown.py. A Ctrl-C,
-SIGTERM or SIGHUP stops the packs and removes the base's temporary tree (offline/interrupt.py).
+documents are compared by offline/compare.py and printed by offline/render.py (terminal) or offline/markdown.py.
+A Ctrl-C, SIGTERM or SIGHUP stops the packs and removes the base's temporary tree (offline/interrupt.py).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import interrupt, stackfile
-from .compare import changed_secrets, compare, head_only, top_property
+from .compare import changed_secrets, compare, head_only
 from .errors import EngineError, UsageError
 from .pack_process import PackProcess, pack_digest
 from .revision import BaseUnavailable, in_ref_terms, materialize
@@ -292,7 +292,9 @@ def diff_command(args: argparse.Namespace) -> int:
     if args.json_path == "-":
         sys.stdout.write(text)
     else:
-        print_diff(doc)
+        from .render import diff_lines, print_tree
+
+        print_tree(diff_lines(doc))
         if args.json_path:
             Path(args.json_path).write_text(text, encoding="utf-8")
     if args.markdown:
@@ -306,77 +308,3 @@ def diff_command(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Terminal
-
-
-_OP_STYLE = {"create": ("green", "+"), "update": ("yellow", "~"), "replace": ("magenta", "+-"), "delete": ("red", "-")}
-
-
-def _short(value: Any, limit: int = 90) -> str:
-    if value is None:  # a side without the value (added, removed): not the JSON word
-        return "(none)"
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
-    base = doc.get("base") or {}
-    lines: list[tuple[str, str]] = [
-        ("bold", f"Previewing update ({doc.get('stack')}) offline, against {base.get('ref')}")
-    ]
-    if not base.get("ok", True):
-        lines.append(("bold yellow", f"base failed to run: {base.get('error')}"))
-        lines.append(("yellow", "no change is claimed; the head's policy verdicts follow"))
-    lines.append(("", ""))
-    for step in doc.get("steps", []):
-        op = step.get("op")
-        if op not in _OP_STYLE:
-            continue
-        style, mark = _OP_STYLE[op]
-        lines.append((style, f" {mark:<3}{step.get('type')}  {step.get('name')}  {op}"))
-        for path, change in (step.get("diff") or {}).items():
-            reason = f"  ({change['reason']})" if change.get("reason") else ""
-            forced = " [forces replacement]" if top_property(path) in step.get("replaceReasons", []) else ""
-            lines.append(
-                ("dim", f"       {path}: {_short(change.get('old'))} → {_short(change.get('new'))}{forced}{reason}")
-            )
-    access = doc.get("assignments") or {}
-    for p in access.get("removed", []):
-        lines.append(("bold red", f"LOSES ACCESS: {p['principal']}"))
-    for p in access.get("added", []):
-        lines.append(("green", f"gains access: {p['principal']}" + (f" (role {p['role']})" if p.get("role") else "")))
-    for p in access.get("changed", []):
-        lines.append(("yellow", f"role change: {p['principal']}: {p.get('oldRole')} → {p.get('newRole')}"))
-    for v in doc.get("policyViolations", []):
-        style = "red" if v.get("enforcementLevel") == "mandatory" else "yellow"
-        new = " (new)" if v.get("new") else ""
-        lines.append(
-            (style, f"{v.get('enforcementLevel')}: [{v.get('policy')}]{new} {v.get('message', '').splitlines()[0]}")
-        )
-    if doc.get("users"):
-        from .simulate.diffusers import terminal_lines
-
-        lines += terminal_lines(doc["users"])
-    warnings = doc.get("warnings") or []
-    if warnings:  # as the preview prints them (e.g. a token the stack file does not set)
-        lines += [("", ""), ("bold yellow", "Warnings:")]
-        lines += [("yellow", f"    warning: {w}") for w in warnings]
-    counts = doc.get("changeSummary") or {}
-    summary = ", ".join(f"{counts[op]} to {op}" for op in ("create", "update", "replace", "delete") if counts.get(op))
-    lines += [
-        ("", ""),
-        (
-            "bold",
-            f"Resources: {summary or 'no changes'}" + (f", {counts['same']} unchanged" if counts.get("same") else ""),
-        ),
-    ]
-    return lines
-
-
-def print_diff(doc: Mapping[str, Any]) -> None:
-    from .terminal import print_tree
-
-    print_tree(diff_lines(doc))

@@ -1,4 +1,5 @@
-"""Turn a recorded run into the JSON document of shared/DESIGN.md and a terminal tree like `pulumi preview`.
+"""A recorded run as the JSON document of shared/DESIGN.md and a tree like `pulumi preview`; a diff's document as
+terminal lines; and printing such lines, styled where the terminal has colour (Markdown: offline/markdown.py).
 
 Everything that leaves the process goes through `display_value`, which masks secrets as "[secret]" and unknowns
 as "[unknown]": a secret cannot reach JSON, Markdown or the terminal in clear by any other path.
@@ -7,8 +8,10 @@ as "[unknown]": a secret cannot reach JSON, Markdown or the terminal in clear by
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -18,7 +21,7 @@ from policies.vocabulary import SECRET_MARKER, UNKNOWN_MARKER
 from .engine import SECRET_SIG, SIG_KEY, UNKNOWN, ProgramRun
 from .model import PolicyViolation, RecordedResource
 from .ordering import ordered_violations, tree_order, verdict_key
-from .terminal import print_tree  # noqa: F401  (re-exported: the preview prints its tree with it)
+from .value_diff import top_property
 
 SECRET = SECRET_MARKER
 UNKNOWN_TEXT = UNKNOWN_MARKER
@@ -235,3 +238,100 @@ def tree_lines(
     if mandatory:
         lines.append(("bold red", f"\n{mandatory} mandatory policy violation(s): `pulumi up` would be blocked."))
     return lines
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A diff on the terminal
+
+
+_OP_STYLE = {"create": ("green", "+"), "update": ("yellow", "~"), "replace": ("magenta", "+-"), "delete": ("red", "-")}
+
+
+def _side(value: Any, limit: int = 90) -> str:
+    """One side of an old → new change: "(none)" where that side has no value (added, removed), not the JSON word."""
+    return "(none)" if value is None else _short(value, limit)
+
+
+def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    base = doc.get("base") or {}
+    lines: list[tuple[str, str]] = [
+        ("bold", f"Previewing update ({doc.get('stack')}) offline, against {base.get('ref')}")
+    ]
+    if not base.get("ok", True):
+        lines.append(("bold yellow", f"base failed to run: {base.get('error')}"))
+        lines.append(("yellow", "no change is claimed; the head's policy verdicts follow"))
+    lines.append(("", ""))
+    for step in doc.get("steps", []):
+        op = step.get("op")
+        if op not in _OP_STYLE:
+            continue
+        style, mark = _OP_STYLE[op]
+        lines.append((style, f" {mark:<3}{step.get('type')}  {step.get('name')}  {op}"))
+        for path, change in (step.get("diff") or {}).items():
+            reason = f"  ({change['reason']})" if change.get("reason") else ""
+            forced = " [forces replacement]" if top_property(path) in step.get("replaceReasons", []) else ""
+            lines.append(
+                ("dim", f"       {path}: {_side(change.get('old'))} → {_side(change.get('new'))}{forced}{reason}")
+            )
+    access = doc.get("assignments") or {}
+    for p in access.get("removed", []):
+        lines.append(("bold red", f"LOSES ACCESS: {p['principal']}"))
+    for p in access.get("added", []):
+        lines.append(("green", f"gains access: {p['principal']}" + (f" (role {p['role']})" if p.get("role") else "")))
+    for p in access.get("changed", []):
+        lines.append(("yellow", f"role change: {p['principal']}: {p.get('oldRole')} → {p.get('newRole')}"))
+    for v in doc.get("policyViolations", []):
+        style = "red" if v.get("enforcementLevel") == "mandatory" else "yellow"
+        new = " (new)" if v.get("new") else ""
+        lines.append(
+            (style, f"{v.get('enforcementLevel')}: [{v.get('policy')}]{new} {v.get('message', '').splitlines()[0]}")
+        )
+    if doc.get("users"):
+        from .simulate.diffusers import terminal_lines
+
+        lines += terminal_lines(doc["users"])
+    warnings = doc.get("warnings") or []
+    if warnings:  # as the preview prints them (e.g. a token the stack file does not set)
+        lines += [("", ""), ("bold yellow", "Warnings:")]
+        lines += [("yellow", f"    warning: {w}") for w in warnings]
+    counts = doc.get("changeSummary") or {}
+    summary = ", ".join(f"{counts[op]} to {op}" for op in ("create", "update", "replace", "delete") if counts.get(op))
+    lines += [
+        ("", ""),
+        (
+            "bold",
+            f"Resources: {summary or 'no changes'}" + (f", {counts['same']} unchanged" if counts.get("same") else ""),
+        ),
+    ]
+    return lines
+
+
+def print_tree(lines: list[tuple[str, str]], *, color: bool | None = None) -> None:
+    """Write the lines, styled where the terminal has colour. rich decides colour support (NO_COLOR, pipes, CI),
+    but each line is rendered on its own: one giant rich Text for 5,000 resources takes seconds to wrap."""
+    if color is False or (not sys.stdout.isatty() and not os.environ.get("FORCE_COLOR")):
+        # Plain text for pipes, files and CI logs: no need to import rich to decide that.
+        sys.stdout.write("".join(line + "\n" for _, line in lines))
+        sys.stdout.flush()
+        return
+    from rich.color import ColorSystem
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    systems = {
+        "standard": ColorSystem.STANDARD,
+        "256": ColorSystem.EIGHT_BIT,
+        "truecolor": ColorSystem.TRUECOLOR,
+        "windows": ColorSystem.WINDOWS,
+    }
+    system = None if console.no_color else systems.get(console.color_system or "")
+    styles: dict[str, Any] = {}
+    out = []
+    for style, line in lines:
+        if style and system is not None:
+            if style not in styles:
+                styles[style] = console.get_style(style)
+            line = styles[style].render(line, color_system=system)
+        out.append(line + "\n")
+    console.file.write("".join(out))
+    console.file.flush()
