@@ -50,8 +50,6 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
     project, _ = stackfile.load_project(project_dir)
     head_config = Path(args.config_file).resolve() if args.config_file is not None else None
     policy_config = Path(args.policy_config).resolve() if args.policy_config is not None else None
-    if policy_config is not None and not policy_config.is_file():
-        raise UsageError(f"--policy-config {args.policy_config}: no such file")
     head_stack_file = head_config or stackfile.stack_file(project_dir, args.stack)
     users = None
     if getattr(args, "users", None) is not None:  # read first: a bad snapshot stops the diff before any preview
@@ -134,20 +132,9 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
     if head.doc is None:
         assert head.error is not None
         code = 2 if isinstance(head.error, UsageError) else 1
-        doc = {
-            "project": project,
-            "stack": args.stack
-            or (head_config.name.removeprefix("Pulumi.").removesuffix(".yaml") if head_config else None),
-            "steps": [],
-            "outputs": {},
-            "policyViolations": [],
-            "warnings": [],
-            "changeSummary": {},
-            "base": ref_info,
-            "head": {"ok": False, "error": _said(head.error)},
-            "assignments": {"added": [], "removed": [], "changed": []},
-            "mappings": {"added": [], "removed": [], "changed": []},
-        }
+        stack = args.stack or (head_config.name.removeprefix("Pulumi.").removesuffix(".yaml") if head_config else None)
+        doc = {**head_only({"project": project, "stack": stack}), "base": ref_info}
+        doc["head"] = {"ok": False, "error": _said(head.error)}
         return code, doc, f"error: {_message(head.error)}"
 
     base_doc = base.doc if base_error is None and base is not None else None

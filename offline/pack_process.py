@@ -113,10 +113,6 @@ class PackProcess:
             raise TimeoutError
         return self._port_box[0]
 
-    def poll(self) -> int | None:
-        """The pack's exit code, or None while it runs."""
-        return self.proc.poll()
-
     def state(self) -> str:
         """How the pack is, for a message: "is running" or "exited with code N"."""
         rc = self.proc.poll()
