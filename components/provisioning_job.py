@@ -13,7 +13,13 @@ import json
 import pulumi
 import pulumi_azuread as azuread
 
-from policies.vocabulary import PROVISIONING_JOB
+from policies.vocabulary import (
+    BASE_ADDRESS,
+    PROVISIONING_JOB,
+    SECRET_TOKEN,
+    SYNC_ALL,
+    SYNC_NOTIFICATION_SETTINGS,
+)
 
 from .graph.errors import graph_url_for
 from .graph.resources import (
@@ -74,11 +80,11 @@ def secret_credentials(
     """
     cred = azuread.SynchronizationSecretCredentialArgs
     values: dict[str, pulumi.Input[str]] = {
-        "BaseAddress": settings.effective_tenant_url,
+        BASE_ADDRESS: settings.effective_tenant_url,
         # The provider does not mark credentials secret by itself: keep the token a secret Output end to end.
-        "SecretToken": pulumi.Output.secret(token),
-        "SyncNotificationSettings": notification_settings(settings),
-        "SyncAll": "true" if settings.provisioning.scope == "all" else "false",
+        SECRET_TOKEN: pulumi.Output.secret(token),
+        SYNC_NOTIFICATION_SETTINGS: notification_settings(settings),
+        SYNC_ALL: "true" if settings.provisioning.scope == "all" else "false",
     }
     return [cred(key=key, value=values[key]) for key in sorted(values)]
 

@@ -26,6 +26,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from policies.vocabulary import TOKEN_CONFIG_KEY
+
 from . import catalog
 from .graph.errors import DEFAULT_GRAPH_BASE_URL
 from .mapping_settings import MappingSettings
@@ -361,7 +363,7 @@ def validate(raw: dict[str, Any]) -> Settings:
     problems: list[str] = []
     data: dict[str, Any] = {}
     for key, value in raw.items():
-        if key == "scimToken":
+        if key == TOKEN_CONFIG_KEY:
             continue
         try:
             data[key] = _parse(key, value)
@@ -400,18 +402,18 @@ def load(config: pulumi.Config | None = None) -> StackSettings:
 
     from pulumi.runtime import config as runtime_config
 
-    token_key = f"{PROJECT}:scimToken"
-    token_fix = set_command("scimToken", "<token from the Webex admin sign-in>", secret=True)
-    if "scimToken" not in raw:
+    token_key = f"{PROJECT}:{TOKEN_CONFIG_KEY}"
+    token_fix = set_command(TOKEN_CONFIG_KEY, "<token from the Webex admin sign-in>", secret=True)
+    if TOKEN_CONFIG_KEY not in raw:
         problems.append(f"{token_key}: required but not set; run `{token_fix}`")
     elif not runtime_config.is_config_secret(token_key):
         # Never echo the value: it is a bearer token that was just committed in clear.
         problems.append(
             f"{token_key}: is stored in plain text in the stack file; make it a secret: "
-            f"`pulumi config rm scimToken` then `{token_fix}` (and revoke the exposed token in Webex)"
+            f"`pulumi config rm {TOKEN_CONFIG_KEY}` then `{token_fix}` (and revoke the exposed token in Webex)"
         )
-    elif not str(raw["scimToken"]).strip():
+    elif not str(raw[TOKEN_CONFIG_KEY]).strip():
         problems.append(f"{token_key}: is empty; run `{token_fix}`")
     if problems or settings is None:
         raise SettingsError(problems)
-    return StackSettings(settings, config.require_secret("scimToken"))
+    return StackSettings(settings, config.require_secret(TOKEN_CONFIG_KEY))

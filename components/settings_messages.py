@@ -14,9 +14,8 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
+from policies.vocabulary import NAMESPACE as PROJECT
 from policies.vocabulary import config_set_command
-
-PROJECT = "webex-scim"
 
 # Keys whose value is an object or a list in the stack YAML (Pulumi hands them to the program as JSON text).
 OBJECT_SHAPES: dict[str, str] = {

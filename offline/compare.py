@@ -14,12 +14,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.replace_on_change import replace_keys
-from policies.vocabulary import APP_ROLE_ASSIGNMENT, SYNCHRONIZATION_SECRET, UNKNOWN_MARKER
+from policies.vocabulary import (
+    APP_ROLE_ASSIGNMENT,
+    SECRET_TOKEN,
+    SYNCHRONIZATION_SECRET,
+    TOKEN_CONFIG_KEY,
+    UNKNOWN_MARKER,
+)
 
 from .ordering import ordered_steps, ordered_violations
 from .review import (
-    TOKEN_CONFIG_KEY,
-    TOKEN_CREDENTIAL,
     changed_secrets,
     mappings,
     principal_key,
@@ -93,8 +97,8 @@ def compare(
                 }
         if token_how is not None and step.get("type") == SYNCHRONIZATION_SECRET:
             creds = (old.get("inputs", {}).get("credentials") or []) + (step.get("inputs", {}).get("credentials") or [])
-            if any(isinstance(c, dict) and c.get("key") == TOKEN_CREDENTIAL for c in creds):
-                changes[f"credentials[{TOKEN_CREDENTIAL}]"] = token_change(token_how)
+            if any(isinstance(c, dict) and c.get("key") == SECRET_TOKEN for c in creds):
+                changes[f"credentials[{SECRET_TOKEN}]"] = token_change(token_how)
         if not changes:
             new_step["op"] = "same"
         else:

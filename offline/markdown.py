@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from policies.vocabulary import NAMESPACE
+
 from .markdown_writer import (
     BUDGET,
     GITHUB_LIMIT,
@@ -90,7 +92,7 @@ def preview_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
     w = Writer(limit - 400)
     plan = " · ".join(f"{OP_ICON.get(op, '')} {counts[op]} to {op}" for op in OPS if counts.get(op)) or "no changes"
     w.always(f"{marker(stack)}\n")
-    title = f"**{esc(doc.get('project') or 'webex-scim')}** {code(stack)} offline preview"
+    title = f"**{esc(doc.get('project') or NAMESPACE)}** {code(stack)} offline preview"
     w.always(f"{title}: {plan} — {_violation_summary(violations)}\n\n")
 
     names = _names(steps)
@@ -195,7 +197,7 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
     access = doc.get("assignments") or {}
     w = Writer(limit - 400)
     w.always(f"{marker(stack)}\n")
-    title = f"**{esc(doc.get('project') or 'webex-scim')}** {code(stack)} vs {code(base.get('ref'))}: "
+    title = f"**{esc(doc.get('project') or NAMESPACE)}** {code(stack)} vs {code(base.get('ref'))}: "
 
     if not head.get("ok", True):
         w.always(f"{title}❌ the preview of this change failed\n\n> [!CAUTION]\n> {esc(head.get('error'))}\n")

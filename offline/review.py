@@ -17,13 +17,12 @@ from policies.vocabulary import (
     ASSIGNMENTS,
     ATTRIBUTE_MAPPINGS,
     SECRET_MARKER,
+    TOKEN_CONFIG_KEY,
     config_set_command,
 )
 
 from .value_diff import diff_values
 
-TOKEN_CONFIG_KEY = "scimToken"  # the stack config key whose `secure:` value becomes the SecretToken credential
-TOKEN_CREDENTIAL = "SecretToken"
 MAPPING_FIELDS = ("source", "expression", "constant", "flowType", "matchingPriority", "defaultValue")
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from policies.vocabulary import config_set_command
+from policies.vocabulary import TOKEN_CONFIG_KEY, config_set_command
 
 from .errors import UsageError
 from .userfiles import read_text
@@ -26,7 +26,6 @@ from .userfiles import read_text
 # A `secure:` value is ciphertext only the stack's secrets provider can open; offline it is "set, secret, unknown".
 # The program receives this stand-in, and the recorder turns any secret carrying it back into an unknown.
 UNDECRYPTED = "[offline: secure value not decrypted]"
-TOKEN_KEY = "scimToken"
 
 # Bounds far above any real stack (5,000 assignments are ~300 KB; the deepest setting, a scoping filter's values,
 # is 5 levels under its key), far below what would hang the preview or exhaust memory.
@@ -256,12 +255,12 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
             config[full] = str(value)
 
     warnings: list[str] = []
-    token = f"{project}:{TOKEN_KEY}"
+    token = f"{project}:{TOKEN_CONFIG_KEY}"
     if token not in config:
         warnings.append(
             f"{token} is not set in {config_file.name}: the offline preview treats it as a secret with an unknown "
             f"value, but a real `pulumi preview`/`up` will fail until you run "
-            f"`{config_set_command(TOKEN_KEY, '<token>', secret=True)}`"
+            f"`{config_set_command(TOKEN_CONFIG_KEY, '<token>', secret=True)}`"
             + ("" if stack is None else f" (on stack {stack})")
         )
         config[token] = UNDECRYPTED

@@ -20,6 +20,15 @@ JOB_RESTART = "pulumi-python:dynamic/webex:JobRestart"
 
 HIDE_APP_TAG = "HideApp"  # the portal's "Visible to users? = No"
 
+# The stack config key of the Webex bearer token (`pulumi config set --secret scimToken ...`).
+TOKEN_CONFIG_KEY = "scimToken"
+# The synchronization secret's keys (Graph's synchronizationSecret names): the program writes them, the pack and the
+# engine read them.
+BASE_ADDRESS = "BaseAddress"
+SECRET_TOKEN = "SecretToken"
+SYNC_NOTIFICATION_SETTINGS = "SyncNotificationSettings"
+SYNC_ALL = "SyncAll"
+
 # How a value that must not, or cannot, be shown is written in every report (JSON, Markdown, terminal).
 SECRET_MARKER = "[secret]"
 UNKNOWN_MARKER = "[unknown]"

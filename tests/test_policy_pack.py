@@ -37,3 +37,43 @@ def test_the_program_registers_the_types_the_pack_and_the_engine_name() -> None:
     shared = {vocabulary.WEBEX_PROVISIONING, vocabulary.ENTERPRISE_APP, vocabulary.ASSIGNMENTS}
     shared |= {vocabulary.PROVISIONING_JOB, vocabulary.ATTRIBUTE_MAPPINGS, vocabulary.SYNCHRONIZATION_SECRET}
     assert shared <= types
+
+
+def _string_literals(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every string literal in a module, docstrings left out."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def test_each_shared_word_is_spelled_once_in_the_vocabulary() -> None:
+    # Type tokens, the namespace, HideApp, the markers, the token's config key and the secret's keys: a second
+    # spelling drifts. components/replace_on_change.py is exempt: a data table keyed by every provider type token,
+    # shared or not, copied from the provider's schema.
+    from tests.support import ROOT
+
+    words = {value: name for name, value in vars(vocabulary).items() if name.isupper() and isinstance(value, str)}
+    assert {"scimToken", "SecretToken", "webex-scim", "HideApp", "[secret]"} <= set(words)
+    modules = [ROOT / "__main__.py", *(ROOT / "components").rglob("*.py"), *(ROOT / "offline").rglob("*.py")]
+    modules += [p for p in (ROOT / "policies").rglob("*.py") if "venv" not in p.parts]
+    exempt = {ROOT / "policies" / "vocabulary.py", ROOT / "components" / "replace_on_change.py"}
+    spelled_again = [
+        f"{path.relative_to(ROOT)}:{line}: {words[text]}"
+        for path in modules
+        if path not in exempt
+        for line, text in _string_literals(path)
+        if text in words
+    ]
+    assert spelled_again == []

@@ -37,6 +37,7 @@ import httpx
 
 from components.graph.auth import TokenSource, credential_from_environment, describe_environment, scope_for
 from components.graph.errors import DEFAULT_GRAPH_BASE_URL, GraphError
+from policies.vocabulary import BASE_ADDRESS, SECRET_TOKEN
 
 MAX_WAIT_ENV = "WEBEX_SCIM_GRAPH_MAX_WAIT"
 BACKOFF_ENV = "WEBEX_SCIM_GRAPH_BACKOFF_BASE"
@@ -346,7 +347,7 @@ class GraphClient:
             f"{self._job(sp_id, job_id)}/validateCredentials",
             body={
                 "useSavedCredentials": False,
-                "credentials": [{"key": "BaseAddress", "value": base_address}, {"key": "SecretToken", "value": token}],
+                "credentials": [{"key": BASE_ADDRESS, "value": base_address}, {"key": SECRET_TOKEN, "value": token}],
             },
             secrets=(token,),
             # A rejected token can come back as 403; only "job not found yet" is worth waiting for.

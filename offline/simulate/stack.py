@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from components.catalog import DEFAULT_ACCESS_ROLE_ID
-from policies.vocabulary import ASSIGNMENTS, ATTRIBUTE_MAPPINGS, SYNCHRONIZATION_SECRET
+from policies.vocabulary import ASSIGNMENTS, ATTRIBUTE_MAPPINGS, SYNC_ALL, SYNCHRONIZATION_SECRET
 
 from ..errors import UsageError
 
@@ -129,7 +129,7 @@ def from_preview(doc: dict[str, Any]) -> SimulationStack:
             ]
         elif step.get("type") == SYNCHRONIZATION_SECRET:
             for pair in inputs.get("credentials") or []:
-                if isinstance(pair, dict) and pair.get("key") == "SyncAll":
+                if isinstance(pair, dict) and pair.get("key") == SYNC_ALL:
                     scope = "all" if str(pair.get("value")).lower() == "true" else "assigned"
     return SimulationStack(
         project=str(doc.get("project") or ""),

@@ -16,6 +16,7 @@ from pulumi_policy import (
     Severity,
     StackValidationArgs,
 )
+from vocabulary import BASE_ADDRESS, SYNC_ALL, SYNC_NOTIFICATION_SETTINGS
 
 from . import stack_config as cfg
 from .catalog import JOB_RESTART, PROVISIONING_JOB, SYNCHRONIZATION_SECRET, offers, tenant_url_forms
@@ -23,7 +24,7 @@ from .rule import ResourceRule, StackRule, credential, of_type, owning, quote
 
 
 def _check_scope(props: Mapping[str, Any], _args: ResourceValidationArgs, report: ReportViolation) -> None:
-    found, value = credential(props, "SyncAll")
+    found, value = credential(props, SYNC_ALL)
     if found and str(value).strip().lower() == "false":
         return
     what = f"SyncAll is {quote(value)}" if found else "SyncAll is not set"
@@ -46,7 +47,7 @@ scope_assigned_only = ResourceRule(
 
 def _notification_settings(props: Mapping[str, Any], report: ReportViolation) -> Mapping[str, Any] | None:
     """The parsed SyncNotificationSettings value, or None after reporting why it cannot be read."""
-    found, raw = credential(props, "SyncNotificationSettings")
+    found, raw = credential(props, SYNC_NOTIFICATION_SETTINGS)
     if not found:
         report(
             "SyncNotificationSettings is not set, and a secrets PUT replaces every key: failure emails and the "
@@ -125,7 +126,7 @@ def _check_tenant_url(args: StackValidationArgs, report: ReportViolation) -> Non
         args.not_applicable("no SynchronizationSecret in the stack")
     jobs = of_type(args.resources, PROVISIONING_JOB)
     for secret in secrets:
-        found, base = credential(secret.props, "BaseAddress")
+        found, base = credential(secret.props, BASE_ADDRESS)
         if not found or not isinstance(base, str) or not base.strip():
             report(
                 "The provisioning credentials have no BaseAddress (tenant URL): Entra cannot reach Webex. "

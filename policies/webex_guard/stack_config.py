@@ -8,6 +8,7 @@ renamed key is one edit.
 from __future__ import annotations
 
 from vocabulary import NAMESPACE as PROJECT
+from vocabulary import TOKEN_CONFIG_KEY
 from vocabulary import config_set_command as set_command
 
 # Stack config key paths (camelCase, as in Pulumi.<stack>.yaml).
@@ -22,7 +23,7 @@ ORG_ID = "orgId"
 OFFER = "offer"
 TENANT_URL = "tenantUrl"
 TOKEN_EXPIRES_ON = "tokenExpiresOn"
-SCIM_TOKEN = "scimToken"
+SCIM_TOKEN = TOKEN_CONFIG_KEY
 ROLLOUT = "rollout"
 ASSIGNMENTS = "assignments"
 ASSIGNMENT_ROLE = "assignmentRole"
