@@ -19,6 +19,15 @@ class Sample:
     code: int
     stderr: str = ""
 
+    @property
+    def ok(self) -> bool:
+        """A run that did its whole job: exit 0, or 1 for a mandatory policy violation. A preview that failed also
+        exits 1 but says `error: ...` (a policy pack that did not start, a program that raised): timing it would
+        time a preview that stopped half-way."""
+        if self.code == 0:
+            return True
+        return self.code == 1 and not any(line.startswith("error:") for line in self.stderr.splitlines())
+
 
 @dataclass
 class Series:
@@ -27,7 +36,7 @@ class Series:
 
     @property
     def ok(self) -> bool:
-        return bool(self.samples) and all(s.code in (0, 1) for s in self.samples)
+        return bool(self.samples) and all(s.ok for s in self.samples)
 
     @property
     def median(self) -> float:
@@ -43,9 +52,10 @@ class Series:
 
     def error(self) -> str:
         for s in self.samples:
-            if s.code not in (0, 1):
+            if not s.ok:
                 lines = [x for x in s.stderr.splitlines() if x.strip()]
-                return f"exit {s.code}: {lines[-1] if lines else ''}"
+                said = next((x for x in lines if x.startswith("error:")), lines[-1] if lines else "")
+                return f"exit {s.code}: {said}"
         return ""
 
 
@@ -58,7 +68,7 @@ def run_once(argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None) 
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    return Sample(wall, usage.ru_maxrss / 1024, proc.returncode, text[-4000:])
+    return Sample(wall, usage.ru_maxrss / 1024, proc.returncode, text)
 
 
 def compare(
