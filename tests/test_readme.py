@@ -67,3 +67,18 @@ def test_every_setting_is_documented():
     table = README.split("## Stack settings", 1)[1].split("\n## ", 1)[0]
     missing = [k for k in keys if f"`{k}`" not in table]
     assert missing == []
+
+
+def _layout_block() -> str:
+    return README.split("## Layout", 1)[1].split("```", 2)[1]
+
+
+def test_the_layout_names_every_engine_module_and_no_other():
+    # The layout is how a newcomer finds a job's module: one added, renamed or folded in must show there.
+    layout = _layout_block()
+    engine_row = layout[layout.index("\noffline/") : layout.index("\ntests/")]
+    modules = {p.name for p in (ROOT / "offline").glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    named = set(re.findall(r"\b(\w+\.py)\b", engine_row))
+    assert len(modules) > 10
+    assert sorted(modules - named) == []  # a module the layout does not name
+    assert sorted(named - modules) == []  # a name the layout keeps for a module that is gone
