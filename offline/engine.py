@@ -34,8 +34,12 @@ from .model import PolicyReport, RecordedResource
 from .pack_process import PackProcess
 from .stackfile import UNDECRYPTED, StackConfig
 
-SECRET_SIG = rpc._special_secret_sig if hasattr(rpc, "_special_secret_sig") else "1b47061264138c4ac30d75fd1eb44270"
+# The Pulumi wire format's sentinels (sdk/go/common/resource/sig/sig.go, plugin/rpc.go): the key that marks a
+# special object, its values for a secret, a resource reference and an output value, and the unknown value.
 SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 UNKNOWN = rpc.UNKNOWN
 STACK_TYPE = "pulumi:pulumi:Stack"
 

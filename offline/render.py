@@ -18,15 +18,13 @@ from google.protobuf import struct_pb2
 
 from policies.vocabulary import SECRET_MARKER, UNKNOWN_MARKER
 
-from .engine import SECRET_SIG, SIG_KEY, UNKNOWN, ProgramRun
+from .engine import OUTPUT_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN, ProgramRun
 from .model import PolicyViolation, RecordedResource
 from .ordering import ordered_violations, tree_order, verdict_key
 from .value_diff import top_property
 
 SECRET = SECRET_MARKER
 UNKNOWN_TEXT = UNKNOWN_MARKER
-RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
-OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 HIDDEN_INPUTS = frozenset({"__provider"})  # a dynamic resource's pickled provider: machinery, not configuration
 
 

@@ -6,6 +6,7 @@ import base64
 import json
 
 from offline import render
+from offline import engine
 from offline.engine import SECRET_SIG, SIG_KEY
 from tests.support import by_name, config, inputs, run
 
@@ -21,6 +22,14 @@ def test_token_input_is_a_secret_on_the_wire(canary):
     assert shown["SecretToken"] == "[secret]"
     assert shown["BaseAddress"].startswith("https://")
     assert "webex-admins@contoso.com" in shown["SyncNotificationSettings"]
+
+
+def test_the_wire_sentinels_are_the_sdks() -> None:
+    # The engine spells the wire format's sentinels itself (the SDK keeps them private): they must be the SDK's.
+    from pulumi.runtime import rpc
+
+    sdk = (rpc._special_sig_key, rpc._special_secret_sig, rpc._special_resource_sig, rpc._special_output_value_sig)
+    assert (engine.SIG_KEY, engine.SECRET_SIG, engine.RESOURCE_SIG, engine.OUTPUT_SIG) == sdk
 
 
 def test_canary_never_in_json_terminal_or_outputs(canary, capsys):
