@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from offline import render
-from offline import engine
+from offline import engine, render
 from offline.engine import SECRET_SIG, SIG_KEY
 from tests.support import by_name, config, inputs, run
 
