@@ -88,6 +88,10 @@ def preview(args: argparse.Namespace) -> int:
             from .engine import preview_tree
 
             run, report = preview_tree(cfg, started[0] if started else None, policy_config)
+            if run.printed.strip():  # kept off stdout, where `--json -` goes: said, not lost
+                from .engine import printed_warning
+
+                run.warnings.append(printed_warning("the program", run.printed))
         finally:
             for pack in started:
                 pack.kill()

@@ -30,7 +30,7 @@ from .revision import BaseUnavailable, in_ref_terms, materialize
 
 TIME_LIMIT = 600.0  # seconds for one side; far above any real stack (see `make bench`), far below CI's job limit
 ABANDONED: list[threading.Thread] = []  # sides given up at their time limit, still running
-PRINTED_LIMIT = 200  # characters of a program's stray stdout quoted in a warning
+SidePreview = tuple[dict[str, Any], str]  # a side's JSON document, and what its program printed to stdout
 
 
 @dataclass
@@ -70,7 +70,7 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
             pack.kill_now()
         shutil.rmtree(scratch, ignore_errors=True)
 
-    def side(tree: Path, config_file: Path | None, pack: PackProcess | None) -> Callable[[], dict[str, Any]]:
+    def side(tree: Path, config_file: Path | None, pack: PackProcess | None) -> Callable[[], SidePreview]:
         return lambda: _preview(tree, args.stack, config_file, pack, policy_config)
 
     base_error: str | None = None
@@ -114,12 +114,14 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
                     base_error = _said(base.error)
             if base_error is not None:
                 base_error = in_ref_terms(base_error, base_dir or scratch / "base", scratch, args.base)
+            from .engine import printed_warning
+
             printed = []
             if head.printed.strip():
-                printed.append(f"this change's program printed to stdout: {quote_printed(head.printed)}")
+                printed.append(printed_warning("this change's program", head.printed))
             if base_error is None and base is not None and base.printed.strip() and base_dir:
                 said = in_ref_terms(base.printed, base_dir, scratch, args.base)
-                printed.append(f"the base revision ({args.base}) printed to stdout: {quote_printed(said)}")
+                printed.append(printed_warning(f"the base revision ({args.base})", said))
             secrets = (
                 changed_secrets(base_stack_file, head_stack_file, project)
                 if base_stack_file is not None and base_error is None
@@ -149,7 +151,7 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
     doc["base"] = ref_info
     doc["head"] = {"ok": True, "error": None}
     # A program's print() would share stdout with `--json -`: kept apart, said, not lost.
-    doc["warnings"] = [*doc["warnings"], *(f"{w} (a program reports through pulumi.log)" for w in printed)]
+    doc["warnings"] = [*doc["warnings"], *printed]
     mandatory = any(v.get("enforcementLevel") == "mandatory" for v in doc["policyViolations"])
     return (1 if mandatory else 0), doc, None
 
@@ -166,8 +168,9 @@ def _pack_for(base_dir: Path, head_dir: Path, head_pack: PackProcess, packs: lis
 
 def _preview(
     tree: Path, stack: str | None, config_file: Path | None, pack: PackProcess | None, policy_config: Path | None
-) -> dict[str, Any]:
-    """One side: the tree's stack file and program, judged by `pack`, as the JSON document `preview` writes."""
+) -> SidePreview:
+    """One side: the tree's stack file and program, judged by `pack`, as the JSON document `preview` writes; and
+    what its program printed to stdout."""
     from . import render
     from .engine import preview_tree
     from .policy_config import load_policy_config
@@ -175,15 +178,15 @@ def _preview(
     cfg = stackfile.load(tree, stack=stack, config_file=config_file)
     levels = load_policy_config(policy_config) if policy_config is not None and pack is not None else None
     run, report = preview_tree(cfg, pack, levels)
-    return render.document(run, report.violations if report else [])
+    return render.document(run, report.violations if report else []), run.printed
 
 
-def _run_side(label: str, job: Callable[[], dict[str, Any]], time_limit: float) -> SideRun:
+def _run_side(label: str, job: Callable[[], SidePreview], time_limit: float) -> SideRun:
     """Run one side's preview in a worker thread, waiting at most `time_limit` seconds (AUDIT D7: a base whose
     program hangs must not hang the diff). Python cannot stop a thread: one that overruns is left behind and
     reported as that side's failure; the working directory, sys.path and modules its program had set are put back,
     and the diff ends its process itself once the report is out (`diff_command`: a thread stuck in a thread pool
-    would otherwise hold the interpreter's exit). Meanwhile stdout is the side's (`_ProgramStdout`)."""
+    would otherwise hold the interpreter's exit). What the program prints is kept by the engine (`run_program`)."""
     outcome: list[Any] = []
 
     def work() -> None:
@@ -193,17 +196,10 @@ def _run_side(label: str, job: Callable[[], dict[str, Any]], time_limit: float) 
             outcome.append(exc)
 
     cwd, path, modules = os.getcwd(), list(sys.path), dict(sys.modules)
-    stdout = _ProgramStdout(sys.stdout)
     thread = threading.Thread(target=work, name=f"{label} preview", daemon=True)
-    sys.stdout = stdout
-    try:
-        thread.start()
-        thread.join(time_limit)
-    finally:
-        if not thread.is_alive():
-            sys.stdout = stdout.real
+    thread.start()
+    thread.join(time_limit)
     if thread.is_alive():
-        stdout.kept = None  # stays installed: what the abandoned program prints later is dropped
         os.chdir(cwd)
         sys.path[:] = path
         for name in set(sys.modules) - set(modules):  # the side's own components/ among them
@@ -213,30 +209,10 @@ def _run_side(label: str, job: Callable[[], dict[str, Any]], time_limit: float) 
         error = EngineError(f"the {label} preview did not finish within {time_limit:g} s and was abandoned")
         return SideRun(None, error, abandoned=True)
     (result,) = outcome
-    printed = "".join(stdout.kept or [])
     if isinstance(result, BaseException):
-        return SideRun(None, result, printed)
-    return SideRun(result, None, printed)
-
-
-class _ProgramStdout:
-    """sys.stdout while a side runs: what any thread but the waiting one writes (a program's print()) is kept for
-    a warning, so it cannot corrupt `--json -`; the rest, and every other attribute, is the real stdout's."""
-
-    def __init__(self, real: Any) -> None:
-        self.real = real
-        self.kept: list[str] | None = []
-        self._owner = threading.current_thread()
-
-    def write(self, text: str) -> Any:
-        if threading.current_thread() is self._owner:
-            return self.real.write(text)
-        if self.kept is not None:
-            self.kept.append(text)
-        return len(text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
+        return SideRun(None, result)
+    doc, printed = result
+    return SideRun(doc, None, printed)
 
 
 def _message(error: BaseException) -> str:
@@ -249,14 +225,6 @@ def _message(error: BaseException) -> str:
 def _said(error: BaseException) -> str:
     """`_message` on one line, for the document and the report (a config error lists its problems below it)."""
     return " ".join(line.strip() for line in _message(error).splitlines() if line.strip())
-
-
-def quote_printed(text: str, limit: int = PRINTED_LIMIT) -> str:
-    """A program's stray stdout for a one-line report: whitespace runs as one space, at most `limit` characters."""
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return repr(flat)
-    return f"{flat[: limit - 1]!r}… ({len(flat) - limit + 1:,} more characters)"
 
 
 def _no_base_stack_file(args: argparse.Namespace, head_config: Path | None, project_dir: Path) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 import types
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -42,6 +43,8 @@ RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 UNKNOWN = rpc.UNKNOWN
 STACK_TYPE = "pulumi:pulumi:Stack"
+PRINTED_LIMIT = 200  # characters of a program's stray stdout quoted in a warning
+_KEPT_WRITES = 10_000  # writes of it kept: a program printing in a loop must not fill memory
 
 
 @dataclass
@@ -52,6 +55,7 @@ class ProgramRun:
     outputs: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)
     warnings: list[str] = field(default_factory=list)
     stack_urn: str = ""
+    printed: str = ""  # what the program wrote to stdout (`_ProgramStdout`)
 
 
 class _PreviewMocks(Mocks):
@@ -192,6 +196,9 @@ def _project_on_path(cfg: StackConfig) -> Iterator[None]:
         sys.path[:] = old_path
         if other_tree:
             _set_aside_modules(cfg.project_dir)
+            # And what it imported from the engine's tree (a module its own tree lacks, found further down
+            # sys.path): the run's copies, which would otherwise sit under the engine's restored packages.
+            _set_aside_modules(ENGINE_TREE)
             sys.modules.update(engines)
 
 
@@ -247,6 +254,7 @@ def run_program(cfg: StackConfig) -> ProgramRun:
     logger.addHandler(_WarningCollector(run))
 
     monitor = _RecordingMonitor(run)
+    stdout = _ProgramStdout(sys.stdout)
     runtime_settings.ROOT.set(None)
     runtime_settings.configure(
         MockSettings(
@@ -264,6 +272,7 @@ def run_program(cfg: StackConfig) -> ProgramRun:
         )
     )
     runtime_config.set_all_config(dict(cfg.config), list(cfg.secret_keys))
+    sys.stdout = stdout
     try:
         with _project_on_path(cfg):
             # The tree's own error type for bad config (exit 2): a diff runs two trees, each with its components/.
@@ -289,9 +298,53 @@ def run_program(cfg: StackConfig) -> ProgramRun:
     except Exception as exc:  # a bug in the program: say what and where, in one line, never its locals
         raise EngineError(f"the program failed: {type(exc).__name__}: {exc}") from None
     finally:
+        if sys.stdout is stdout:  # still ours: a program that never returns (a diff abandons it) keeps it installed
+            sys.stdout = stdout.real
+        run.printed = "".join(stdout.kept)
+        if run.printed.strip() and sys.exc_info()[0] is not None:  # a failed program's prints: shown, not lost
+            sys.stderr.write(f"the program printed to stdout before it failed: {quote_printed(run.printed)}\n")
         runtime_settings.ROOT.set(None)
         runtime_config.set_all_config({}, [])
     return run
+
+
+class _ProgramStdout:
+    """sys.stdout while a program runs: what the program's thread writes (its print()) is kept, to be reported as a
+    warning, so it cannot mix with a report on stdout (`--json -`); other threads' writes, and every other
+    attribute, are the real stdout's. Left installed by a program that never returns (a diff abandons it), it goes
+    on keeping only that program's writes."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.kept: list[str] = []
+        self._owner = threading.current_thread()
+
+    def write(self, text: str) -> Any:
+        if threading.current_thread() is not self._owner:
+            return self.real.write(text)
+        if len(self.kept) < _KEPT_WRITES:
+            self.kept.append(text)
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def printed_warning(who: str, printed: str) -> str:
+    """The warning that says what a program printed to stdout (kept off it: `--json -` goes there)."""
+    return f"{who} printed to stdout: {quote_printed(printed)} (a program reports through pulumi.log)"
+
+
+def quote_printed(text: str, limit: int = PRINTED_LIMIT) -> str:
+    """A program's stray stdout for a one-line report: whitespace runs as one space, at most `limit` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return repr(flat)
+    return f"{flat[: limit - 1]!r}… ({len(flat) - limit + 1:,} more characters)"
 
 
 def preview_tree(

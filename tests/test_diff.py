@@ -23,7 +23,8 @@ from components.replace_on_change import replace_keys
 from offline import revision
 from offline.cli import build_parser
 from offline.compare import changed_secrets, compare, diff_values
-from offline.diff import quote_printed, run_diff
+from offline.diff import run_diff
+from offline.engine import quote_printed
 from offline.pack_process import pack_digest
 from offline.revision import BaseUnavailable, materialize
 from policies.vocabulary import APP_ROLE_ASSIGNMENT

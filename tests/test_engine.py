@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from offline import engine, stackfile
+from offline.cli import main as cli_main
 from offline.errors import EngineError
 from offline.render import display_inputs
 
@@ -124,3 +126,42 @@ def test_a_program_that_calls_sys_exit_with_a_failure_fails_the_preview(tmp_path
         engine.run_program(_project(tmp_path, EXITS.format(code=code)))
     assert str(caught.value) == f"the program called sys.exit({shown}), which fails a `pulumi preview`"
     assert caught.value.exit_code == 1
+
+
+PRINTS = """
+import sys
+
+import pulumi
+
+print("checking the stack")
+pulumi.ComponentResource("probe:index:Only", "only")
+print({{"debug": True}})
+sys.stdout.writelines(["and ", "more\\n"])
+{fails}
+"""
+
+
+def test_what_a_program_prints_is_kept_off_stdout_and_said_as_a_warning(tmp_path: Path, capsys: Any) -> None:
+    """stdout is where `--json -` goes: a program's print() must not land in the middle of the document."""
+    project = _project(tmp_path, PRINTS.format(fails=""))
+    code = cli_main(["preview", "--config-file", str(project.project_dir / "Pulumi.t.yaml"), "--json", "-",
+                     "--no-policies", "--project-dir", str(project.project_dir)])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)  # the whole of stdout is the document
+    assert doc["warnings"][1:] == [
+        "the program printed to stdout: \"checking the stack {'debug': True} and more\" "
+        "(a program reports through pulumi.log)"
+    ]
+    print("after the preview")  # stdout is the real one again
+    assert capsys.readouterr().out == "after the preview\n"
+
+
+def test_what_a_failing_program_printed_goes_to_stderr_with_its_error(tmp_path: Path, capsys: Any) -> None:
+    project = _project(tmp_path, PRINTS.format(fails="raise RuntimeError('broken')"))
+    with pytest.raises(EngineError) as caught:
+        engine.run_program(project)
+    assert str(caught.value) == "the program failed: RuntimeError: broken"
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "the program printed to stdout before it failed: \"checking the stack {'debug': True} and more\"\n"
