@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import weakref
+from concurrent.futures import Future
 from pathlib import Path
 from typing import IO
 
@@ -53,14 +54,10 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def _read_port(stdout: IO[bytes], port_box: list[int | None], ready: threading.Event) -> None:
+def _read_port(stdout: IO[bytes], port: Future[int | None]) -> None:
     """The pack's first stdout line is its port; the rest (a rule's print) is drained so the pack never blocks."""
-    line = stdout.readline()
-    try:
-        port_box[0] = int(line.strip())
-    except ValueError:
-        port_box[0] = None
-    ready.set()
+    line = stdout.readline().strip()
+    port.set_result(int(line) if line.isdigit() else None)
     for _ in iter(lambda: stdout.read(65536), b""):
         pass
 
@@ -71,7 +68,7 @@ class PackProcess:
     Stopped by `kill()`, and on garbage collection or at exit if nobody called it.
     """
 
-    def __init__(self, pack_dir: Path, python: str = sys.executable) -> None:
+    def __init__(self, pack_dir: Path) -> None:
         self.pack_dir = Path(pack_dir).resolve()
         if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
             raise EngineError(f"policy pack {self.pack_dir}: no PulumiPolicy.yaml there, so it is not a policy pack")
@@ -82,7 +79,7 @@ class PackProcess:
         env["PYTHONUNBUFFERED"] = "1"
         try:
             self.proc = subprocess.Popen(
-                [python, "-m", "pulumi.policy", ENGINE_ADDRESS, str(self.pack_dir)],
+                [sys.executable, "-m", "pulumi.policy", ENGINE_ADDRESS, str(self.pack_dir)],
                 cwd=self.pack_dir,  # as the CLI: the plugin runs in the pack directory
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -92,26 +89,20 @@ class PackProcess:
             )
         except OSError as exc:
             self._stderr.close()
-            raise EngineError(f"policy pack {self.pack_dir}: cannot start {python}: {exc.strerror}") from None
+            raise EngineError(f"policy pack {self.pack_dir}: cannot start {sys.executable}: {exc.strerror}") from None
         self._finalizer = weakref.finalize(self, _kill, self.proc)
-        self._ready = threading.Event()
-        self._port_box: list[int | None] = [None]
+        self.pid = self.proc.pid
+        self._port: Future[int | None] = Future()
         # The reader gets only what it needs (not `self`), so an unused pack can still be garbage collected.
         assert self.proc.stdout is not None
         self._reader = threading.Thread(
-            target=_read_port, args=(self.proc.stdout, self._port_box, self._ready), name="pack-stdout", daemon=True
+            target=_read_port, args=(self.proc.stdout, self._port), name="pack-stdout", daemon=True
         )
         self._reader.start()
 
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
     def wait_for_port(self, timeout: float) -> int | None:
         """The port the pack serves on; None if it closed its stdout without one. TimeoutError if it is too slow."""
-        if not self._ready.wait(timeout):
-            raise TimeoutError
-        return self._port_box[0]
+        return self._port.result(timeout)  # concurrent.futures.TimeoutError is TimeoutError
 
     def state(self) -> str:
         """How the pack is, for a message: "is running" or "exited with code N"."""

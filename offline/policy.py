@@ -13,7 +13,6 @@ offline/analyzer_requests.py, answers read by offline/verdicts.py.
 from __future__ import annotations
 
 import collections
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,13 +25,7 @@ from .analyzer_requests import analyze_request, stack_resource
 from .errors import EngineError
 from .model import PolicyReport, RecordedResource
 from .pack_process import ENGINE_ADDRESS, PACK_DIR, PackProcess
-from .policy_config import (  # noqa: F401  (re-exported: the config is part of this module's surface)
-    LEVELS,
-    PolicyConfigFile,
-    PolicyInfo,
-    load_policy_config,
-    reconcile_policy_config,
-)
+from .policy_config import PolicyInfo, load_policy_config  # noqa: F401  (re-exported: read with the client)
 from .verdicts import Tally, configure_request, levels_in_force, policy_infos
 
 _GRPC_OPTIONS = [
@@ -41,52 +34,36 @@ _GRPC_OPTIONS = [
     ("grpc.max_send_message_length", 400 * 1024 * 1024),
 ]
 _RPC_TIMEOUT = 300.0
+_START_TIMEOUT = 60.0  # seconds for the pack to report its port
 _IN_FLIGHT = 64
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# The protocol client
-
-
 class PolicyPack:
-    """A running policy pack. Start it early; `evaluate` waits for it to be ready.
+    """A client of a running policy pack; `evaluate` waits for the pack to be ready.
 
     with PolicyPack(PACK_DIR) as pack:        # starts the process and returns at once
-        resources = run_program()             # the pack imports meanwhile, on the other core
-        report = pack.evaluate(resources, project="webex-scim", stack="dev", policy_config=None)
+        run = run_program(cfg)                # the pack starts up meanwhile, in its own process
+        report = pack.evaluate(run.resources, project="webex-scim", stack="dev")
 
     `process` adopts a pack the caller started (`PackProcess`) instead of starting one: the caller stops it, so one
     pack can serve several runs in turn (a diff's two sides, when their packs are the same).
     """
 
-    def __init__(
-        self,
-        pack_dir: Path = PACK_DIR,
-        python: str = sys.executable,
-        *,
-        start_timeout: float = 60.0,
-        process: PackProcess | None = None,
-    ) -> None:
+    def __init__(self, pack_dir: Path = PACK_DIR, *, process: PackProcess | None = None) -> None:
         self._owns_process = process is None
-        self._process = process if process is not None else PackProcess(pack_dir, python)
+        self._process = process if process is not None else PackProcess(pack_dir)
         self.pack_dir = self._process.pack_dir
-        self.start_timeout = start_timeout
+        self.pid = self._process.pid
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._info: tuple[analyzer_pb2.AnalyzerInfo, list[PolicyInfo]] | None = None
         self._closed = False
-
-    # -- lifecycle ------------------------------------------------------------------------------------------------
 
     def __enter__(self) -> PolicyPack:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @property
-    def pid(self) -> int:
-        return self._process.pid
 
     def close(self) -> None:
         """Close the connection, and stop the pack process (and its group) if this client started it. Idempotent."""
@@ -108,14 +85,12 @@ class PolicyPack:
         return EngineError(message)
 
     def _connect(self) -> analyzer_pb2_grpc.AnalyzerStub:
-        if self._closed:
-            raise EngineError(f"policy pack {self.pack_dir.name!r} is closed")
         if self._stub is not None:
             return self._stub
         try:
-            port = self._process.wait_for_port(self.start_timeout)
+            port = self._process.wait_for_port(_START_TIMEOUT)
         except TimeoutError:
-            error = self._failure(f"did not report its port within {self.start_timeout:.0f} s")
+            error = self._failure(f"did not report its port within {_START_TIMEOUT:.0f} s")
             self.close()
             raise error from None
         if port is None:
@@ -143,8 +118,6 @@ class PolicyPack:
             self._process.wait(2)
         details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
         return self._failure(f"failed while {what}", details or "")
-
-    # -- protocol ---------------------------------------------------------------------------------------------------
 
     def policies(self) -> list[PolicyInfo]:
         """The pack's policies (GetAnalyzerInfo), waiting for the pack to start if needed."""

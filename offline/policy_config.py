@@ -1,6 +1,7 @@
 """The CLI's policy-pack config (`--policy-pack-config` JSON), read and reconciled with a pack's policies.
 
-Pure data work, no gRPC: a bad file is refused (exit 2) before anything starts.
+Pure data work, no gRPC: a file of the wrong shape is refused (exit 2) as it is read, before any program runs; what
+only the pack can say (its policy names, their settings' schemas) is checked against it once it has started.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .errors import UsageError
 from .userfiles import read_text
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+_LEVELS_TEXT = ", ".join(LEVELS)
 MAX_POLICY_CONFIG_BYTES = 1024 * 1024  # a level and a few settings per rule: a few KB; anything bigger is not one
 
 
@@ -39,7 +41,7 @@ class PolicyConfigFile(dict[str, Any]):
 def load_policy_config(path: Path) -> dict[str, Any]:
     """Read the CLI's policy-pack config JSON: `{"policy": "mandatory"}` or `{"policy": {"enforcementLevel": ...,
     "prop": ...}}`, plus an optional `"all": level`. Shape errors raise UsageError naming the file and the key;
-    unknown policy names and property types are checked against the pack in `PolicyPack.analyze`."""
+    unknown policy names and property types are checked against the pack by `reconcile_policy_config`."""
     path = Path(path)
     text = read_text(path, label="--policy-config", limit=MAX_POLICY_CONFIG_BYTES, example="policy-config.json")
     config = PolicyConfigFile()
@@ -69,21 +71,17 @@ def _check_shape(data: Any, source: str) -> dict[str, Any]:
                 level = value["enforcementLevel"]
                 if not isinstance(level, str):
                     raise UsageError(
-                        f"{source}: {name}.enforcementLevel: {level!r} must be a string, one of {_levels()}"
+                        f"{source}: {name}.enforcementLevel: {level!r} must be a string, one of {_LEVELS_TEXT}"
                     )
                 _check_level(level, source, f"{name}.enforcementLevel")
         else:
-            raise UsageError(f"{source}: {name}: {value!r} must be an enforcement level ({_levels()}) or an object")
+            raise UsageError(f"{source}: {name}: {value!r} must be an enforcement level ({_LEVELS_TEXT}) or an object")
     return dict(data)
-
-
-def _levels() -> str:
-    return ", ".join(LEVELS)
 
 
 def _check_level(level: str, source: str, key: str) -> None:
     if level not in LEVELS:
-        raise UsageError(f"{source}: {key}: {level!r} is not an enforcement level; use one of {_levels()}")
+        raise UsageError(f"{source}: {key}: {level!r} is not an enforcement level; use one of {_LEVELS_TEXT}")
 
 
 def reconcile_policy_config(

@@ -53,26 +53,17 @@ def read_text(path: Path, *, label: str, limit: int, example: str) -> str:
         if not stat.S_ISREG(mode):
             kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device or socket"
             raise UsageError(f"{where}: is {kind}, not a regular file; save the content to a file and give its path")
-        data = _read_at_most(fd, limit + 1)
+        with os.fdopen(fd, "rb") as file:  # owns (and closes) the descriptor from here on
+            fd = -1
+            data = file.read(limit + 1)
     except OSError as exc:
         raise UsageError(f"{where}: cannot read it ({exc.strerror or exc})") from None
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
     if len(data) > limit:
         raise UsageError(f"{where}: is larger than {limit // (1024 * 1024)} MiB; is it the right file?")
     return decode_utf8(data, where)
-
-
-def _read_at_most(fd: int, size: int) -> bytes:
-    chunks: list[bytes] = []
-    left = size
-    while left > 0:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 def decode_utf8(data: bytes, where: str) -> str:

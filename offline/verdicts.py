@@ -12,14 +12,9 @@ from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
 from .model import PolicyReport, PolicyViolation
-from .policy_config import PolicyInfo, reconcile_policy_config
+from .policy_config import LEVELS, PolicyInfo, reconcile_policy_config
 
-LEVEL_TO_PROTO = {
-    "advisory": analyzer_pb2.ADVISORY,
-    "mandatory": analyzer_pb2.MANDATORY,
-    "remediate": analyzer_pb2.REMEDIATE,
-    "disabled": analyzer_pb2.DISABLED,
-}
+LEVEL_TO_PROTO = {level: analyzer_pb2.EnforcementLevel.Value(level.upper()) for level in LEVELS}
 PROTO_TO_LEVEL = {v: k for k, v in LEVEL_TO_PROTO.items()}
 _CANT_RUN = "can't run policy "  # how pulumi_policy words a check that needs values unknown during a preview
 
@@ -61,17 +56,6 @@ def configure_request(levels: Mapping[str, tuple[str, dict[str, Any]]]) -> analy
     return request
 
 
-def violation(d: analyzer_pb2.AnalyzeDiagnostic, urn: str | None) -> PolicyViolation:
-    level = PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory")
-    # A remediate-level policy that still reports is mandatory, as in the CLI.
-    return PolicyViolation(
-        policy=d.policyName,
-        enforcement_level="mandatory" if level == "remediate" else level,
-        urn=urn,
-        message=d.message,
-    )
-
-
 class Tally:
     """Responses added as they are read; `report()` gives the violations and the CLI's policy summary: "failed"
     (a diagnostic), "unknown-at-preview", "disabled", "not-applicable" (to every resource it saw, or to the
@@ -91,7 +75,11 @@ class Tally:
     def _diagnostic(self, d: analyzer_pb2.AnalyzeDiagnostic, urn: str | None) -> None:
         # The SDK's "can't run policy ... during preview" advisory: unknown until deploy, not a failure.
         (self._unknown if d.message.startswith(_CANT_RUN) else self._failed).add(d.policyName)
-        self.violations.append(violation(d, urn))
+        level = PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory")
+        level = "mandatory" if level == "remediate" else level  # a remediating policy that still reports, as the CLI
+        self.violations.append(
+            PolicyViolation(policy=d.policyName, enforcement_level=level, urn=urn, message=d.message)
+        )
 
     def add_resource(self, urn: str, response: analyzer_pb2.AnalyzeResponse) -> None:
         skipped = {na.policy_name: na.reason for na in response.not_applicable}
