@@ -44,6 +44,7 @@ OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 UNKNOWN = rpc.UNKNOWN
 STACK_TYPE = "pulumi:pulumi:Stack"
 PRINTED_LIMIT = 200  # characters of a program's stray stdout quoted in a warning
+_NO_SIG = struct_pb2.Value(string_value="")
 _KEPT_WRITES = 10_000  # writes of it kept: a program printing in a loop must not fill memory
 
 
@@ -131,35 +132,24 @@ def _options(request: Any) -> dict[str, Any]:
 
 
 def _mark_undecrypted_unknown(struct: struct_pb2.Struct) -> None:
-    """A secret built from an undecrypted `secure:` value is a secret whose value is unknown."""
-
-    def walk(value: struct_pb2.Value) -> None:
-        kind = value.WhichOneof("kind")
-        if kind == "struct_value":
-            fields = value.struct_value.fields
-            if SIG_KEY in fields and fields[SIG_KEY].string_value == SECRET_SIG and "value" in fields:
-                if _contains_placeholder(fields["value"]):
-                    fields["value"].string_value = UNKNOWN
-                    return
-            for v in fields.values():
-                walk(v)
-        elif kind == "list_value":
-            for v in value.list_value.values:
-                walk(v)
-
-    for v in struct.fields.values():
-        walk(v)
+    """A secret built from an undecrypted `secure:` value is a secret whose value is unknown: marked so, in place."""
+    for value in struct.fields.values():
+        _mark(value)
 
 
-def _contains_placeholder(value: struct_pb2.Value) -> bool:
+def _mark(value: struct_pb2.Value) -> bool:
+    """Mark each secret in `value` that holds the undecrypted stand-in as unknown; whether `value` holds it."""
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         return UNDECRYPTED in value.string_value
-    if kind == "struct_value":
-        return any(_contains_placeholder(v) for v in value.struct_value.fields.values())
-    if kind == "list_value":
-        return any(_contains_placeholder(v) for v in value.list_value.values)
-    return False
+    if kind not in ("struct_value", "list_value"):
+        return False
+    fields = value.struct_value.fields if kind == "struct_value" else {}
+    children = fields.values() if kind == "struct_value" else value.list_value.values
+    found = [_mark(child) for child in children]  # every child, so nested secrets are marked too
+    if any(found) and fields.get(SIG_KEY, _NO_SIG).string_value == SECRET_SIG and "value" in fields:
+        fields["value"].string_value = UNKNOWN
+    return any(found)
 
 
 class _WarningCollector(logging.Handler):

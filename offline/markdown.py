@@ -12,7 +12,6 @@ secrets only as "[secret]".
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -32,6 +31,7 @@ from .markdown_writer import (
     short_type,
     side,
 )
+from .value_diff import top_property
 
 __all__ = ["GITHUB_LIMIT", "diff_markdown", "esc", "marker", "preview_markdown"]
 
@@ -59,6 +59,10 @@ def _violation_rows(violations: Sequence[Mapping[str, Any]], names: Mapping[str,
         where = names.get(str(v.get("urn")), "") if v.get("urn") else "stack"
         rows.append(f"| {level}{new} | {code(v.get('policy'))} | {esc(where)} | {esc(v.get('message', ''))} |\n")
     return rows
+
+
+def _plan(counts: Mapping[str, int]) -> str:
+    return " · ".join(f"{OP_ICON[op]} {counts[op]} to {op}" for op in OPS if counts.get(op)) or "no changes"
 
 
 def _names(steps: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -90,7 +94,7 @@ def preview_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
     violations = list(doc.get("policyViolations", []))
     counts = doc.get("changeSummary") or {}
     w = Writer(limit - 400)
-    plan = " · ".join(f"{OP_ICON.get(op, '')} {counts[op]} to {op}" for op in OPS if counts.get(op)) or "no changes"
+    plan = _plan(counts)
     w.always(f"{marker(stack)}\n")
     title = f"**{esc(doc.get('project') or NAMESPACE)}** {code(stack)} offline preview"
     w.always(f"{title}: {plan} — {_violation_summary(violations)}\n\n")
@@ -102,18 +106,17 @@ def preview_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
         "\n",
         share=0.5,
     )
-    retained = [s for s in steps if s.get("retainOnDelete")]
-    if retained:
-        w.section(
-            "",
-            [
-                f"> Note: {esc(short_type(s.get('type')))} {code(s.get('name'))} is retained on delete: "
-                "`pulumi destroy` leaves it in the tenant.\n"
-                for s in retained
-            ],
-            "\n",
-            share=0.1,
-        )
+    w.section(
+        "",
+        [
+            f"> Note: {esc(short_type(s.get('type')))} {code(s.get('name'))} is retained on delete: "
+            "`pulumi destroy` leaves it in the tenant.\n"
+            for s in steps
+            if s.get("retainOnDelete")
+        ],
+        "\n",
+        share=0.1,
+    )
     w.section("### Warnings\n\n", _warning_items(doc), "\n", share=0.2)
     outputs = doc.get("outputs") or {}
     w.section(
@@ -149,7 +152,7 @@ def _change_rows(step: Mapping[str, Any]) -> list[str]:
     reasons = set(step.get("replaceReasons") or [])
     rows = []
     for path, change in changes.items():
-        forced = " **(forces replacement)**" if re.split(r"[.\[]", path, maxsplit=1)[0] in reasons else ""
+        forced = " **(forces replacement)**" if top_property(path) in reasons else ""
         why = f" <sub>{esc(change['reason'])}</sub>" if change.get("reason") else ""
         rows.append(f"{head}| {code(path)}{forced} | {side(change.get('old'))} → {side(change.get('new'))}{why} |\n")
     return rows
@@ -204,7 +207,7 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
         return w.text() + footer(w, f"python -m offline preview --stack {stack}")
 
     if base.get("ok", True):
-        plan = " · ".join(f"{OP_ICON[op]} {counts[op]} to {op}" for op in OPS if counts.get(op)) or "no changes"
+        plan = _plan(counts)
         if counts.get("same"):
             plan += f" · {counts['same']} unchanged"
     else:
@@ -236,13 +239,12 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
         share=0.4,
     )
     resolved = doc.get("resolvedPolicyViolations") or []
-    if resolved:
-        w.section(
-            "",
-            [f"- ✅ resolved: {code(v.get('policy'))} {esc(names.get(str(v.get('urn')), ''))}\n" for v in resolved],
-            "\n",
-            share=0.1,
-        )
+    w.section(
+        "",
+        [f"- ✅ resolved: {code(v.get('policy'))} {esc(names.get(str(v.get('urn')), ''))}\n" for v in resolved],
+        "\n",
+        share=0.1,
+    )
 
     access_items = [
         f"- 🟢 {esc(p.get('kind'))} {code(p.get('ref'))} gains access"
@@ -308,16 +310,15 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
         "\n</details>\n",
         share=0.5,
     )
-    if not base.get("ok", True):
-        head_rows = [
-            f"| {esc(short_type(s.get('type')))} | {code(s.get('name'))} | {_input_summary(s.get('inputs'))} |\n"
-            for s in doc.get("headSteps", [])
-        ]
-        w.section(
-            f"<details><summary>Resources of this change ({len(head_rows)})</summary>\n\n"
-            "| Type | Name | Inputs |\n|---|---|---|\n",
-            head_rows,
-            "\n</details>\n",
-            share=1.0,
-        )
+    head_rows = [
+        f"| {esc(short_type(s.get('type')))} | {code(s.get('name'))} | {_input_summary(s.get('inputs'))} |\n"
+        for s in doc.get("headSteps", [])
+    ]
+    w.section(
+        f"<details><summary>Resources of this change ({len(head_rows)})</summary>\n\n"
+        "| Type | Name | Inputs |\n|---|---|---|\n",
+        head_rows,
+        "\n</details>\n",
+        share=1.0,
+    )
     return w.text() + footer(w, f"python -m offline diff --stack {stack} --base {base.get('ref')}")

@@ -33,7 +33,7 @@ def display_value(value: struct_pb2.Value | Any) -> Any:
     if isinstance(value, struct_pb2.Value):
         kind = value.WhichOneof("kind")
         if kind == "struct_value":
-            return _display_struct(value.struct_value)
+            return display_inputs(value.struct_value)
         if kind == "list_value":
             return [display_value(v) for v in value.list_value.values]
         if kind == "string_value":
@@ -47,7 +47,8 @@ def display_value(value: struct_pb2.Value | Any) -> Any:
     return value
 
 
-def _display_struct(struct: struct_pb2.Struct) -> Any:
+def display_inputs(struct: struct_pb2.Struct) -> Any:
+    """Inputs or outputs as JSON-safe data, masked as `display_value` masks (a secret object is "[secret]")."""
     fields = struct.fields
     if SIG_KEY in fields:
         sig = fields[SIG_KEY].string_value
@@ -62,10 +63,6 @@ def _display_struct(struct: struct_pb2.Struct) -> Any:
     return {k: display_value(v) for k, v in sorted(fields.items()) if k not in HIDDEN_INPUTS}
 
 
-def display_inputs(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return _display_struct(struct)
-
-
 def ordered_resources(run: ProgramRun) -> list[RecordedResource]:
     """The run's resources in tree order (offline/ordering.py): the same order whatever order they registered in."""
     return tree_order(
@@ -73,8 +70,9 @@ def ordered_resources(run: ProgramRun) -> list[RecordedResource]:
     )
 
 
-def steps(run: ProgramRun) -> list[dict[str, Any]]:
-    return [
+def document(run: ProgramRun, violations: Iterable[PolicyViolation]) -> dict[str, Any]:
+    """The `--json` document (shape borrowed from `pulumi preview --json`), steps and verdicts in a stable order."""
+    steps = [
         {
             "op": "create",
             "urn": r.urn,
@@ -87,19 +85,14 @@ def steps(run: ProgramRun) -> list[dict[str, Any]]:
         }
         for r in ordered_resources(run)
     ]
-
-
-def document(run: ProgramRun, violations: Iterable[PolicyViolation]) -> dict[str, Any]:
-    """The `--json` document (shape borrowed from `pulumi preview --json`), steps and verdicts in a stable order."""
-    step_list = steps(run)
     return {
         "project": run.project,
         "stack": run.stack,
-        "steps": step_list,
+        "steps": steps,
         "outputs": display_inputs(run.outputs),
-        "policyViolations": ordered_violations((v.as_json() for v in violations), step_list),
+        "policyViolations": ordered_violations((v.as_json() for v in violations), steps),
         "warnings": list(run.warnings),
-        "changeSummary": dict(Counter(s["op"] for s in step_list)),
+        "changeSummary": {"create": len(steps)} if steps else {},
     }
 
 
@@ -230,8 +223,7 @@ def tree_lines(
         lines += [("", ""), ("bold yellow", "Warnings:")]
         lines += [("yellow", f"    warning: {w}") for w in run.warnings]
 
-    counts = Counter("create" for r in run.resources)
-    lines += [("", ""), ("bold", "Resources:"), ("green", f"    + {counts['create']} to create")]
+    lines += [("", ""), ("bold", "Resources:"), ("green", f"    + {len(run.resources)} to create")]
     mandatory = sum(1 for v in violations if v.enforcement_level == "mandatory")
     if mandatory:
         lines.append(("bold red", f"\n{mandatory} mandatory policy violation(s): `pulumi up` would be blocked."))
@@ -312,17 +304,10 @@ def print_tree(lines: list[tuple[str, str]], *, color: bool | None = None) -> No
         sys.stdout.write("".join(line + "\n" for _, line in lines))
         sys.stdout.flush()
         return
-    from rich.color import ColorSystem
-    from rich.console import Console
+    from rich.console import COLOR_SYSTEMS, Console
 
     console = Console(highlight=False, soft_wrap=True)
-    systems = {
-        "standard": ColorSystem.STANDARD,
-        "256": ColorSystem.EIGHT_BIT,
-        "truecolor": ColorSystem.TRUECOLOR,
-        "windows": ColorSystem.WINDOWS,
-    }
-    system = None if console.no_color else systems.get(console.color_system or "")
+    system = None if console.no_color else COLOR_SYSTEMS.get(console.color_system or "")
     styles: dict[str, Any] = {}
     out = []
     for style, line in lines:
