@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,16 +24,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
+def _add_stack_and_reports(p: argparse.ArgumentParser, json_help: str) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--stack", help="stack name: reads Pulumi.<NAME>.yaml beside Pulumi.yaml")
     which.add_argument("--config-file", type=Path, help="a stack file anywhere (its name gives the stack name)")
-    p.add_argument("--json", dest="json_path", help="write the JSON document here (- for stdout)")
+    p.add_argument("--json", dest="json_path", help=json_help)
     p.add_argument("--markdown", type=Path, help="write a Markdown report here (for a PR comment)")
+    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    _add_stack_and_reports(p, "write the JSON document here (- for stdout)")
     p.add_argument("--policy-config", type=Path, help="the CLI's --policy-pack-config JSON")
     p.add_argument("--no-policies", action="store_true", help="skip the policy pack (the CLI without --policy-pack)")
     p.add_argument("--no-details", action="store_true", help="tree only, without each resource's inputs")
-    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,9 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_simulate(p: argparse.ArgumentParser) -> None:
     # Declared here, not in offline/simulate/: a preview imports nothing of the simulation.
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--stack", help="stack name: reads Pulumi.<NAME>.yaml beside Pulumi.yaml")
-    which.add_argument("--config-file", type=Path, help="a stack file anywhere (its name gives the stack name)")
+    _add_stack_and_reports(p, "write the Simulation JSON document here (- for stdout)")
     p.add_argument(
         "--users",
         required=True,
@@ -63,12 +66,9 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
         help='users in Graph\'s shape (JSON array, a Graph {"value": [...]} page, or CSV with Graph property '
         "names), or `graph` to read the assigned users from Microsoft Graph",
     )
-    p.add_argument("--json", dest="json_path", help="write the Simulation JSON document here (- for stdout)")
-    p.add_argument("--markdown", type=Path, help="write a Markdown report here (for a PR comment)")
     p.add_argument("--check-with-graph", action="store_true", help="compare each expression with Graph's own result")
     p.add_argument("--scim-url", help="replay the provisioning cycle against this SCIM 2.0 base URL")
     p.add_argument("--scim-token-env", metavar="NAME", help="environment variable holding the SCIM bearer token")
-    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
 
 
 def preview(args: argparse.Namespace) -> int:
@@ -98,19 +98,11 @@ def preview(args: argparse.Namespace) -> int:
     violations = report.violations if report else []
 
     from . import render
+    from .markdown import preview_markdown
 
-    doc = render.document(run, violations)
-    if args.json_path == "-":
-        sys.stdout.write(render.dumps(doc))
-    else:
-        outcomes = report.outcomes if report else None
-        render.print_tree(render.tree_lines(run, violations, details=not args.no_details, outcomes=outcomes))
-        if args.json_path:
-            Path(args.json_path).write_text(render.dumps(doc), encoding="utf-8")
-    if args.markdown:
-        from .markdown import preview_markdown
-
-        args.markdown.write_text(preview_markdown(doc), encoding="utf-8")
+    outcomes = report.outcomes if report else None
+    tree = functools.partial(render.tree_lines, run, violations, details=not args.no_details, outcomes=outcomes)
+    render.write_reports(args, render.document(run, violations), tree, preview_markdown)
     return 1 if any(v.enforcement_level == "mandatory" for v in violations) else 0
 
 

@@ -56,14 +56,7 @@ def compare(
     base_steps = {s["urn"]: s for s in base.get("steps", [])}
     head_steps = {s["urn"]: s for s in head.get("steps", [])}
     secret_changes = dict(secret_changes or {})
-    token_how = next(
-        (
-            how
-            for k, how in sorted(secret_changes.items())
-            if k == TOKEN_CONFIG_KEY or k.endswith(f":{TOKEN_CONFIG_KEY}")
-        ),
-        None,
-    )
+    token_how = next((how for k, how in sorted(secret_changes.items()) if k.split(":")[-1] == TOKEN_CONFIG_KEY), None)
 
     # A role is chosen by value and resolved to an id only by the tenant, so appRoleId is unknown on both sides:
     # a changed role is seen on the Assignments component and carried to the principal's AppRoleAssignment.

@@ -11,7 +11,6 @@ A Ctrl-C, SIGTERM or SIGHUP stops the packs and removes the base's temporary tre
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -60,14 +59,9 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
     scratch = Path(tempfile.mkdtemp(prefix="webex-scim-diff-"))
     packs: list[PackProcess] = []
 
-    def stop() -> None:
+    def stop(now: bool = False) -> None:  # `now` from the signal handler, which may have interrupted `stop` itself
         for pack in packs:
-            pack.kill()
-        shutil.rmtree(scratch, ignore_errors=True)
-
-    def stop_now() -> None:  # from the signal handler, which may have interrupted `stop` itself
-        for pack in packs:
-            pack.kill_now()
+            pack.kill_now() if now else pack.kill()
         shutil.rmtree(scratch, ignore_errors=True)
 
     def side(tree: Path, config_file: Path | None, pack: PackProcess | None) -> Callable[[], SidePreview]:
@@ -77,7 +71,7 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
     base_stack_file: Path | None = None
     base_dir: Path | None = None
     base: SideRun | None = None
-    with interrupt.on_signal(stop_now):
+    with interrupt.on_signal(lambda: stop(now=True)):
         try:
             # The head's pack starts first, before this process imports the SDKs: it boots on the other core while
             # the base is extracted and the head's program runs.
@@ -243,19 +237,10 @@ def diff_command(args: argparse.Namespace) -> int:
     code, doc, message = run_diff(args)
     if message:
         sys.stderr.write(message.rstrip() + "\n")
-    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    if args.json_path == "-":
-        sys.stdout.write(text)
-    else:
-        from .render import diff_lines, print_tree
+    from .markdown import diff_markdown
+    from .render import diff_lines, write_reports
 
-        print_tree(diff_lines(doc))
-        if args.json_path:
-            Path(args.json_path).write_text(text, encoding="utf-8")
-    if args.markdown:
-        from .markdown import diff_markdown
-
-        Path(args.markdown).write_text(diff_markdown(doc), encoding="utf-8")
+    write_reports(args, doc, lambda: diff_lines(doc), diff_markdown)
     if any(thread.is_alive() for thread in ABANDONED[abandoned_before:]):
         # The report is out and the packs and the base's tree are gone; an abandoned program cannot be stopped and
         # could hold the interpreter's exit forever (thread-pool workers are joined at exit): leave now.

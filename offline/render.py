@@ -11,7 +11,8 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -98,6 +99,24 @@ def document(run: ProgramRun, violations: Iterable[PolicyViolation]) -> dict[str
 
 def dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_reports(
+    args: Any,
+    doc: dict[str, Any],
+    lines: Callable[[], list[tuple[str, str]]],
+    markdown: Callable[[dict[str, Any]], str],
+) -> None:
+    """A command's reports: the JSON document alone on stdout for `--json -`, else the terminal `lines` and the
+    document in the `--json` file; and the `markdown` report in the `--markdown` file."""
+    if args.json_path == "-":
+        sys.stdout.write(dumps(doc))
+    else:
+        print_tree(lines())
+        if args.json_path:
+            Path(args.json_path).write_text(dumps(doc), encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(doc), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -112,27 +112,24 @@ def _extra(m: Mapping[str, Any]) -> dict[str, Any]:
     return {k: m[k] for k in MAPPING_FIELDS if k != "source" and m.get(k) not in (None, "")}
 
 
+# How the SecretToken credential's line reads, by how the two stack files' `secure:` values of the token differ
+# (`changed_secrets`): (old, new, reason). A removed token is no rotation: `pulumi up` stops until it is set again.
+_TOKEN_CHANGES = {
+    "changed": (SECRET_MARKER, SECRET_MARKER, f"the stack file's secure value of {TOKEN_CONFIG_KEY} changed"),
+    "set": (None, SECRET_MARKER, f"set: the base's stack file had no {TOKEN_CONFIG_KEY}"),
+    "removed": (
+        SECRET_MARKER,
+        None,
+        f"removed: the stack file no longer sets {TOKEN_CONFIG_KEY} "
+        f"(`{config_set_command(TOKEN_CONFIG_KEY, '<token>', secret=True)}` before `pulumi up`)",
+    ),
+}
+
+
 def token_change(how: str) -> dict[str, Any]:
-    """The SecretToken credential's line in the diff: a rotation, a token set for the first time, or one removed
-    (which is no rotation: `pulumi up` then stops until the token is set again)."""
-    if how == "removed":
-        return {
-            "old": SECRET_MARKER,
-            "new": None,
-            "reason": f"removed: the stack file no longer sets {TOKEN_CONFIG_KEY} "
-            f"(`{config_set_command(TOKEN_CONFIG_KEY, '<token>', secret=True)}` before `pulumi up`)",
-        }
-    if how == "set":
-        return {
-            "old": None,
-            "new": SECRET_MARKER,
-            "reason": f"set: the base's stack file had no {TOKEN_CONFIG_KEY}",
-        }
-    return {
-        "old": SECRET_MARKER,
-        "new": SECRET_MARKER,
-        "reason": f"the stack file's secure value of {TOKEN_CONFIG_KEY} changed",
-    }
+    """The SecretToken credential's line in the diff: a rotation, a token set for the first time, or one removed."""
+    old, new, reason = _TOKEN_CHANGES[how]
+    return {"old": old, "new": new, "reason": reason}
 
 
 def secure_ciphertexts(path: Path, project: str) -> dict[str, str] | None:
