@@ -32,7 +32,7 @@ from .review import (
 )
 from .value_diff import diff_values, top_property
 
-__all__ = ["changed_secrets", "compare", "diff_values", "head_only", "top_property"]
+__all__ = ["changed_secrets", "compare", "diff_values", "head_only"]
 
 
 def _violation_key(v: Mapping[str, Any]) -> tuple[Any, Any]:

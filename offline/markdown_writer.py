@@ -122,7 +122,3 @@ def footer(w: Writer, command: str) -> str:
             f"to stay under GitHub's {GITHUB_LIMIT:,}-character comment limit; run {code(command, 400)} for all. "
         )
     return f"\n<sub>{note}Offline: no cloud login, no secret (secrets show as [secret]).</sub>\n"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Shared sections

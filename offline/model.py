@@ -47,8 +47,9 @@ class PolicyViolation:
 class PolicyReport:
     """Everything one analysis found.
 
-    `outcomes` follows the CLI's policy summary: "failed" (a diagnostic), "disabled", "not-applicable" (the policy
-    reported itself not applicable to every resource it saw, or to the stack) or "passed".
+    `outcomes` follows the CLI's policy summary: "failed" (a diagnostic), "unknown-at-preview" (it needs values only
+    a deployment knows), "disabled", "not-applicable" (the policy reported itself not applicable to every resource it
+    saw, or to the stack) or "passed".
     """
 
     violations: list[PolicyViolation]

@@ -37,12 +37,12 @@ MAX_ALIAS_VALUES = 10_000  # values YAML aliases may add to a key beyond what is
 # (`[[[[`) is not, so a file with this many brackets is scanned for depth event by event first.
 _FLOW_SCAN_BRACKETS = 4_000
 
-# Pulumi's stack name rule (alphanumerics, `-`, `_`, `.`; at most 100), optionally qualified as org/[project/]name.
 _TOO_DEEP = (
     f"values are nested more than {MAX_DEPTH} levels deep, and no setting nests deeper than 5; "
     "fix the file or restore it from git"
 )
 
+# Pulumi's stack name rule (alphanumerics, `-`, `_`, `.`; at most 100), optionally qualified as org/[project/]name.
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 
@@ -268,24 +268,19 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
     return StackConfig(project, stack, project_dir, main, config, secret_keys, warnings)
 
 
+_NOT_TEXT = {bool: "is true/false", int: "is a number", float: "is a number", dict: "is a mapping", list: "is a list"}
+
+
 def _check_ciphertext(value: Any, full: str, project: str, where: str) -> None:
     """Refuse a `secure:` value no secrets provider can decrypt (the CLI would fail on it), never showing it.
 
     Providers write `v1:<base64 nonce>:<base64 ciphertext>` (passphrase) or one base64 string (Pulumi Cloud, cloud
     KMS): pkg/secrets in pulumi/pulumi decodes these with base64.StdEncoding, so that is the test here.
     """
-    problem = None
-    if isinstance(value, bool):
-        problem = "is true/false"
-    elif isinstance(value, (int, float)):
-        problem = "is a number"
-    elif isinstance(value, dict):
-        problem = "is a mapping"
-    elif isinstance(value, list):
-        problem = "is a list"
-    elif value is None or not str(value).strip():
+    problem = _NOT_TEXT.get(type(value))  # YAML gives exactly these types
+    if problem is None and (value is None or not str(value).strip()):
         problem = "is empty"
-    elif not _is_ciphertext(str(value)):
+    elif problem is None and not _is_ciphertext(str(value)):
         problem = (
             "is not base64 ciphertext (if you pasted the secret itself there, it is in clear in the file: revoke it)"
         )
