@@ -155,3 +155,35 @@ def test_a_bad_snapshot_stops_the_diff_before_any_preview(repo):
         'error: --users bad.json: expected a JSON array of users or Graph\'s {"value": [...]} page, found an object '
         "with keys value"
     )
+
+
+def test_a_side_without_what_the_simulation_reads_claims_no_change(repo: Path) -> None:
+    """A base from before the mappings resource existed must not read as "every payload changes": no claim, and why."""
+    from offline.simulate.diffusers import add_user_changes, markdown_section, read_users
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    preview = subprocess.run(
+        [sys.executable, "-m", "offline", "preview", "--stack", "ci", "--no-policies", "--json", "-"],
+        cwd=repo, capture_output=True, text=True, env=env, timeout=300, check=True,
+    )  # fmt: skip
+    head_doc = json.loads(preview.stdout)
+    old_base = {**head_doc, "steps": [s for s in head_doc["steps"] if not s["type"].endswith(":AttributeMappings")]}
+    snapshot = read_users(repo / "users.json")
+
+    doc: dict[str, Any] = {}
+    add_user_changes(doc, snapshot, old_base, head_doc)
+    assert doc["users"]["error"] == (
+        "the base revision cannot be simulated: its preview has no AttributeMappings resource (the mappings); "
+        "no change in who is provisioned is claimed"
+    )
+    assert "counts" not in doc["users"] and doc["users"]["head"]["provision"] == 3
+    assert markdown_section(doc)[1] == [
+        "the base revision cannot be simulated: its preview has no AttributeMappings resource (the mappings); "
+        "no change in who is provisioned is claimed\n"
+    ]
+
+    doc = {}
+    add_user_changes(doc, snapshot, head_doc, old_base)
+    assert doc["users"]["error"] == (
+        "this change cannot be simulated: its preview has no AttributeMappings resource (the mappings)"
+    )

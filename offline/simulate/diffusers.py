@@ -21,7 +21,7 @@ from ..markdown_writer import code, esc
 from .payload import flatten
 from .run import PROVISION, Simulation, UserResult, simulate
 from .snapshot import Snapshot, SourceUser, read_snapshot
-from .stack import Principal, from_preview
+from .stack import NotInPreview, Principal, from_preview
 
 LIST_LIMIT = 500
 
@@ -46,13 +46,24 @@ def add_user_changes(
     doc: dict[str, Any], snapshot: Snapshot, base_doc: dict[str, Any] | None, head_doc: dict[str, Any]
 ) -> None:
     """Add `users` (and per-change counts) to a diff document."""
-    head = simulate(from_preview(head_doc), snapshot)
-    section: dict[str, Any] = {"snapshot": snapshot.source, "head": head.summary()}
+    section: dict[str, Any] = {"snapshot": snapshot.source}
     doc["users"] = section
+    try:
+        head_stack = from_preview(head_doc)
+    except NotInPreview as exc:
+        section["error"] = f"this change cannot be simulated: {exc}"
+        return
+    head = simulate(head_stack, snapshot)
+    section["head"] = head.summary()
     if base_doc is None:
         section["error"] = "the base revision did not run: no change in who is provisioned is claimed"
         return
-    base = simulate(from_preview(base_doc), snapshot)
+    try:
+        base_stack = from_preview(base_doc)
+    except NotInPreview as exc:
+        section["error"] = f"the base revision cannot be simulated: {exc}; no change in who is provisioned is claimed"
+        return
+    base = simulate(base_stack, snapshot)
     section["base"] = base.summary()
     start, stop, changed = _compare(base, head)
     section["counts"] = {"start": len(start), "stop": len(stop), "changed": len(changed)}
@@ -61,7 +72,7 @@ def add_user_changes(
     section["changed"] = [_entry(h, attributes=diff) for h, diff in changed[:LIST_LIMIT]]
 
     users = {u.id: u for u in snapshot.users}
-    base_principals, head_principals = from_preview(base_doc).principals, from_preview(head_doc).principals
+    base_principals, head_principals = base_stack.principals, head_stack.principals
     access = doc.get("assignments") or {}
     for kind in ("added", "removed", "changed"):
         for item in access.get(kind, []):

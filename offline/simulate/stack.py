@@ -109,8 +109,25 @@ def graph_url(stack: SimulationStack) -> str:
     return graph_url_for(stack.graph_base_url, stack.azuread_config.get("environment"))
 
 
+class NotInPreview(ValueError):
+    """A preview document without a resource the simulation reads (a revision from before it existed)."""
+
+
+# What the simulation reads from a preview document, by the resource type that carries it.
+_READ_FROM = {
+    ASSIGNMENTS: "Assignments component (who is assigned)",
+    ATTRIBUTE_MAPPINGS: "AttributeMappings resource (the mappings)",
+    SYNCHRONIZATION_SECRET: "SynchronizationSecret (the scope)",
+}
+
+
 def from_preview(doc: dict[str, Any]) -> SimulationStack:
-    """A preview's JSON document (`python -m offline preview --json -`), read for what the simulation needs."""
+    """A preview's JSON document (`python -m offline preview --json -`), read for what the simulation needs; a
+    document without one of the resources it reads raises NotInPreview, rather than a guess in its place."""
+    types = {step.get("type") for step in doc.get("steps", [])}
+    missing = [what for type_, what in _READ_FROM.items() if type_ not in types]
+    if missing:
+        raise NotInPreview(f"its preview has no {', no '.join(missing)}")
     rows: list[dict[str, Any]] = []
     scoping: list[dict[str, Any]] = []
     principals: list[Principal] = []
