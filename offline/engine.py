@@ -42,9 +42,9 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 UNKNOWN = rpc.UNKNOWN
+_NO_SIG = struct_pb2.Value(string_value="")  # what an ordinary object has under SIG_KEY
 STACK_TYPE = "pulumi:pulumi:Stack"
 PRINTED_LIMIT = 200  # characters of a program's stray stdout quoted in a warning
-_NO_SIG = struct_pb2.Value(string_value="")
 _KEPT_WRITES = 10_000  # writes of it kept: a program printing in a loop must not fill memory
 
 
