@@ -2,7 +2,7 @@
 
 As the Pulumi CLI runs whichever program it is given, this process runs both: the working tree's program, then the
 base's (its tree extracted by offline/revision.py), each through `preview_tree` as `preview` does, with its own
-components/ (engine.py `_project_on_path`) and the verdicts of its own policy pack: one pack process serves
+components/ (offline/trees.py) and the verdicts of its own policy pack: one pack process serves
 both when their policies/ are the same (`pack_digest`), else the base gets its own (see `make bench`). The two
 documents are compared by offline/compare.py and printed by offline/render.py (terminal) or offline/markdown.py.
 A Ctrl-C, SIGTERM or SIGHUP stops the packs and removes the base's temporary tree (offline/interrupt.py).
@@ -26,6 +26,7 @@ from .compare import changed_secrets, compare, head_only
 from .errors import EngineError, UsageError
 from .pack_process import PackProcess, pack_digest
 from .revision import BaseUnavailable, in_ref_terms, materialize
+from .trees import give_up
 
 TIME_LIMIT = 600.0  # seconds for one side; far above any real stack (see `make bench`), far below CI's job limit
 ABANDONED: list[threading.Thread] = []  # sides given up at their time limit, still running
@@ -95,7 +96,7 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
                 base_pack = head_pack and _pack_for(base_dir, project_dir, head_pack, packs)
             except (BaseUnavailable, EngineError, OSError) as exc:
                 base_error = str(exc)
-            # Each side's program imports its own components/ and policies/ (engine.py `_project_on_path`).
+            # Each side's program imports its own components/ and policies/ (offline/trees.py).
             head = _run_side("head", side(project_dir, head_config, head_pack), time_limit)
             if base_error is None and base_dir is not None and head.doc is None:
                 # Nothing to compare with: the diff fails with the head's message, without waiting for the base.
@@ -194,6 +195,7 @@ def _run_side(label: str, job: Callable[[], SidePreview], time_limit: float) -> 
     thread.start()
     thread.join(time_limit)
     if thread.is_alive():
+        give_up(thread)  # its run, if it ever ends, leaves what is put back here alone
         os.chdir(cwd)
         sys.path[:] = path
         for name in set(sys.modules) - set(modules):  # the side's own components/ among them

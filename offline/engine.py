@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 import threading
 import types
@@ -34,6 +33,7 @@ from .errors import EngineError, UsageError
 from .model import PolicyReport, RecordedResource
 from .pack_process import PackProcess
 from .stackfile import UNDECRYPTED, StackConfig
+from .trees import given_up, project_on_path
 
 # The Pulumi wire format's sentinels (sdk/go/common/resource/sig/sig.go, plugin/rpc.go): the key that marks a
 # special object, its values for a secret, a resource reference and an output value, and the unknown value.
@@ -163,35 +163,6 @@ class _WarningCollector(logging.Handler):
         self.run.warnings.append(record.getMessage())
 
 
-ENGINE_TREE = Path(__file__).resolve().parents[1]  # the project tree this engine (offline/) was imported from
-
-
-@contextmanager
-def _project_on_path(cfg: StackConfig) -> Iterator[None]:
-    """The program's tree first on sys.path and as working directory, as the language host runs a program.
-
-    A tree other than the engine's own must import its own `components` and `policies`, yet the engine's tree has
-    imported some already (offline/ reads components.replace_on_change and policies.vocabulary): those are set aside
-    while the tree's program runs, and what that program imported is forgotten after. So runs of several trees in
-    one process (a diff's base, or another --project-dir) never share a module."""
-    old_cwd, old_path = os.getcwd(), list(sys.path)
-    other_tree = cfg.project_dir.resolve() != ENGINE_TREE
-    engines = _set_aside_modules(ENGINE_TREE) if other_tree else {}
-    os.chdir(cfg.project_dir)
-    sys.path.insert(0, str(cfg.project_dir))
-    try:
-        yield
-    finally:
-        os.chdir(old_cwd)
-        sys.path[:] = old_path
-        if other_tree:
-            _set_aside_modules(cfg.project_dir)
-            # And what it imported from the engine's tree (a module its own tree lacks, found further down
-            # sys.path): the run's copies, which would otherwise sit under the engine's restored packages.
-            _set_aside_modules(ENGINE_TREE)
-            sys.modules.update(engines)
-
-
 @contextmanager
 def _as_main_module(path: Path) -> Iterator[types.ModuleType]:
     """A fresh `__main__` module for the program file, installed as runpy.run_path installs it, and restored."""
@@ -263,8 +234,9 @@ def run_program(cfg: StackConfig) -> ProgramRun:
     )
     runtime_config.set_all_config(dict(cfg.config), list(cfg.secret_keys))
     sys.stdout = stdout
+    failed = True
     try:
-        with _project_on_path(cfg):
+        with project_on_path(cfg.project_dir):
             # The tree's own error type for bad config (exit 2): a diff runs two trees, each with its components/.
             from components.settings import SettingsError
 
@@ -272,6 +244,7 @@ def run_program(cfg: StackConfig) -> ProgramRun:
                 _ensure_event_loop().run_until_complete(run_in_stack(lambda: _run_and_settle(cfg)))
             except SettingsError as exc:
                 raise UsageError(str(exc)) from None
+        failed = False
     except UsageError:
         raise
     except SystemExit as exc:
@@ -279,6 +252,7 @@ def run_program(cfg: StackConfig) -> ProgramRun:
         # process with its code, and the CLI goes on with what was registered until then (0) or fails (any other).
         if exc.code not in (None, 0):
             raise EngineError(f"the program called sys.exit({exc.code!r}), which fails a `pulumi preview`") from None
+        failed = False
         run.warnings.append(
             "the program called sys.exit(0) before it finished: only what it registered until then is previewed, "
             "as the Pulumi CLI would do (and `pulumi up` would delete every other resource of the stack)"
@@ -288,10 +262,10 @@ def run_program(cfg: StackConfig) -> ProgramRun:
     except Exception as exc:  # a bug in the program: say what and where, in one line, never its locals
         raise EngineError(f"the program failed: {type(exc).__name__}: {exc}") from None
     finally:
-        if sys.stdout is stdout:  # still ours: a program that never returns (a diff abandons it) keeps it installed
+        if not given_up():  # even if the program installed a stdout of its own
             sys.stdout = stdout.real
         run.printed = "".join(stdout.kept)
-        if run.printed.strip() and sys.exc_info()[0] is not None:  # a failed program's prints: shown, not lost
+        if run.printed.strip() and failed:  # a failed program's prints: shown, not lost
             sys.stderr.write(f"the program printed to stdout before it failed: {quote_printed(run.printed)}\n")
         runtime_settings.ROOT.set(None)
         runtime_config.set_all_config({}, [])
@@ -299,18 +273,21 @@ def run_program(cfg: StackConfig) -> ProgramRun:
 
 
 class _ProgramStdout:
-    """sys.stdout while a program runs: what the program's thread writes (its print()) is kept, to be reported as a
-    warning, so it cannot mix with a report on stdout (`--json -`); other threads' writes, and every other
-    attribute, are the real stdout's. Left installed by a program that never returns (a diff abandons it), it goes
-    on keeping only that program's writes."""
+    """sys.stdout while a program runs: what the program writes (print(), from any of its threads) is kept, to be
+    reported as a warning, so it cannot mix with a report on stdout (`--json -`). When the program runs in a worker
+    thread (a diff's side), the main thread's writes are the command's own and go to the real stdout, even if the
+    diff gave up on the side and left this installed. Every other attribute is the real stdout's."""
 
     def __init__(self, real: Any) -> None:
         self.real = real
         self.kept: list[str] = []
-        self._owner = threading.current_thread()
+        main = threading.main_thread()
+        self._command = main if threading.current_thread() is not main else None
 
     def write(self, text: str) -> Any:
-        if threading.current_thread() is not self._owner:
+        if not isinstance(text, str):  # as a text stream: a program may catch this and write bytes to .buffer
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if threading.current_thread() is self._command:
             return self.real.write(text)
         if len(self.kept) < _KEPT_WRITES:
             self.kept.append(text)
@@ -350,35 +327,3 @@ def preview_tree(
 
     with PolicyPack(process=pack) as client:
         return run, client.evaluate(run.resources, project=cfg.project, stack=cfg.stack, policy_config=policy_config)
-
-
-def _set_aside_modules(tree: Path) -> dict[str, types.ModuleType]:
-    """Take out of sys.modules what was imported from this project tree (`components`, `policies.vocabulary`,
-    ...: any module found through the tree as a sys.path entry), and return it (`_project_on_path` puts them back).
-    The engine's own package stays (it lives in a tree too), as do libraries of a virtualenv inside the tree
-    (.venv/...: not the module's name).
-    """
-    roots = {os.path.join(str(p), "") for p in (tree.absolute(), tree.resolve())}
-    taken = {}
-    for name, module in list(sys.modules.items()):
-        top = name.partition(".")[0]
-        if top != "offline" and module is not None and _found_in(module, top, roots):
-            taken[name] = sys.modules.pop(name)
-    return taken
-
-
-def _found_in(module: types.ModuleType, top: str, roots: set[str]) -> bool:
-    """Whether `module` (its file, or a namespace package's folders) was found in one of `roots` under its own
-    top-level name (`components/settings.py` for `components.settings`)."""
-    try:
-        locations = [getattr(module, "__file__", None), *(getattr(module, "__path__", None) or [])]
-    except Exception:  # an odd module whose __path__ cannot be listed: not a project's
-        return False
-    for location in locations:
-        if not isinstance(location, str):
-            continue
-        location = location if os.path.isabs(location) else os.path.abspath(location)
-        for root in roots:
-            if location.startswith(root) and location[len(root) :].split(os.sep, 1)[0] in (top, f"{top}.py"):
-                return True
-    return False

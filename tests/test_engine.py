@@ -165,3 +165,79 @@ def test_what_a_failing_program_printed_goes_to_stderr_with_its_error(tmp_path: 
     out, err = capsys.readouterr()
     assert out == ""
     assert err == "the program printed to stdout before it failed: \"checking the stack {'debug': True} and more\"\n"
+
+
+THREAD_PRINTS = """
+import sys
+import threading
+
+import pulumi
+
+worker = threading.Thread(target=lambda: print("from a thread of the program"))
+worker.start()
+worker.join()
+try:
+    sys.stdout.write(b"bytes\\n")  # a text stream refuses bytes; a program may catch that
+    refused = False
+except TypeError:
+    refused = True
+pulumi.export("bytesRefused", refused)
+sys.stdout = open(__import__("os").devnull, "w")  # a program quieting a library, and never putting stdout back
+"""
+
+
+def test_prints_from_the_programs_threads_are_kept_and_a_replaced_stdout_is_put_back(
+    tmp_path: Path, capsys: Any
+) -> None:
+    project = _project(tmp_path, THREAD_PRINTS)
+    code = cli_main(["preview", "--config-file", str(project.project_dir / "Pulumi.t.yaml"), "--json", "-",
+                     "--no-policies", "--project-dir", str(project.project_dir)])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)  # the document, whole: the program's stdout replacement did not swallow it
+    assert doc["outputs"]["bytesRefused"] is True
+    assert doc["warnings"][1:] == [
+        "the program printed to stdout: 'from a thread of the program' (a program reports through pulumi.log)"
+    ]
+
+
+def test_a_run_that_succeeds_inside_an_except_block_reports_no_failure(tmp_path: Path, capsys: Any) -> None:
+    project = _project(tmp_path, PRINTS.format(fails=""))
+    try:
+        raise KeyError("the caller's own, handled")
+    except KeyError:
+        run = engine.run_program(project)
+    assert run.printed.startswith("checking the stack")
+    assert capsys.readouterr().err == ""
+
+
+def test_a_run_given_up_on_leaves_the_process_state_as_its_caller_put_it(tmp_path: Path) -> None:
+    """A diff that gives up on a side at its time limit puts cwd, sys.path and modules back itself and goes on; the
+    side's program, ending late, must not then put back its own stale snapshot."""
+    import os
+    import threading
+
+    from offline import trees
+
+    (tmp_path / "tree").mkdir()
+    entered, release = threading.Event(), threading.Event()
+
+    def side() -> None:
+        with trees.project_on_path(tmp_path / "tree"):
+            entered.set()
+            release.wait(10)
+
+    cwd, path = os.getcwd(), list(sys.path)
+    thread = threading.Thread(target=side, daemon=True)
+    thread.start()
+    assert entered.wait(10)
+    trees.give_up(thread)
+    os.chdir(cwd)
+    sys.path[:] = [*path, "/put/back/by/the/caller"]
+    try:
+        release.set()
+        thread.join(10)
+        assert not thread.is_alive()
+        assert sys.path[-1] == "/put/back/by/the/caller"  # not the side's snapshot from before the caller's
+    finally:
+        sys.path[:] = path
