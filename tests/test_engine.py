@@ -227,17 +227,20 @@ def test_a_run_given_up_on_leaves_the_process_state_as_its_caller_put_it(tmp_pat
             entered.set()
             release.wait(10)
 
-    cwd, path = os.getcwd(), list(sys.path)
+    cwd, path, modules = os.getcwd(), list(sys.path), dict(sys.modules)
     thread = threading.Thread(target=side, daemon=True)
     thread.start()
     assert entered.wait(10)
     trees.give_up(thread)
+    # What the diff does when it gives up on a side (offline/diff.py _run_side): put everything back itself.
     os.chdir(cwd)
     sys.path[:] = [*path, "/put/back/by/the/caller"]
+    sys.modules.update(modules)
     try:
         release.set()
         thread.join(10)
         assert not thread.is_alive()
         assert sys.path[-1] == "/put/back/by/the/caller"  # not the side's snapshot from before the caller's
+        assert all(sys.modules.get(name) is module for name, module in modules.items())
     finally:
         sys.path[:] = path
