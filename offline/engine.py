@@ -234,7 +234,7 @@ def run_program(cfg: StackConfig) -> ProgramRun:
     )
     runtime_config.set_all_config(dict(cfg.config), list(cfg.secret_keys))
     sys.stdout = stdout
-    failed = True
+    error: UsageError | EngineError | None = None
     try:
         with project_on_path(cfg.project_dir):
             # The tree's own error type for bad config (exit 2): a diff runs two trees, each with its components/.
@@ -243,32 +243,31 @@ def run_program(cfg: StackConfig) -> ProgramRun:
             try:
                 _ensure_event_loop().run_until_complete(run_in_stack(lambda: _run_and_settle(cfg)))
             except SettingsError as exc:
-                raise UsageError(str(exc)) from None
-        failed = False
-    except UsageError:
-        raise
+                error = UsageError(str(exc))
     except SystemExit as exc:
         # The language host (pulumi-language-python-exec) catches only Exception: sys.exit ends the program's
         # process with its code, and the CLI goes on with what was registered until then (0) or fails (any other).
         if exc.code not in (None, 0):
-            raise EngineError(f"the program called sys.exit({exc.code!r}), which fails a `pulumi preview`") from None
-        failed = False
-        run.warnings.append(
-            "the program called sys.exit(0) before it finished: only what it registered until then is previewed, "
-            "as the Pulumi CLI would do (and `pulumi up` would delete every other resource of the stack)"
-        )
+            error = EngineError(f"the program called sys.exit({exc.code!r}), which fails a `pulumi preview`")
+        else:
+            run.warnings.append(
+                "the program called sys.exit(0) before it finished: only what it registered until then is previewed, "
+                "as the Pulumi CLI would do (and `pulumi up` would delete every other resource of the stack)"
+            )
     except pulumi.RunError as exc:
-        raise EngineError(f"the program failed: {exc}") from None
+        error = EngineError(f"the program failed: {exc}")
     except Exception as exc:  # a bug in the program: say what and where, in one line, never its locals
-        raise EngineError(f"the program failed: {type(exc).__name__}: {exc}") from None
+        error = EngineError(f"the program failed: {type(exc).__name__}: {exc}")
     finally:
         if not given_up():  # even if the program installed a stdout of its own
             sys.stdout = stdout.real
         run.printed = "".join(stdout.kept)
-        if run.printed.strip() and failed:  # a failed program's prints: shown, not lost
-            sys.stderr.write(f"the program printed to stdout before it failed: {quote_printed(run.printed)}\n")
         runtime_settings.ROOT.set(None)
         runtime_config.set_all_config({}, [])
+    if error is not None:
+        if run.printed.strip():  # a failed program's prints: said with its error, not lost
+            error.args = (f"{error}\n(it printed to stdout before it failed: {quote_printed(run.printed)})",)
+        raise error
     return run
 
 
