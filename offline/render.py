@@ -223,6 +223,8 @@ def tree_lines(
             ]
             label += f": {len(outcomes)} rules, " + ", ".join(p for p in parts if not p.startswith("0 "))
         lines.append(("", f"    {label}"))
+        if "unknown-at-preview" in (outcomes or {}).values():
+            lines.append(("dim", "    (unknown at preview: a rule that needs ids only the tenant gives; up checks it)"))
         for v in violations:
             style = "red" if v.enforcement_level == "mandatory" else "yellow"
             where = f"  ({by_urn[v.urn].type}: {by_urn[v.urn].name})" if v.urn in by_urn else ""
@@ -289,12 +291,14 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         lines.append(("green", f"gains access: {p['principal']}" + (f" (role {p['role']})" if p.get("role") else "")))
     for p in access.get("changed", []):
         lines.append(("yellow", f"role change: {p['principal']}: {p.get('oldRole')} → {p.get('newRole')}"))
+    steps = [*doc.get("headSteps", []), *doc.get("steps", [])]
+    names = {s.get("urn"): f"  ({s.get('type')}: {s.get('name')})" for s in steps}
     for v in doc.get("policyViolations", []):
         style = "red" if v.get("enforcementLevel") == "mandatory" else "yellow"
         new = " (new)" if v.get("new") else ""
-        lines.append(
-            (style, f"{v.get('enforcementLevel')}: [{v.get('policy')}]{new} {v.get('message', '').splitlines()[0]}")
-        )
+        lines.append((style, f"{v.get('enforcementLevel')}: [{v.get('policy')}]{new}{names.get(v.get('urn'), '')}"))
+        # The whole message: its first line is the rule's description, what is wrong and the fix come after.
+        lines += [("", f"    {part}") for part in str(v.get("message", "")).splitlines()]
     if doc.get("users"):
         from .simulate.diffusers import terminal_lines
 
@@ -305,14 +309,10 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         lines += [("yellow", f"    warning: {w}") for w in warnings]
     counts = doc.get("changeSummary") or {}
     summary = ", ".join(f"{counts[op]} to {op}" for op in ("create", "update", "replace", "delete") if counts.get(op))
-    lines += [
-        ("", ""),
-        (
-            "bold",
-            f"Resources: {summary or 'no changes'}" + (f", {counts['same']} unchanged" if counts.get("same") else ""),
-        ),
-    ]
-    return lines
+    summary = (summary or "no changes") + (f", {counts['same']} unchanged" if counts.get("same") else "")
+    if not base.get("ok", True):  # nothing was compared: not "no changes"
+        summary = f"not compared (the base did not run); this change has {len(doc.get('headSteps', []))} resources"
+    return [*lines, ("", ""), ("bold", f"Resources: {summary}")]
 
 
 def print_tree(lines: list[tuple[str, str]], *, color: bool | None = None) -> None:

@@ -844,3 +844,24 @@ def test_two_identical_diffs_write_byte_identical_markdown(repo: Path, tmp_path:
         assert proc.returncode == 1, proc.stderr  # the new mandatory violation of the `ci` change
         texts.append(md.read_bytes())
     assert texts[0] == texts[1] == texts[2]
+
+
+def test_the_terminal_report_says_what_is_wrong_and_never_no_changes_when_nothing_was_compared() -> None:
+    from offline.compare import head_only
+    from offline.render import diff_lines
+
+    app = _step("webex", "azuread:index/servicePrincipal:ServicePrincipal", {"appRoleAssignmentRequired": False})
+    verdict = {
+        "policy": "assignment-required",
+        "enforcementLevel": "mandatory",
+        "urn": app["urn"],
+        "message": "Assignment is required.\nAnyone in the tenant could sign in. Fix: `pulumi config set ...`",
+    }
+    doc = {**head_only(_doc(app, violations=[verdict])), "base": {"ref": "nosuchref", "ok": False, "error": "gone"}}
+    text = [line for _, line in diff_lines(doc)]
+    assert text[-1] == "Resources: not compared (the base did not run); this change has 1 resources"
+    at = text.index("mandatory: [assignment-required]  (azuread:index/servicePrincipal:ServicePrincipal: webex)")
+    assert text[at + 1 : at + 3] == [
+        "    Assignment is required.",
+        "    Anyone in the tenant could sign in. Fix: `pulumi config set ...`",
+    ]
