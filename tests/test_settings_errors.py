@@ -161,7 +161,9 @@ def test_stack_file_that_is_not_yaml(tmp_path, capsys):
 def test_stack_name_with_no_file(capsys):
     assert main(["preview", "--stack", "nosuchstack"]) == 2
     err = capsys.readouterr().err
-    assert "Pulumi.nosuchstack.yaml" in err and "known stacks: dev" in err and "pulumi stack init nosuchstack" in err
+    known = ", ".join(sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml")))
+    assert known.split(", ").count("dev") == 1  # the example stack, whatever other stacks a user has added
+    assert "Pulumi.nosuchstack.yaml" in err and f"known stacks: {known}" in err and "pulumi stack init nosuchstack" in err
 
 
 def test_several_problems_are_one_message(tmp_path, capsys):
