@@ -163,7 +163,8 @@ def test_stack_name_with_no_file(capsys):
     err = capsys.readouterr().err
     known = ", ".join(sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml")))
     assert known.split(", ").count("dev") == 1  # the example stack, whatever other stacks a user has added
-    assert "Pulumi.nosuchstack.yaml" in err and f"known stacks: {known}" in err and "pulumi stack init nosuchstack" in err
+    assert "Pulumi.nosuchstack.yaml" in err and f"known stacks: {known}" in err
+    assert "pulumi stack init nosuchstack" in err
 
 
 def test_several_problems_are_one_message(tmp_path, capsys):
