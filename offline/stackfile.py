@@ -221,6 +221,12 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
         doc = {}
     if not isinstance(doc, dict):
         raise UsageError(f"{config_file}: a stack file is a YAML mapping with a `config:` section")
+    outside = [str(k) for k in doc if ":" in str(k)]
+    if outside:  # `webex-scim:orgId: ...` written at the top level: the CLI would not see it as config either
+        raise UsageError(
+            f"{config_file}: `{outside[0]}` is outside `config:`; stack config keys go under a `config:` line, "
+            "indented (as `pulumi config set` writes them)"
+        )
     raw = doc.get("config") or {}
     if not isinstance(raw, dict):
         raise UsageError(f"{config_file}: `config:` must be a mapping of keys to values")

@@ -323,3 +323,14 @@ def test_every_known_tenant_url_form_is_accepted_by_the_settings():
             url = form.format(orgId=ORG)
             assert validate(config(offer=offer, tenantUrl=url)).effective_tenant_url == url
     assert catalog.tenant_url_for("commercial", ORG) == f"https://webexapis.com/identity/scim/{ORG}/v2"
+
+
+def test_config_keys_written_outside_config_are_named_as_such(tmp_path, capsys):
+    """Keys at the top level are no config at all: "required but not set" for a key plainly in the file misleads."""
+    path = tmp_path / "Pulumi.top.yaml"
+    path.write_text(f"webex-scim:orgId: {ORG}\nwebex-scim:notificationEmail: a@contoso.com\n", encoding="utf-8")
+    assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {path}: `webex-scim:orgId` is outside `config:`; stack config keys go under a `config:` line, "
+        "indented (as `pulumi config set` writes them)\n"
+    )
