@@ -51,15 +51,25 @@ _LONGEST_ECHO = 32  # every allowed value of a literal key, and every date, is s
 set_command = config_set_command  # the `pulumi config set` command for a key path (policies/vocabulary.py)
 
 
-FIELD_HELP: dict[str, str] = {
-    "orgId": set_command("orgId", "<org UUID from Control Hub>"),
-    "offer": set_command("offer", "commercial") + "   (or government)",
-    "tenantUrl": "pulumi config rm tenantUrl   (to use the offer's default), or set an https URL containing the org ID",
-    "notificationEmail": set_command("notificationEmail", "webex-admins@contoso.com"),
-    "tokenExpiresOn": set_command("tokenExpiresOn", "2027-11-26") + "   (ISO date)",
-    "rollout": set_command("rollout", "pilot") + "   (or full)",
-    "assignmentRole": set_command("assignmentRole", "<app role value>"),
+# The fix a message offers per key: the command, and a remark after it (outside the command's code span).
+FIELD_HELP: dict[str, tuple[str, str]] = {
+    "orgId": (set_command("orgId", "<org UUID from Control Hub>"), ""),
+    "offer": (set_command("offer", "commercial"), "(or government)"),
+    "tenantUrl": (
+        "pulumi config rm tenantUrl",
+        "(to use the offer's default), or set an https URL containing the org ID",
+    ),
+    "notificationEmail": (set_command("notificationEmail", "webex-admins@contoso.com"), ""),
+    "tokenExpiresOn": (set_command("tokenExpiresOn", "2027-11-26"), "(ISO date)"),
+    "rollout": (set_command("rollout", "pilot"), "(or full)"),
+    "assignmentRole": (set_command("assignmentRole", "<app role value>"), ""),
 }
+
+
+def _fix(path: str) -> str:
+    """`the command` and its remark, for a key with one, else the generic `pulumi config set` command."""
+    command, remark = FIELD_HELP.get(path, (set_command(path, "<value>"), ""))
+    return f"`{command}`" + (f" {remark}" if remark else "")
 
 
 def shown(value: Any) -> str:
@@ -136,9 +146,10 @@ def describe(err: dict[str, Any]) -> str:
         where = f" under `{PROJECT}:{parent}`" if parent else ""
         return f"{key}: unknown key{where} (a typo?); remove it with `pulumi config rm --path '{path}'`"
     if kind == "missing":
-        return f"{key}: required but not set; run `{FIELD_HELP.get(path, set_command(path, '<value>'))}`"
+        return f"{key}: required but not set; run {_fix(path)}"
     if kind == "literal_error":
-        return f"{key}: {shown(given)} is not allowed: {msg.replace('Input should be', 'use')}"
+        hint = f"; fix: {_fix(path)}" if path in FIELD_HELP else ""
+        return f"{key}: {shown(given)} is not allowed: {msg.replace('Input should be', 'use')}{hint}"
     if kind in _DATE_ERRORS:
         reason = (err.get("ctx") or {}).get("error")
         why = f" ({reason})" if reason else ""
@@ -156,8 +167,9 @@ def describe(err: dict[str, Any]) -> str:
         return shape_problem(path, "list", given)
     if kind == "string_type":
         return f"{key}: must be text, not {kind_of(given)}; put the value in quotes"
-    fix = FIELD_HELP.get(path)
-    return f"{key}: {msg}" + (f"; fix: `{fix}`" if fix and kind == "value_error" else "")
+    if kind == "value_error" and path in FIELD_HELP and "pulumi config" not in msg:  # else it names its own fix
+        return f"{key}: {msg}; fix: {_fix(path)}"
+    return f"{key}: {msg}"
 
 
 def _normalized(namespace: str) -> str:

@@ -253,7 +253,8 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
         ),
         (
             {"offer": "canary-7Hq2-SCIM-TOKEN-do-not-leak-91f3"},
-            "webex-scim:offer: a 39-character value (not shown) is not allowed: use 'commercial' or 'government'",
+            "webex-scim:offer: a 39-character value (not shown) is not allowed: use 'commercial' or 'government'; "
+            "fix: `pulumi config set offer commercial` (or government)",
         ),
     ],
     ids=[
@@ -333,4 +334,20 @@ def test_config_keys_written_outside_config_are_named_as_such(tmp_path, capsys):
     assert capsys.readouterr().err == (
         f"error: {path}: `webex-scim:orgId` is outside `config:`; stack config keys go under a `config:` line, "
         "indented (as `pulumi config set` writes them)\n"
+    )
+
+
+def test_a_message_that_names_its_fix_gets_no_second_one_and_an_enum_gets_its_command(tmp_path, capsys):
+    path = write_stack(
+        tmp_path, config(rollout="pilot", assignments=[{"user": "a@contoso.com"}, {"user": "b@contoso.com"}])
+    )
+    assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
+    err = capsys.readouterr().err
+    assert "go wide with `pulumi config set rollout full`" in err and "fix:" not in err
+
+    path = write_stack(tmp_path, config(rollout="Pilot"))
+    assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
+    assert capsys.readouterr().err.splitlines()[1] == (
+        "  - webex-scim:rollout: 'Pilot' is not allowed: use 'pilot' or 'full'; "
+        "fix: `pulumi config set rollout pilot` (or full)"
     )
