@@ -28,6 +28,7 @@ from .markdown_writer import (
     footer,
     marker,
     plural,
+    prose,
     short_type,
     side,
 )
@@ -57,7 +58,7 @@ def _violation_rows(violations: Sequence[Mapping[str, Any]], names: Mapping[str,
         level = "❌ mandatory" if v.get("enforcementLevel") == "mandatory" else "⚠️ advisory"
         new = " 🆕" if v.get("new") else ""
         where = names.get(str(v.get("urn")), "") if v.get("urn") else "stack"
-        rows.append(f"| {level}{new} | {code(v.get('policy'))} | {esc(where)} | {esc(v.get('message', ''))} |\n")
+        rows.append(f"| {level}{new} | {code(v.get('policy'))} | {esc(where)} | {prose(v.get('message', ''))} |\n")
     return rows
 
 
@@ -70,7 +71,7 @@ def _names(steps: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
 
 def _warning_items(doc: Mapping[str, Any]) -> list[str]:
-    return [f"- {esc(w)}\n" for w in doc.get("warnings", [])]
+    return [f"- {prose(w)}\n" for w in doc.get("warnings", [])]
 
 
 def _input_summary(inputs: Mapping[str, Any] | None, limit: int = 240) -> str:

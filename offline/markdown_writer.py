@@ -33,6 +33,14 @@ def esc(text: Any) -> str:
     return s.replace("\r", "").replace("\n", "<br>")
 
 
+def prose(text: Any) -> str:
+    """A message as `esc` makes it safe, but its `backticked` commands as code (a fix to copy, not literal ticks)."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unpaired tick: no code spans to trust
+        return esc(text)
+    return "".join(esc(p) if i % 2 == 0 else f"<code>{esc(p)}</code>" for i, p in enumerate(parts))
+
+
 def code(value: Any, limit: int = VALUE_LIMIT) -> str:
     """A value as inline code, shortened, safe in a table cell (`<code>` with escaped content)."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -216,3 +216,20 @@ def test_tree_order_parents_first_siblings_by_key_orphans_at_the_root_and_no_loo
     items = [("c", "p"), ("p", None), ("a", "p"), ("orphan", "gone"), ("x", "y"), ("y", "x")]
     ordered = tree_order(items, urn=lambda i: i[0], parent=lambda i: i[1], key=lambda i: i[0])
     assert [i[0] for i in ordered] == ["orphan", "p", "a", "c", "x", "y"]
+
+
+def test_a_fix_in_backticks_is_code_in_the_comment_not_literal_ticks() -> None:
+    doc = {
+        "project": "webex-scim",
+        "stack": "dev",
+        "steps": [],
+        "policyViolations": [],
+        "warnings": ["scimToken is not set: run `pulumi config set --secret scimToken <token>` (on stack dev)"],
+        "changeSummary": {},
+    }
+    text = preview_markdown(doc)
+    assert "- scimToken is not set: run <code>pulumi config set --secret scimToken &lt;token&gt;</code> (on" in text
+    assert "\\`" not in text
+    from offline.markdown_writer import prose
+
+    assert prose("a `tick` alone`") == esc("a `tick` alone`") == "a \\`tick\\` alone\\`"  # unpaired: plain text
