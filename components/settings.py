@@ -127,6 +127,17 @@ class Assignment(_Model):
     group: str | None = None
     role: str | None = None
 
+    @field_validator("user")
+    @classmethod
+    def _user(cls, v: str | None) -> str | None:
+        # Looked up by UPN or object ID at deploy time (get_user): anything else fails only then, so say it now.
+        if v and not is_object_id(v.strip()) and ("@" not in v or any(c.isspace() for c in v.strip())):
+            raise ValueError(
+                f"{shown(v)} is neither a user principal name (name@domain) nor an object ID; write the user as "
+                "Entra shows it, e.g. `- user: alice@contoso.com`"
+            )
+        return v
+
     @field_validator("role")
     @classmethod
     def _role(cls, v: str | None) -> str | None:

@@ -351,3 +351,15 @@ def test_a_message_that_names_its_fix_gets_no_second_one_and_an_enum_gets_its_co
         "  - webex-scim:rollout: 'Pilot' is not allowed: use 'pilot' or 'full'; "
         "fix: `pulumi config set rollout pilot` (or full)"
     )
+
+
+def test_a_user_that_is_neither_a_upn_nor_an_object_id_is_refused_before_deploy(tmp_path, capsys):
+    path = write_stack(tmp_path, config(assignments=[{"user": "pilot user"}]))
+    assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
+    assert capsys.readouterr().err.splitlines()[1] == (
+        "  - webex-scim:assignments[0].user: 'pilot user' is neither a user principal name (name@domain) nor an "
+        "object ID; write the user as Entra shows it, e.g. `- user: alice@contoso.com`"
+    )
+    for fine in ("alice_fabrikam.com#EXT#@contoso.onmicrosoft.com", "5d1f3a6e-8c42-4b7a-9e0d-2f6b8a1c3e57"):
+        path = write_stack(tmp_path, config(assignments=[{"user": fine}]))
+        assert main(["preview", "--config-file", str(path), "--no-policies"]) == 0, capsys.readouterr().err
