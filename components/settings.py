@@ -70,7 +70,7 @@ def check_org_id(value: str) -> str:
     if not _UUID_RE.match(text):
         if len(text) > 36:
             # Longer than any UUID: never echoed, it may be a token pasted into the wrong key.
-            shown, hint = f"a value of {len(text)} characters", ""
+            shown, hint = f"a {len(text)}-character value", ""
         else:
             bad = sorted({c for c in text.replace("-", "") if c.lower() not in "0123456789abcdef"})
             shown = repr(text)
@@ -280,7 +280,7 @@ class Settings(_Model):
     def _email(cls, v: str) -> str:
         if not _EMAIL_RE.match(v.strip()):
             # Echoed only when it looks like an attempt at an address: a token pasted here has no "@".
-            shown = repr(v) if "@" in v and len(v) <= 254 else f"a value of {len(v)} characters without an address"
+            shown = repr(v) if "@" in v and len(v) <= 254 else f"a {len(v)}-character value without an @ (not shown)"
             raise ValueError(f"{shown} is not an email address (one address, like webex-admins@contoso.com)")
         return v.strip()
 
@@ -383,7 +383,8 @@ def validate(raw: dict[str, Any]) -> Settings:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        problems += [describe(e) for e in exc.errors(include_url=False)]
+        known = [field.alias or name for name, field in Settings.model_fields.items()]
+        problems += [describe(e, known) for e in exc.errors(include_url=False)]
         raise SettingsError(problems) from None
     if problems:
         raise SettingsError(problems)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection
 from typing import Any
 
 from pydantic.alias_generators import to_camel
@@ -121,8 +122,9 @@ def key_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def describe(err: dict[str, Any]) -> str:
-    """One pydantic error → one line: the key, what is wrong, and what to write instead."""
+def describe(err: dict[str, Any], known: Collection[str] = ()) -> str:
+    """One pydantic error → one line: the key, what is wrong, and what to write instead (`known`: the top-level
+    keys, to name the one an unknown key is a typo of)."""
     loc = tuple(err.get("loc", ()))
     msg = str(err.get("msg", "invalid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     kind = err.get("type", "")
@@ -144,7 +146,9 @@ def describe(err: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         parent = path.rsplit(".", 1)[0] if "." in path else ""
         where = f" under `{PROJECT}:{parent}`" if parent else ""
-        return f"{key}: unknown key{where} (a typo?); remove it with `pulumi config rm --path '{path}'`"
+        near = difflib.get_close_matches(path, list(known), n=1, cutoff=0.75) if not parent else []
+        typo = f"a typo of `{PROJECT}:{near[0]}`?" if near else "a typo?"
+        return f"{key}: unknown key{where} ({typo}); remove it with `pulumi config rm --path '{path}'`"
     if kind == "missing":
         return f"{key}: required but not set; run {_fix(path)}"
     if kind == "literal_error":

@@ -140,7 +140,7 @@ def test_a_token_pasted_into_the_wrong_key_is_not_echoed(tmp_path, capsys, canar
     path = write_stack(tmp_path, {**BASE, key: canary})
     assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
     out, err = capsys.readouterr()
-    assert f"webex-scim:{key}" in err and f"a value of {len(canary)} characters" in err
+    assert f"webex-scim:{key}" in err and f"a {len(canary)}-character value" in err
     assert canary not in out + err
 
 
@@ -363,3 +363,14 @@ def test_a_user_that_is_neither_a_upn_nor_an_object_id_is_refused_before_deploy(
     for fine in ("alice_fabrikam.com#EXT#@contoso.onmicrosoft.com", "5d1f3a6e-8c42-4b7a-9e0d-2f6b8a1c3e57"):
         path = write_stack(tmp_path, config(assignments=[{"user": fine}]))
         assert main(["preview", "--config-file", str(path), "--no-policies"]) == 0, capsys.readouterr().err
+
+
+def test_an_unknown_key_names_the_key_it_is_a_typo_of(tmp_path, capsys):
+    stack = config()
+    stack["notificationEmial"] = stack.pop("notificationEmail")
+    path = write_stack(tmp_path, stack)
+    assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
+    assert (
+        "  - webex-scim:notificationEmial: unknown key (a typo of `webex-scim:notificationEmail`?); remove it with "
+        "`pulumi config rm --path 'notificationEmial'`"
+    ) in capsys.readouterr().err.splitlines()
