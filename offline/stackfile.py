@@ -210,9 +210,13 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
         config_file = stack_file(project_dir, stack)
         if not config_file.exists():
             known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+            if stack.startswith("Pulumi.") and stack.endswith((".yaml", ".yml")):  # a file name given as a stack
+                fix = f"give the stack's name (--stack {_stack_name_from(Path(stack))}) or --config-file {stack}"
+            else:
+                fix = f"create one with `pulumi stack init {stack}`"
             raise UsageError(
                 f"stack {stack!r} has no stack file {config_file.name} in {project_dir}; "
-                f"known stacks: {', '.join(known) or 'none'} (create one with `pulumi stack init {stack}`)"
+                f"known stacks: {', '.join(known) or 'none'} ({fix})"
             )
     else:
         stack = stack or _stack_name_from(config_file)

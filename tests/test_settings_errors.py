@@ -374,3 +374,8 @@ def test_an_unknown_key_names_the_key_it_is_a_typo_of(tmp_path, capsys):
         "  - webex-scim:notificationEmial: unknown key (a typo of `webex-scim:notificationEmail`?); remove it with "
         "`pulumi config rm --path 'notificationEmial'`"
     ) in capsys.readouterr().err.splitlines()
+
+
+def test_a_stack_file_name_given_as_a_stack_gets_the_stack_name_back(capsys):
+    assert main(["preview", "--stack", "Pulumi.dev.yaml"]) == 2
+    assert capsys.readouterr().err.endswith("(give the stack's name (--stack dev) or --config-file Pulumi.dev.yaml)\n")
