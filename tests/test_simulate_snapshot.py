@@ -163,3 +163,15 @@ def test_files_that_are_no_snapshot_are_refused_like_any_user_file(tmp_path, cap
 def test_read_snapshot_raises_usage_error_for_the_cli_to_report(tmp_path):
     with pytest.raises(UsageError):
         read_snapshot(write(tmp_path, "x.json", "[]x"))
+
+
+def test_an_empty_snapshot_is_said_to_be_empty(tmp_path):
+    from offline.errors import UsageError
+
+    path = tmp_path / "users.json"
+    path.write_text("\n", encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        read_snapshot(path)
+    assert str(caught.value) == (
+        f"--users {path}: is empty; export users with `az ad user list > users.json` or Graph Explorer's GET /users"
+    )

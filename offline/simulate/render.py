@@ -39,13 +39,18 @@ def document(sim: Simulation) -> dict[str, Any]:
     }
 
 
+def _users(n: int) -> str:
+    return f"{n:,} user" + ("" if n == 1 else "s")
+
+
 def summary_line(sim: Simulation) -> str:
     s = sim.summary()
     reasons = sim.skip_reasons()
     why = f" ({', '.join(f'{n:,} {r}' for r, n in reasons.most_common())})" if reasons else ""
+    refused = f" (Webex may refuse {'it' if s['problems'] == 1 else 'them'})" if s["problems"] else ""
     return (
-        f"Webex gets {s['provision']:,} of {len(sim.users):,} users; {s['skip']:,} skipped{why}; "
-        f"{s['problems']:,} with problems"
+        f"Webex gets {s['provision']:,} of {_users(len(sim.users))}; {s['skip']:,} skipped{why}; "
+        f"{s['problems']:,} with problems{refused}"
     )
 
 
@@ -55,7 +60,7 @@ def _who(user: Any) -> str:
 
 def terminal_lines(sim: Simulation) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = [
-        ("bold", f"Simulating stack {sim.stack} with {sim.source} ({len(sim.users):,} users), offline"),
+        ("bold", f"Simulating stack {sim.stack} with {sim.source} ({_users(len(sim.users))}), offline"),
         ("", ""),
     ]
     for user in sim.users[:TERMINAL_USERS]:

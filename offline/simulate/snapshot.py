@@ -65,6 +65,10 @@ def read_snapshot(path: Path, keep: frozenset[str] | None = None) -> Snapshot:
     of one stack needs, a fraction of what an export carries."""
     where = f"--users {path}"
     content = read_text(path, label="--users", limit=MAX_SNAPSHOT_BYTES, example="users.json")
+    if not content.strip():
+        raise UsageError(
+            f"{where}: is empty; export users with `az ad user list > users.json` or Graph Explorer's GET /users"
+        )
     if path.suffix.lower() == ".csv":
         rows = _csv_users(content, where)
         return from_graph_users(
