@@ -180,3 +180,17 @@ def test_check_with_graph_needs_the_stacks_job(tenant, tmp_path, capsys):
         "error: --check-with-graph: 0 service principals are named 'Cisco Webex'; set "
         "app.existingServicePrincipalObjectId to the Webex app's object ID (or run `pulumi up` first)"
     )
+
+
+def test_no_sign_in_is_a_set_up_problem_in_one_line(tenant, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(TEST_TOKEN_ENV)
+    for name in ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "ARM_USE_MSI", "ARM_USE_OIDC"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("ARM_USE_CLI", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # Azure CLI sign-in, the default, with no `az` to be found
+    code, doc, err = run(tenant, tmp_path, capsys)
+    assert code == 2 and doc is None
+    assert err.startswith("error: --users graph: cannot sign in to Microsoft Graph (")
+    assert err.endswith("run `az login`, or set the azuread provider's ARM_* variables (ARM_TENANT_ID, ARM_CLIENT_ID, "
+                        "...) as the program uses them\n")  # fmt: skip
+    assert err.count("\n") == 1 and "Traceback" not in err

@@ -18,6 +18,7 @@ in), so the rest of the simulation is the one a file snapshot gets.
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 from urllib.parse import quote
@@ -54,10 +55,17 @@ def read_from_graph(stack: SimulationStack, client: Any | None = None) -> Snapsh
 
     select = ",".join(sorted(set(select_for(set(needed_attributes(stack)))) | {"displayName"}))
     own = client is None
+    # azure-identity logs each failed sign-in attempt as a warning; the one error below says it, with the fix.
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)
     client = client or client_for(stack)
     try:
         return _read(stack, client, select)
     except GraphError as exc:
+        if exc.operation == "getToken":  # no sign-in: the set-up's to fix (exit 2), not a finding about users
+            raise UsageError(
+                f"--users graph: cannot sign in to Microsoft Graph ({exc.graph_message}); run `az login`, or set "
+                "the azuread provider's ARM_* variables (ARM_TENANT_ID, ARM_CLIENT_ID, ...) as the program uses them"
+            ) from None
         raise EngineError(f"reading users from Microsoft Graph failed: {exc}") from None
     finally:
         if own:
