@@ -69,6 +69,22 @@ REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
 }
 
 
+# Types whose delete leaves the tenant as it is: their provider's delete() does nothing (components/graph/resources.py:
+# a wait, a lookup, a check, a one-shot action). Deleting one is no destructive change, e.g. the pilot's provision on
+# demand when a rollout goes from pilot to full.
+DELETE_CHANGES_NOTHING: frozenset[str] = frozenset(
+    f"pulumi-python:dynamic/webex:{name}"
+    for name in (
+        "ServicePrincipalReady",
+        "SynchronizationTemplate",
+        "CredentialCheck",
+        "JobRestart",
+        "JobState",
+        "ProvisionOnDemand",
+    )
+)
+
+
 def replace_keys(type_token: str) -> frozenset[str]:
     """camelCase top-level inputs of `type_token` whose change replaces the resource (empty if none or unknown)."""
     return frozenset(REPLACE_ON_CHANGE.get(type_token, ()))

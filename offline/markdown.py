@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from components.replace_on_change import DELETE_CHANGES_NOTHING
 from policies.vocabulary import NAMESPACE
 
 from .markdown_writer import (
@@ -170,7 +171,7 @@ def _loud_items(doc: Mapping[str, Any]) -> list[str]:
             + "\n"
         )
     for s in doc.get("steps", []):
-        if s.get("op") == "delete" and str(s.get("urn")) not in removed:
+        if s.get("op") == "delete" and str(s.get("urn")) not in removed and s.get("type") not in DELETE_CHANGES_NOTHING:
             kept = " — retained in the tenant (retainOnDelete)" if s.get("retainOnDelete") else ""
             items.append(f"> - **Delete** {esc(short_type(s.get('type')))} {code(s.get('name'))}{kept}\n")
         elif s.get("op") == "replace":
@@ -178,6 +179,13 @@ def _loud_items(doc: Mapping[str, Any]) -> list[str]:
             items.append(
                 f"> - **Replace** {esc(short_type(s.get('type')))} {code(s.get('name'))} "
                 f"(delete and re-create: {esc(why)} changes)\n"
+            )
+    for m in (doc.get("mappings") or {}).get("changed", []):
+        if m.get("target") == "userName" and m.get("old") != m.get("new"):
+            items.append(
+                f"> - **userName's source changes** ({code(m.get('old'))} → {code(m.get('new'))}): Webex matches users "
+                "on userName, and creates the ones it cannot match as new users; on a running job, check first that "
+                "the new source equals each existing user's Webex email\n"
             )
     for m in (doc.get("mappings") or {}).get("removed", []):
         items.append(

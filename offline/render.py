@@ -291,6 +291,11 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         lines.append(("green", f"gains access: {p['principal']}" + (f" (role {p['role']})" if p.get("role") else "")))
     for p in access.get("changed", []):
         lines.append(("yellow", f"role change: {p['principal']}: {p.get('oldRole')} → {p.get('newRole')}"))
+    for m in (doc.get("mappings") or {}).get("changed", []):
+        if m.get("target") == "userName" and m.get("old") != m.get("new"):
+            lines.append(
+                ("bold red", f"USERNAME SOURCE CHANGES: {m.get('old')} → {m.get('new')} (Webex matches users on it)")
+            )
     steps = [*doc.get("headSteps", []), *doc.get("steps", [])]
     names = {s.get("urn"): f"  ({s.get('type')}: {s.get('name')})" for s in steps}
     for v in doc.get("policyViolations", []):

@@ -233,3 +233,33 @@ def test_a_fix_in_backticks_is_code_in_the_comment_not_literal_ticks() -> None:
     from offline.markdown_writer import prose
 
     assert prose("a `tick` alone`") == esc("a `tick` alone`") == "a \\`tick\\` alone\\`"  # unpaired: plain text
+
+
+def test_the_destructive_section_holds_a_username_source_change_not_a_no_op_delete() -> None:
+    pod = {
+        "op": "delete",
+        "urn": "urn:pulumi:t::webex-scim::pulumi-python:dynamic/webex:ProvisionOnDemand::provision-pilot-user",
+        "type": "pulumi-python:dynamic/webex:ProvisionOnDemand",
+        "name": "provision-pilot-user",
+    }
+    doc = {
+        "project": "webex-scim",
+        "stack": "t",
+        "steps": [pod],
+        "policyViolations": [],
+        "warnings": [],
+        "changeSummary": {"delete": 1},
+        "base": {"ref": "main", "ok": True},
+        "mappings": {
+            "added": [],
+            "removed": [],
+            "changed": [{"target": "userName", "old": "userPrincipalName", "new": "mail", "list": "userMappings"}],
+        },
+    }
+    loud = diff_markdown(doc).split("**Destructive changes**", 1)[1].split("\n\n", 1)[0]
+    assert "provision-pilot-user" not in loud  # pilot → full: deleting a one-shot action changes nothing
+    assert "**userName's source changes** (<code>userPrincipalName</code> → <code>mail</code>)" in loud
+    from offline.render import diff_lines
+
+    text = [line for _, line in diff_lines(doc)]
+    assert "USERNAME SOURCE CHANGES: userPrincipalName → mail (Webex matches users on it)" in text

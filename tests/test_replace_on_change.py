@@ -189,3 +189,16 @@ def test_ops_follow_the_table(type_token: str, inputs_old: dict[str, Any], input
 
     (step,) = compare(doc(inputs_old), doc(inputs_new))["steps"]
     assert step["op"] == op
+
+
+def test_a_type_whose_delete_changes_nothing_has_a_provider_that_deletes_nothing() -> None:
+    """The diff keeps these deletes out of its destructive section: their providers' delete() must not call Graph
+    (called here with no credential, no tenant: a call would fail)."""
+    from components.replace_on_change import DELETE_CHANGES_NOTHING
+
+    for type_token in sorted(DELETE_CHANGES_NOTHING):
+        provider = getattr(resources, type_token.rsplit(":", 1)[1] + "Provider")()
+        assert provider.delete("some-id", {"servicePrincipalId": "sp", "jobId": "job"}) is None, type_token
+    # And the one that does change the tenant on delete is not among them.
+    assert "pulumi-python:dynamic/webex:AttributeMappings" not in DELETE_CHANGES_NOTHING
+    assert resources.AttributeMappingsProvider.delete is not dyn.ResourceProvider.delete
