@@ -2,11 +2,13 @@
 
 Records in lists are paired by what identifies them, not by position: {key, value} pairs by key, mappings by
 target, principals by kind:ref (case-folded, as Entra compares them). Secrets ("[secret]") compare equal; an
-unknown ("[unknown]") on both sides is no claim of a change.
+unknown ("[unknown]") on both sides is no claim of a change. A string holding a JSON object on both sides (Graph's
+SyncNotificationSettings) is compared key by key.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -72,9 +74,23 @@ def diff_values(old: Any, new: Any, path: str = "") -> dict[str, dict[str, Any]]
     return out
 
 
+def _json_object(value: Any) -> dict[str, Any] | None:
+    """A string holding a JSON object (Graph keeps SyncNotificationSettings as one), parsed; None otherwise."""
+    if not (isinstance(value, str) and value.startswith("{")):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
 def _diff(old: Any, new: Any, path: str, out: dict[str, dict[str, Any]]) -> None:
     if old == new:
         return
+    old_object, new_object = _json_object(old), _json_object(new)
+    if old_object is not None and new_object is not None:  # the keys that changed, not two long strings
+        old, new = old_object, new_object
     if isinstance(old, dict) and isinstance(new, dict):
         for k in sorted(set(old) | set(new)):
             _diff(old.get(k, _MISSING), new.get(k, _MISSING), _join(path, k), out)

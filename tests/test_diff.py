@@ -865,3 +865,16 @@ def test_the_terminal_report_says_what_is_wrong_and_never_no_changes_when_nothin
         "    Assignment is required.",
         "    Anyone in the tenant could sign in. Fix: `pulumi config set ...`",
     ]
+
+
+def test_a_json_object_held_in_a_string_is_compared_key_by_key() -> None:
+    def settings(enabled: bool, value: int) -> list[dict[str, str]]:
+        doc = {"Enabled": True, "Recipients": "a@contoso.com", "DeleteThresholdEnabled": enabled,
+               "DeleteThresholdValue": value}  # fmt: skip
+        return [{"key": "SyncNotificationSettings", "value": json.dumps(doc)}]
+
+    assert diff_values({"credentials": settings(True, 500)}, {"credentials": settings(False, 0)}) == {
+        "credentials[SyncNotificationSettings].DeleteThresholdEnabled": {"old": True, "new": False},
+        "credentials[SyncNotificationSettings].DeleteThresholdValue": {"old": 500, "new": 0},
+    }
+    assert diff_values("{not json", "{not json either") == {"": {"old": "{not json", "new": "{not json either"}}
