@@ -31,7 +31,16 @@ from policies.vocabulary import TOKEN_CONFIG_KEY
 from . import catalog
 from .graph.errors import DEFAULT_GRAPH_BASE_URL
 from .mapping_settings import MappingSettings
-from .settings_messages import OBJECT_SHAPES, PROJECT, describe, namespace_problems, set_command, shape_problem, shown
+from .settings_messages import (
+    OBJECT_SHAPES,
+    PROJECT,
+    describe,
+    meant_for_project,
+    namespace_problems,
+    set_command,
+    shape_problem,
+    shown,
+)
 
 # Entra's accidental-deletion threshold counts deletions per provisioning cycle. A directory holds 300,000 objects by
 # default (Entra service limits; more on request), so a threshold above this guards nothing: it is a typo.
@@ -402,7 +411,9 @@ def validate_stack_config(merged: Mapping[str, Any]) -> tuple[Settings | None, d
     try:
         settings: Settings | None = validate(raw)
     except SettingsError as exc:
-        problems += exc.problems
+        # A key the namespace problem above already names (written as `webex_scim:orgId`) is not "not set" too.
+        meant = meant_for_project(list(merged))
+        problems += [p for p in exc.problems if not any(p.startswith(f"{PROJECT}:{k}: required") for k in meant)]
         settings = None
     return settings, raw, problems
 

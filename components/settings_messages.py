@@ -188,6 +188,11 @@ def _near_project(namespace: str) -> bool:
     return bool(difflib.get_close_matches(namespace.lower(), [PROJECT], n=1, cutoff=0.8))
 
 
+def meant_for_project(keys: list[str]) -> set[str]:
+    """The project keys (`orgId`) written under a near-miss of the project's namespace (`webex_scim:orgId`)."""
+    return {full.partition(":")[2] for full in keys if _near_project(full.partition(":")[0])}
+
+
 def namespace_problems(keys: list[str]) -> tuple[list[str], set[str]]:
     """Keys meant for this project but written under another namespace (`webex_scim:orgId`, `webexscim:orgId`), or
     with a dot for the colon (`webex-scim.orgId`). Other namespaces are legitimate (azuread:*, pulumi:*): only

@@ -379,3 +379,12 @@ def test_an_unknown_key_names_the_key_it_is_a_typo_of(tmp_path, capsys):
 def test_a_stack_file_name_given_as_a_stack_gets_the_stack_name_back(capsys):
     assert main(["preview", "--stack", "Pulumi.dev.yaml"]) == 2
     assert capsys.readouterr().err.endswith("(give the stack's name (--stack dev) or --config-file Pulumi.dev.yaml)\n")
+
+
+def test_a_key_in_a_near_miss_namespace_is_one_problem_not_two(tmp_path, capsys):
+    path = write_stack(tmp_path, {"notificationEmail": "a@contoso.com"})
+    path.write_text(path.read_text() + f"  webex_scim:orgId: {ORG}\n")
+    assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid stack config (1 problem)" in err and "rename the key to `webex-scim:orgId`" in err
+    assert "required but not set" not in err
