@@ -145,7 +145,7 @@ class Assignment(_Model):
                 f"{shown(v)} is neither a user principal name (name@domain) nor an object ID; write the user as "
                 "Entra shows it, e.g. `- user: alice@contoso.com`"
             )
-        return v
+        return v.strip() if v else v  # ` alice@contoso.com` is alice: a lookup would not find the padded name
 
     @field_validator("role")
     @classmethod

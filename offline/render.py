@@ -316,7 +316,8 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     summary = ", ".join(f"{counts[op]} to {op}" for op in ("create", "update", "replace", "delete") if counts.get(op))
     summary = (summary or "no changes") + (f", {counts['same']} unchanged" if counts.get("same") else "")
     if not base.get("ok", True):  # nothing was compared: not "no changes"
-        summary = f"not compared (the base did not run); this change has {len(doc.get('headSteps', []))} resources"
+        count = len(doc.get("headSteps", []))
+        summary = f"not compared (the base did not run); this change has {count} resource{'' if count == 1 else 's'}"
     return [*lines, ("", ""), ("bold", f"Resources: {summary}")]
 
 

@@ -90,7 +90,11 @@ def _diff(old: Any, new: Any, path: str, out: dict[str, dict[str, Any]]) -> None
         return
     old_object, new_object = _json_object(old), _json_object(new)
     if old_object is not None and new_object is not None:  # the keys that changed, not two long strings
-        old, new = old_object, new_object
+        keys: dict[str, dict[str, Any]] = {}
+        _diff(old_object, new_object, path, keys)
+        # Equal as JSON but not as text (spacing, key order): still a new value for the provider, so shown whole.
+        out.update(keys or {path: {"old": old, "new": new}})
+        return
     if isinstance(old, dict) and isinstance(new, dict):
         for k in sorted(set(old) | set(new)):
             _diff(old.get(k, _MISSING), new.get(k, _MISSING), _join(path, k), out)

@@ -859,7 +859,7 @@ def test_the_terminal_report_says_what_is_wrong_and_never_no_changes_when_nothin
     }
     doc = {**head_only(_doc(app, violations=[verdict])), "base": {"ref": "nosuchref", "ok": False, "error": "gone"}}
     text = [line for _, line in diff_lines(doc)]
-    assert text[-1] == "Resources: not compared (the base did not run); this change has 1 resources"
+    assert text[-1] == "Resources: not compared (the base did not run); this change has 1 resource"
     at = text.index("mandatory: [assignment-required]  (azuread:index/servicePrincipal:ServicePrincipal: webex)")
     assert text[at + 1 : at + 3] == [
         "    Assignment is required.",
@@ -878,3 +878,5 @@ def test_a_json_object_held_in_a_string_is_compared_key_by_key() -> None:
         "credentials[SyncNotificationSettings].DeleteThresholdValue": {"old": 500, "new": 0},
     }
     assert diff_values("{not json", "{not json either") == {"": {"old": "{not json", "new": "{not json either"}}
+    # Equal as JSON, not as text: the provider still gets a new value, so the change shows, whole.
+    assert diff_values({"v": '{"a":1}'}, {"v": '{"a": 1}'}) == {"v": {"old": '{"a":1}', "new": '{"a": 1}'}}

@@ -388,3 +388,10 @@ def test_a_key_in_a_near_miss_namespace_is_one_problem_not_two(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "invalid stack config (1 problem)" in err and "rename the key to `webex-scim:orgId`" in err
     assert "required but not set" not in err
+
+
+def test_a_padded_user_is_the_user_without_the_padding():
+    from components.settings import Assignment
+
+    padded = Assignment.model_validate({"user": " 5d1f3a6e-8c42-4b7a-9e0d-2f6b8a1c3e57 "})
+    assert padded.ref == "5d1f3a6e-8c42-4b7a-9e0d-2f6b8a1c3e57" and padded.is_object_id  # no UPN lookup of " 5d1f…"
