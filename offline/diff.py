@@ -25,11 +25,11 @@ from . import interrupt, stackfile
 from .compare import changed_secrets, compare, head_only
 from .errors import EngineError, UsageError
 from .pack_process import PackProcess, pack_digest
+from .policy_config import load_policy_config
 from .revision import BaseUnavailable, in_ref_terms, materialize
-from .trees import give_up
+from .trees import GIVEN_UP, give_up
 
 TIME_LIMIT = 600.0  # seconds for one side; far above any real stack (see `make bench`), far below CI's job limit
-ABANDONED: list[threading.Thread] = []  # sides given up at their time limit, still running
 SidePreview = tuple[dict[str, Any], str]  # a side's JSON document, and what its program printed to stdout
 
 
@@ -129,7 +129,7 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
     if head.doc is None:
         assert head.error is not None
         code = 2 if isinstance(head.error, UsageError) else 1
-        stack = args.stack or (head_config.name.removeprefix("Pulumi.").removesuffix(".yaml") if head_config else None)
+        stack = args.stack or (stackfile.stack_name_from(head_config) if head_config else None)
         doc = {**head_only({"project": project, "stack": stack}), "base": ref_info}
         doc["head"] = {"ok": False, "error": _said(head.error)}
         return code, doc, f"error: {_message(head.error)}"
@@ -162,15 +162,19 @@ def _pack_for(base_dir: Path, head_dir: Path, head_pack: PackProcess, packs: lis
 
 
 def _preview(
-    tree: Path, stack: str | None, config_file: Path | None, pack: PackProcess | None, policy_config: Path | None
+    tree: Path,
+    stack: str | None,
+    config_file: Path | None,
+    pack: PackProcess | None,
+    policy_config: Path | None,
 ) -> SidePreview:
     """One side: the tree's stack file and program, judged by `pack`, as the JSON document `preview` writes; and
     what its program printed to stdout."""
     from . import render
     from .engine import preview_tree
-    from .policy_config import load_policy_config
 
     cfg = stackfile.load(tree, stack=stack, config_file=config_file)
+    # Read by each side, inside it: a bad file is the change's failure, reported in the diff's document.
     levels = load_policy_config(policy_config) if policy_config is not None and pack is not None else None
     run, report = preview_tree(cfg, pack, levels)
     return render.document(run, report.violations if report else []), run.printed
@@ -201,7 +205,6 @@ def _run_side(label: str, job: Callable[[], SidePreview], time_limit: float) -> 
         for name in set(sys.modules) - set(modules):  # the side's own components/ among them
             del sys.modules[name]
         sys.modules.update(modules)
-        ABANDONED.append(thread)
         error = EngineError(f"the {label} preview did not finish within {time_limit:g} s and was abandoned")
         return SideRun(None, error, abandoned=True)
     (result,) = outcome
@@ -235,7 +238,7 @@ def _no_base_stack_file(args: argparse.Namespace, head_config: Path | None, proj
 
 
 def diff_command(args: argparse.Namespace) -> int:
-    abandoned_before = len(ABANDONED)
+    abandoned_before = len(GIVEN_UP)
     code, doc, message = run_diff(args)
     if message:
         sys.stderr.write(message.rstrip() + "\n")
@@ -243,7 +246,7 @@ def diff_command(args: argparse.Namespace) -> int:
     from .render import diff_lines, write_reports
 
     write_reports(args, doc, lambda: diff_lines(doc), diff_markdown)
-    if any(thread.is_alive() for thread in ABANDONED[abandoned_before:]):
+    if any(thread.is_alive() for thread in GIVEN_UP[abandoned_before:]):
         # The report is out and the packs and the base's tree are gone; an abandoned program cannot be stopped and
         # could hold the interpreter's exit forever (thread-pool workers are joined at exit): leave now.
         sys.stdout.flush()

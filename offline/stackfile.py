@@ -211,7 +211,7 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
         if not config_file.exists():
             known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
             if stack.startswith("Pulumi.") and stack.endswith((".yaml", ".yml")):  # a file name given as a stack
-                fix = f"give the stack's name (--stack {_stack_name_from(Path(stack))}) or --config-file {stack}"
+                fix = f"give the stack's name (--stack {stack_name_from(Path(stack))}) or --config-file {stack}"
             else:
                 fix = f"create one with `pulumi stack init {stack}`"
             raise UsageError(
@@ -219,7 +219,7 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
                 f"known stacks: {', '.join(known) or 'none'} ({fix})"
             )
     else:
-        stack = stack or _stack_name_from(config_file)
+        stack = stack or stack_name_from(config_file)
     doc, lines = _load_yaml(config_file, "stack file")
     if doc is None:
         doc = {}
@@ -390,7 +390,7 @@ def _check_plain(value: Any, where: str) -> None:
         )
 
 
-def _stack_name_from(path: Path) -> str:
+def stack_name_from(path: Path) -> str:
     name = path.name
     if name.startswith("Pulumi.") and name.endswith(".yaml"):
         return name[len("Pulumi.") : -len(".yaml")]

@@ -52,19 +52,19 @@ def _put_back(project_dir: Path, cwd: str, path: list[str], engines: dict[str, t
         sys.modules.update(engines)
 
 
-_GIVEN_UP: set[threading.Thread] = set()
+GIVEN_UP: list[threading.Thread] = []  # runs given up on, in order (a diff checks whether its own still run)
 
 
 def give_up(thread: threading.Thread) -> None:
     """The caller stopped waiting for the run in `thread` (a diff's time limit) and put the process state back
     itself: when that program ends, late, its run leaves the working directory, sys.path, modules and stdout as
     they are by then."""
-    _GIVEN_UP.add(thread)
+    GIVEN_UP.append(thread)
 
 
 def given_up() -> bool:
     """Whether the run in this thread was given up on (`give_up`)."""
-    return threading.current_thread() in _GIVEN_UP
+    return threading.current_thread() in GIVEN_UP
 
 
 def _set_aside_modules(tree: Path) -> dict[str, types.ModuleType]:
