@@ -33,6 +33,7 @@ from .markdown_writer import (
     short_type,
     side,
 )
+from .review import user_name_source_change
 from .value_diff import top_property
 
 __all__ = ["GITHUB_LIMIT", "diff_markdown", "esc", "marker", "preview_markdown"]
@@ -180,13 +181,12 @@ def _loud_items(doc: Mapping[str, Any]) -> list[str]:
                 f"> - **Replace** {esc(short_type(s.get('type')))} {code(s.get('name'))} "
                 f"(delete and re-create: {esc(why)} changes)\n"
             )
-    for m in (doc.get("mappings") or {}).get("changed", []):
-        if m.get("target") == "userName" and m.get("old") != m.get("new"):
-            items.append(
-                f"> - **userName's source changes** ({code(m.get('old'))} → {code(m.get('new'))}): Webex matches users "
-                "on userName, and creates the ones it cannot match as new users; on a running job, check first that "
-                "the new source equals each existing user's Webex email\n"
-            )
+    if source := user_name_source_change(doc):
+        items.append(
+            f"> - **userName's source changes** ({code(source[0])} → {code(source[1])}): Webex matches users "
+            "on userName, and creates the ones it cannot match as new users; on a running job, check first that "
+            "the new source equals each existing user's Webex email\n"
+        )
     for m in (doc.get("mappings") or {}).get("removed", []):
         items.append(
             f"> - **Mapping removed:** Webex {code(m.get('target'))} no longer fed from {code(m.get('source'))}\n"

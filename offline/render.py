@@ -22,6 +22,7 @@ from policies.vocabulary import SECRET_MARKER, UNKNOWN_MARKER
 from .engine import OUTPUT_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN, ProgramRun
 from .model import PolicyViolation, RecordedResource
 from .ordering import ordered_violations, tree_order, verdict_key
+from .review import user_name_source_change
 from .value_diff import top_property
 
 SECRET = SECRET_MARKER
@@ -291,11 +292,8 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         lines.append(("green", f"gains access: {p['principal']}" + (f" (role {p['role']})" if p.get("role") else "")))
     for p in access.get("changed", []):
         lines.append(("yellow", f"role change: {p['principal']}: {p.get('oldRole')} → {p.get('newRole')}"))
-    for m in (doc.get("mappings") or {}).get("changed", []):
-        if m.get("target") == "userName" and m.get("old") != m.get("new"):
-            lines.append(
-                ("bold red", f"USERNAME SOURCE CHANGES: {m.get('old')} → {m.get('new')} (Webex matches users on it)")
-            )
+    if source := user_name_source_change(doc):
+        lines.append(("bold red", f"USERNAME SOURCE CHANGES: {source[0]} → {source[1]} (Webex matches users on it)"))
     steps = [*doc.get("headSteps", []), *doc.get("steps", [])]
     names = {s.get("urn"): f"  ({s.get('type')}: {s.get('name')})" for s in steps}
     for v in doc.get("policyViolations", []):

@@ -108,6 +108,14 @@ def mappings(base_steps: Mapping[str, Any], head_steps: Mapping[str, Any]) -> di
     return result
 
 
+def user_name_source_change(doc: Mapping[str, Any]) -> tuple[Any, Any] | None:
+    """(old, new) source of Webex's userName when a diff document changes it (Webex matches users on userName)."""
+    for m in (doc.get("mappings") or {}).get("changed", []):
+        if m.get("target") == "userName" and m.get("old") != m.get("new"):
+            return m.get("old"), m.get("new")
+    return None
+
+
 def _extra(m: Mapping[str, Any]) -> dict[str, Any]:
     return {k: m[k] for k in MAPPING_FIELDS if k != "source" and m.get(k) not in (None, "")}
 
