@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -35,6 +35,7 @@ from .settings_messages import (
     OBJECT_SHAPES,
     PROJECT,
     describe,
+    key_path,
     meant_for_project,
     namespace_problems,
     set_command,
@@ -378,8 +379,10 @@ def _parse(key: str, value: Any) -> Any:
     return value
 
 
-def validate(raw: dict[str, Any]) -> Settings:
-    """Validate plain config values (no token) into Settings, or raise one SettingsError naming every bad key."""
+def validate(raw: dict[str, Any], written_elsewhere: Collection[str] = ()) -> Settings:
+    """Validate plain config values (no token) into Settings, or raise one SettingsError naming every bad key.
+    A required key in `written_elsewhere` (under a near-miss namespace, said by its own problem) is not also
+    reported as not set."""
     problems: list[str] = []
     data: dict[str, Any] = {}
     for key, value in raw.items():
@@ -393,7 +396,9 @@ def validate(raw: dict[str, Any]) -> Settings:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         known = [field.alias or name for name, field in Settings.model_fields.items()]
-        problems += [describe(e, known) for e in exc.errors(include_url=False)]
+        errors = exc.errors(include_url=False)
+        errors = [e for e in errors if not (e["type"] == "missing" and key_path(e["loc"]) in written_elsewhere)]
+        problems += [describe(e, known) for e in errors]
         raise SettingsError(problems) from None
     if problems:
         raise SettingsError(problems)
@@ -409,11 +414,9 @@ def validate_stack_config(merged: Mapping[str, Any]) -> tuple[Settings | None, d
     problems, misplaced = namespace_problems(list(merged))
     raw = {k: v for k, v in _raw_config(dict(merged)).items() if k not in misplaced}
     try:
-        settings: Settings | None = validate(raw)
+        settings: Settings | None = validate(raw, written_elsewhere=meant_for_project(list(merged)))
     except SettingsError as exc:
-        # A key the namespace problem above already names (written as `webex_scim:orgId`) is not "not set" too.
-        meant = meant_for_project(list(merged))
-        problems += [p for p in exc.problems if not any(p.startswith(f"{PROJECT}:{k}: required") for k in meant)]
+        problems += exc.problems
         settings = None
     return settings, raw, problems
 
