@@ -56,7 +56,9 @@ def read_from_graph(stack: SimulationStack, client: Any | None = None) -> Snapsh
     select = ",".join(sorted(set(select_for(set(needed_attributes(stack)))) | {"displayName"}))
     own = client is None
     # azure-identity logs each failed sign-in attempt as a warning; the one error below says it, with the fix.
-    logging.getLogger("azure.identity").setLevel(logging.ERROR)
+    identity_log = logging.getLogger("azure.identity")
+    level = identity_log.level
+    identity_log.setLevel(logging.ERROR)
     client = client or client_for(stack)
     try:
         return _read(stack, client, select)
@@ -68,6 +70,7 @@ def read_from_graph(stack: SimulationStack, client: Any | None = None) -> Snapsh
             ) from None
         raise EngineError(f"reading users from Microsoft Graph failed: {exc}") from None
     finally:
+        identity_log.setLevel(level)
         if own:
             client.close()
 
