@@ -322,3 +322,14 @@ def test_a_failing_worker_half_is_said_with_what_to_do(monkeypatch, capfd):
     with pytest.raises(EngineError, match=r"failed in its worker process \(its error is above\); a snapshot of fewer"):
         run_module._on_two_cores([object(), object()], each_failing_in_the_child, lambda: 0)
     assert "RuntimeError: worker broke on purpose" in capfd.readouterr().err
+
+
+def test_the_summary_says_webex_may_refuse_users_with_problems(tmp_path, capsys):
+    from tests.simulate_support import stack_file
+
+    users = [user(3, userPrincipalName="someone")]  # not an email address: Webex refuses it
+    path = stack_file(tmp_path, provisioning={"scope": "all"})
+    assert main(["simulate", "--config-file", str(path), "--users", str(snapshot_file(tmp_path, users))]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Webex gets 1 of 1 user; 0 skipped; 1 with problems (Webex may refuse it)"
+    )
