@@ -27,7 +27,6 @@ from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop
 
 from .errors import EngineError, UsageError
 from .model import PolicyReport, RecordedResource
@@ -184,6 +183,17 @@ def _as_main_module(path: Path) -> Iterator[types.ModuleType]:
             sys.argv[0] = saved_argv0
 
 
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop, which the SDK's futures use, made if it has none yet (a diff's side runs in a
+    thread of its own). What pulumi.runtime.sync_await does too, in a private function."""
+    try:
+        return asyncio.get_event_loop()
+    except RuntimeError:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        return loop
+
+
 async def _run_and_settle(cfg: StackConfig) -> None:
     """Run the program file as `__main__` (as runpy.run_path does), then wait for all of its Outputs at once.
 
@@ -241,7 +251,7 @@ def run_program(cfg: StackConfig) -> ProgramRun:
             from components.settings import SettingsError
 
             try:
-                _ensure_event_loop().run_until_complete(run_in_stack(lambda: _run_and_settle(cfg)))
+                _event_loop().run_until_complete(run_in_stack(lambda: _run_and_settle(cfg)))
             except SettingsError as exc:
                 error = UsageError(str(exc))
     except SystemExit as exc:
