@@ -15,18 +15,18 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 ## make preview: the credential-free preview of the dev stack (resources, policy verdicts); STACK=name for another
 preview: $(STAMP)
-	$(PY) -m offline preview --stack $(STACK) $(ARGS)
+	$(PY) -m webex_scim preview --stack $(STACK) $(ARGS)
 
 ## make diff BASE=origin/main: the offline preview of this tree against a git ref, and what would change
 BASE ?= origin/main
 diff: $(STAMP)
-	$(PY) -m offline diff --stack $(STACK) --base $(BASE) $(ARGS)
+	$(PY) -m webex_scim diff --stack $(STACK) --base $(BASE) $(ARGS)
 
 ## make simulate USERS=users.json: which users Webex gets, with what, and which not and why (USERS=graph: live)
 USERS ?=
 simulate: $(STAMP)
 	@test -n "$(USERS)" || { echo "make simulate USERS=<users.json, e.g. from az ad user list> (or USERS=graph)" >&2; exit 2; }
-	$(PY) -m offline simulate --stack $(STACK) --users $(USERS) $(ARGS)
+	$(PY) -m webex_scim simulate --stack $(STACK) --users $(USERS) $(ARGS)
 
 ## make test: the whole test suite
 test: $(STAMP)

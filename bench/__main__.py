@@ -3,7 +3,7 @@
 Options: --runs N (small cases, default 7), --runs-large N (5,000 assignments, default 3), --sizes 10,100,1000,5000,
 --quick (3 runs, sizes 10,1000), --profile N (cProfile one N-assignment preview and print where the time goes),
 --json PATH (results; default bench/results/<UTC time>.json), --simulation (only the simulation's rows: 10,000 and
-100,000 generated users through `python -m offline simulate`, bench/simulation.py; --runs-large runs each).
+100,000 generated users through `python -m webex_scim simulate`, bench/simulation.py; --runs-large runs each).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def preview_argv(
     *, stack: str | None = None, config_file: Path | None = None, extra: list[str] | None = None
 ) -> list[str]:
     which = ["--stack", stack] if stack else ["--config-file", str(config_file)]
-    return [PY, "-m", "offline", "preview", *which, *(extra or [])]
+    return [PY, "-m", "webex_scim", "preview", *which, *(extra or [])]
 
 
 def _doc(argv: list[str], cwd: Path, out: Path) -> dict[str, Any] | None:
@@ -148,7 +148,7 @@ def compile_project(root: Path = PROJECT_DIR) -> bool:
     """Byte-compile the project's code, as Python caches it on a first run; True if this machine would not."""
     import compileall
 
-    for name in ("offline", "components", "policies", "bench"):
+    for name in ("webex_scim", "offline", "provisioning_cycle", "components", "policies", "bench"):
         if (root / name).is_dir():
             compileall.compile_dir(root / name, quiet=2, rx=re.compile(r"[/\\](venv|\.venv)([/\\]|$)"))
     return bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
@@ -206,7 +206,7 @@ def bench_diff(runs: int, config: dict[str, Any], tmp: Path) -> Row:
     head[stacks.key("notificationEmail")] = "webex-provisioning@contoso.com"
     repo = stacks.diff_repo(PROJECT_DIR, tmp / "diff-repo", "bench", base, head)
     compile_project(repo)  # the copy's working tree, as the project's own (the base is extracted by each run)
-    diff_argv = [PY, "-m", "offline", "diff", "--stack", "bench", "--base", "HEAD~1"]
+    diff_argv = [PY, "-m", "webex_scim", "diff", "--stack", "bench", "--base", "HEAD~1"]
     a, b = compare(runs, ("diff", diff_argv), ("preview", preview_argv(stack="bench")), cwd=repo)
     return Row("(c) diff of two revisions (+policies)", a, b, "one offline preview of the head", TARGET_DIFF)
 
@@ -214,7 +214,7 @@ def bench_diff(runs: int, config: dict[str, Any], tmp: Path) -> Row:
 def profile(n: int, config: dict[str, Any], tmp: Path, top: int = 30) -> None:
     path = stacks.write_stack(tmp / f"Pulumi.prof{n}.yaml", stacks.full_rollout(config, n))
     out = tmp / f"prof{n}.pstats"
-    argv = [PY, "-m", "cProfile", "-o", str(out), "-m", "offline", "preview", "--config-file", str(path)]
+    argv = [PY, "-m", "cProfile", "-o", str(out), "-m", "webex_scim", "preview", "--config-file", str(path)]
     subprocess.run(argv, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, check=False)
     stats = pstats.Stats(str(out))
     print(f"\n== cProfile of one {n:,}-assignment preview: by own time ==")

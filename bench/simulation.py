@@ -1,12 +1,12 @@
 """The simulation's rows of `make bench`: generated directories of 10,000 and 100,000 users through
-`python -m offline simulate`, end to end.
+`python -m webex_scim simulate`, end to end.
 
 Per size, interleaved runs of two child processes on the same snapshot and stack:
 
 * the pipeline (`python -m bench.simulation --once STACK USERS`): snapshot read → scope → mappings → validated
   payloads, timed inside the process around exactly those steps (imports and stack loading before, nothing after);
   users per second = users / that time;
-* the command (`python -m offline simulate … --json FILE`): what a user waits for, imports and the JSON document
+* the command (`python -m webex_scim simulate … --json FILE`): what a user waits for, imports and the JSON document
   written included; its peak memory (wait4's ru_maxrss) is the row's memory figure.
 
 The generated directory is shaped like a real one: a third of the users outside the assigned groups, a tenth
@@ -96,9 +96,9 @@ def write_stack(path: Path, config: dict[str, Any]) -> Path:
 
 def once(stack: Path, users: Path) -> dict[str, Any]:
     """One pipeline run in this process: the seconds of read → scope → mappings → validated payloads."""
-    from offline.simulate import stack as simstack
-    from offline.simulate.run import attributes_to_keep, simulate
-    from offline.simulate.snapshot import read_snapshot
+    from provisioning_cycle import stack as simstack
+    from provisioning_cycle.run import attributes_to_keep, simulate
+    from provisioning_cycle.snapshot import read_snapshot
 
     sim_stack = simstack.load(PROJECT_DIR, stack=None, config_file=stack)
     start = time.perf_counter()
@@ -203,7 +203,7 @@ def bench(runs: int, config: dict[str, Any], tmp: Path, sizes: tuple[int, ...] =
 
 
 def lines(rows: list[SimulationRow]) -> list[str]:
-    out = ["", "simulation (python -m offline simulate), generated users:"]
+    out = ["", "simulation (python -m webex_scim simulate), generated users:"]
     for r in rows:
         j = r.as_json()
         if r.error:
@@ -236,7 +236,7 @@ def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "--once":
         from offline import collect_garbage_rarely
 
-        collect_garbage_rarely()  # as `python -m offline` runs every command
+        collect_garbage_rarely()  # as `python -m webex_scim` runs every command
         print(json.dumps(once(Path(argv[1]), Path(argv[2]))))
         return 0
     print("usage: python -m bench.simulation --once STACK_FILE USERS_FILE (make bench runs the rows)", file=sys.stderr)

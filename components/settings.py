@@ -240,7 +240,7 @@ class Settings(_Model):
     mappings: MappingSettings = Field(default_factory=MappingSettings)
     graph_base_url: str = DEFAULT_GRAPH_BASE_URL
     # Domains verified in the Webex org (Control Hub > Organization Settings > Domains). An org that enforces verified
-    # domains (most Webex for Government orgs) refuses users in other domains; `python -m offline simulate` reports
+    # domains (most Webex for Government orgs) refuses users in other domains; `python -m webex_scim simulate` reports
     # them. The program itself sends nothing for it. Empty: not checked.
     verified_domains: list[Annotated[str, AfterValidator(_check_domain)]] = Field(default_factory=list)
 

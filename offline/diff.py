@@ -1,4 +1,4 @@
-"""`python -m offline diff`: preview the base revision and the working tree, and report what would change.
+"""`python -m webex_scim diff`: preview the base revision and the working tree, and report what would change.
 
 As the Pulumi CLI runs whichever program it is given, this process runs both: the working tree's program, then the
 base's (its tree extracted by offline/revision.py), each through `preview_tree` as `preview` does, with its own
@@ -53,7 +53,7 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
     head_stack_file = head_config or stackfile.stack_file(project_dir, args.stack)
     users = None
     if getattr(args, "users", None) is not None:  # read first: a bad snapshot stops the diff before any preview
-        from .simulate.diffusers import read_users
+        from provisioning_cycle.diffusers import read_users
 
         users = read_users(args.users)
 
@@ -140,7 +140,7 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
     else:
         doc = head_only(head.doc)
     if users is not None:
-        from .simulate.diffusers import add_user_changes
+        from provisioning_cycle.diffusers import add_user_changes
 
         add_user_changes(doc, users, base_doc, head.doc)
     doc["base"] = ref_info

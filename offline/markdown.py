@@ -139,7 +139,7 @@ def preview_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
         "\n</details>\n",
         share=1.0,
     )
-    return w.text() + footer(w, f"python -m offline preview --stack {stack}")
+    return w.text() + footer(w, f"python -m webex_scim preview --stack {stack}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def _loud_items(doc: Mapping[str, Any]) -> list[str]:
             f"> - **Mapping removed:** Webex {code(m.get('target'))} no longer fed from {code(m.get('source'))}\n"
         )
     if doc.get("users"):
-        from .simulate.diffusers import loud_items
+        from provisioning_cycle.diffusers import loud_items
 
         items += loud_items(dict(doc))
     return items
@@ -213,7 +213,7 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
 
     if not head.get("ok", True):
         w.always(f"{title}❌ the preview of this change failed\n\n> [!CAUTION]\n> {esc(head.get('error'))}\n")
-        return w.text() + footer(w, f"python -m offline preview --stack {stack}")
+        return w.text() + footer(w, f"python -m webex_scim preview --stack {stack}")
 
     if base.get("ok", True):
         plan = _plan(counts)
@@ -293,7 +293,7 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
     )
 
     if doc.get("users"):  # `diff --users`: who starts or stops being provisioned, whose payload changes
-        from .simulate.diffusers import markdown_section
+        from provisioning_cycle.diffusers import markdown_section
 
         users_head, user_items = markdown_section(dict(doc))
         w.section(users_head, user_items, "\n", share=0.4)
@@ -330,4 +330,4 @@ def diff_markdown(doc: Mapping[str, Any], *, limit: int = BUDGET) -> str:
         "\n</details>\n",
         share=1.0,
     )
-    return w.text() + footer(w, f"python -m offline diff --stack {stack} --base {base.get('ref')}")
+    return w.text() + footer(w, f"python -m webex_scim diff --stack {stack} --base {base.get('ref')}")

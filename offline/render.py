@@ -303,7 +303,7 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         # The whole message: its first line is the rule's description, what is wrong and the fix come after.
         lines += [("", f"    {part}") for part in str(v.get("message", "")).splitlines()]
     if doc.get("users"):
-        from .simulate.diffusers import terminal_lines
+        from provisioning_cycle.diffusers import terminal_lines
 
         lines += terminal_lines(doc["users"])
     warnings = doc.get("warnings") or []

@@ -52,6 +52,8 @@ def _put_back(project_dir: Path, cwd: str, path: list[str], engines: dict[str, t
         sys.modules.update(engines)
 
 
+# The tool's own packages: never a project tree's modules to set aside, though they live in a tree too.
+ENGINE_PACKAGES = frozenset({"offline", "webex_scim", "provisioning_cycle"})
 GIVEN_UP: list[threading.Thread] = []  # runs given up on, in order (a diff checks whether its own still run)
 
 
@@ -70,14 +72,14 @@ def given_up() -> bool:
 def _set_aside_modules(tree: Path) -> dict[str, types.ModuleType]:
     """Take out of sys.modules what was imported from this project tree (`components`, `policies.vocabulary`,
     ...: any module found through the tree as a sys.path entry), and return it (`project_on_path` puts them back).
-    The engine's own package stays (it lives in a tree too), as do libraries of a virtualenv inside the tree
-    (.venv/...: not the module's name).
+    The tool's own packages stay (ENGINE_PACKAGES: they live in a tree too), as do libraries of a virtualenv
+    inside the tree (.venv/...: not the module's name).
     """
     roots = {os.path.join(str(p), "") for p in (tree.absolute(), tree.resolve())}
     taken = {}
     for name, module in list(sys.modules.items()):
         top = name.partition(".")[0]
-        if top != "offline" and module is not None and _found_in(module, top, roots):
+        if top not in ENGINE_PACKAGES and module is not None and _found_in(module, top, roots):
             taken[name] = sys.modules.pop(name)
     return taken
 

@@ -338,7 +338,7 @@ def _evaluate_values(node: dict[str, Any], properties: dict[str, Any]) -> list[s
 
 def _evaluate(node: dict[str, Any], properties: dict[str, Any]) -> Any:
     """A minimal evaluator of a parsed expression: the functions the simulation's Graph-check tests use (written
-    from Microsoft's reference independently of offline/simulate, so the two can disagree)."""
+    from Microsoft's reference independently of provisioning_cycle, so the two can disagree)."""
     if node["type"] == "Attribute":
         return properties.get(node["name"])
     if node["type"] == "Constant":

@@ -1,7 +1,7 @@
 """Webex's stand-in for replay tests: scim2-server (a SCIM 2.0 server) on 127.0.0.1, port 0, in a thread.
 
 It serves RFC 7643's User with the enterprise extension and Webex's own extension schema (the scim2-models Extension
-the simulation declares, offline/simulate/models.py), refuses any request without the bearer token, and keeps what
+the simulation declares, provisioning_cycle/models.py), refuses any request without the bearer token, and keeps what
 it is sent in memory, so a test reads the resulting directory back. Nothing here listens beyond loopback.
 """
 
@@ -22,7 +22,7 @@ from scim2_server.utils import (
     load_default_service_provider_config,
 )
 
-from offline.simulate.models import WEBEX_SCHEMA, WebexUser
+from provisioning_cycle.models import WEBEX_SCHEMA, WebexUser
 
 
 class _QuietHandler(WSGIRequestHandler):

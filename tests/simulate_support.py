@@ -1,4 +1,4 @@
-"""One helper for the simulation's tests: a stack file and a snapshot in tmp_path, `python -m offline simulate`
+"""One helper for the simulation's tests: a stack file and a snapshot in tmp_path, `python -m webex_scim simulate`
 run on them in-process, its JSON document read back."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from offline.cli import main
+from webex_scim.cli import main
 
 ORG = "6f1a1d43-2b0e-4a8c-9d5e-0c2b7e9f4a11"
 BASE: dict[str, Any] = {"orgId": ORG, "notificationEmail": "webex-admins@contoso.com", "rollout": "full"}

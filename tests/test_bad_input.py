@@ -1,8 +1,9 @@
 """Bad input, as an identity admin types it: every case exits 2 with one line naming the key (or the file, or the
 flag), no traceback, nothing on stdout, and the canary token never appears, even when it is in the file.
 
-One table (CASES) runs in-process through `offline.cli.main`; the audit's sixteen inputs that ended in a traceback
-and the ones that could hang or eat memory (a FIFO, /dev/zero) run through the real `python -m offline` with a timeout.
+One table (CASES) runs in-process through `webex_scim.cli.main`; the audit's sixteen inputs that ended in a
+traceback and the ones that could hang or eat memory (a FIFO, /dev/zero) run through the real `python -m webex_scim`
+with a timeout.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from offline.cli import main
 from tests.support import ROOT
+from webex_scim.cli import main
 
 CIPHER = "v1:AAAAAAAAAAAAAAAA:AAAABBBBCCCC"  # the passphrase provider's shape: v1:<base64 nonce>:<base64 ciphertext>
 ORG = "6f1a1d43-2b0e-4a8c-9d5e-0c2b7e9f4a11"
@@ -326,7 +327,7 @@ def test_what_the_pulumi_cli_reads_is_read(text: str, tmp_path: Path, capsys, ca
 
 def _offline(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "offline", *args],
+        [*prefix, sys.executable, "-m", "webex_scim", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""`python -m offline diff`: two revisions in a temporary git repository, both previewed by the diff's one engine.
+"""`python -m webex_scim diff`: two revisions in a temporary git repository, both previewed by the diff's one engine.
 
 The repository is a copy of this project (its tracked and untracked-but-not-ignored files) with a history made for
 the tests: a revision without the project, one without the test stack files, the base, bases that differ from it in
@@ -21,7 +21,6 @@ import yaml
 
 from components.replace_on_change import replace_keys
 from offline import revision
-from offline.cli import build_parser
 from offline.compare import changed_secrets, compare, diff_values
 from offline.diff import run_diff
 from offline.engine import quote_printed
@@ -30,6 +29,7 @@ from offline.revision import BaseUnavailable, materialize
 from policies.vocabulary import APP_ROLE_ASSIGNMENT
 from policies.vocabulary import ATTRIBUTE_MAPPINGS as MAPPINGS_TYPE
 from policies.vocabulary import SYNCHRONIZATION_SECRET as SYNC_SECRET
+from webex_scim.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_OLD = "6f1a1d43-2b0e-4a8c-9d5e-0c2b7e9f4a11"
@@ -201,7 +201,7 @@ def diff(repo: Path, *args: str, marker: str | None = None) -> Run:
     if marker:
         env["WEBEX_SCIM_TEST_MARKER"] = marker
     proc = subprocess.run(
-        [sys.executable, "-m", "offline", "diff", *args, "--json", "-"],
+        [sys.executable, "-m", "webex_scim", "diff", *args, "--json", "-"],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -301,7 +301,7 @@ def test_user_name_source_change_in_a_real_run(change: Run) -> None:
 def test_markdown_written_next_to_json(repo: Path, tmp_path: Path) -> None:
     md = tmp_path / "diff.md"
     proc = subprocess.run(
-        [sys.executable, "-m", "offline", "diff", "--stack", "quiet", "--base", "base", "--markdown", str(md)],
+        [sys.executable, "-m", "webex_scim", "diff", "--stack", "quiet", "--base", "base", "--markdown", str(md)],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -361,7 +361,7 @@ def _packs_seen(repo: Path, *args: str) -> tuple[subprocess.CompletedProcess[str
     """Run a diff and collect the pids of every policy pack process it started (they live as long as it runs)."""
     marker = f"marker-{time.monotonic_ns()}"
     env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "WEBEX_SCIM_TEST_MARKER": marker}
-    argv = [sys.executable, "-m", "offline", "diff", *args, "--json", "-"]
+    argv = [sys.executable, "-m", "webex_scim", "diff", *args, "--json", "-"]
     proc = subprocess.Popen(argv, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     packs: set[int] = set()
     while proc.poll() is None:
@@ -455,7 +455,9 @@ def test_a_base_whose_program_hangs_is_given_up_at_its_time_limit(
 def test_a_base_stuck_in_a_thread_pool_does_not_hold_the_diffs_exit(repo: Path) -> None:
     """An abandoned side cannot be stopped, and a thread-pool worker is joined at interpreter exit: the diff ends
     its process itself once the report is out, instead of hanging there."""
-    script = "import sys, offline.diff; offline.diff.TIME_LIMIT = 2.0; from offline.cli import main; sys.exit(main())"
+    script = (
+        "import sys, offline.diff; offline.diff.TIME_LIMIT = 2.0; from webex_scim.cli import main; sys.exit(main())"
+    )
     args = ["diff", "--stack", "quiet", "--base", "base-hangs-in-a-pool", "--no-policies", "--json", "-"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
@@ -654,8 +656,8 @@ def test_policy_verdicts_new_and_resolved() -> None:
 def test_diff_of_this_checkout_against_head_runs_both_sides(tmp_path, capsys):
     """The project itself, with its .venv inside the tree (as `make test` makes it): between the sides the diff sets
     aside the project's modules, never the venv's libraries, whose files live under the tree too."""
-    from offline.cli import main as cli_main
     from tests.support import ROOT
+    from webex_scim.cli import main as cli_main
 
     out = tmp_path / "diff.json"
     code = cli_main(["diff", "--stack", "dev", "--base", "HEAD", "--json", str(out), "--project-dir", str(ROOT)])
@@ -740,7 +742,7 @@ def test_a_token_removed_from_the_head_is_shown_removed_with_the_heads_warning(r
     json_path, md_path = tmp_path / "diff.json", tmp_path / "diff.md"
     argv = ["diff", "--stack", "notoken", "--base", "base", "--no-policies", "--json", str(json_path)]
     proc = subprocess.run(
-        [sys.executable, "-m", "offline", *argv, "--markdown", str(md_path)],
+        [sys.executable, "-m", "webex_scim", *argv, "--markdown", str(md_path)],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -835,7 +837,7 @@ def test_two_identical_diffs_write_byte_identical_markdown(repo: Path, tmp_path:
     for i in range(3):
         md = tmp_path / f"diff-{i}.md"
         proc = subprocess.run(
-            [sys.executable, "-m", "offline", "diff", "--stack", "ci", "--base", "base", "--markdown", str(md)],
+            [sys.executable, "-m", "webex_scim", "diff", "--stack", "ci", "--base", "base", "--markdown", str(md)],
             cwd=repo,
             capture_output=True,
             text=True,

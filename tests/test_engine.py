@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from offline import engine, stackfile
-from offline.cli import main as cli_main
 from offline.errors import EngineError
 from offline.render import display_inputs
+from webex_scim.cli import main as cli_main
 
 PROGRAM = """
 import sys
@@ -71,7 +71,7 @@ def test_urns_carry_every_ancestor_type_as_the_engine_makes_them():
 
 
 def test_the_engines_collector_setting_raises_the_thresholds_and_freezes_the_heap_at_exit() -> None:
-    """`python -m offline` calls it first thing; the freeze comes after every other exit handler (registered
+    """`python -m webex_scim` calls it first thing; the freeze comes after every other exit handler (registered
     before it here, so it runs after it), so no cleanup at exit is skipped."""
     import subprocess
 

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("offline", "components", "policies", "bench")
+PACKAGES = ("offline", "provisioning_cycle", "webex_scim", "components", "policies", "bench")
 
 
 def _module_name(path: Path) -> str:

@@ -201,7 +201,7 @@ def test_identical_previews_write_byte_identical_markdown(tmp_path: Path) -> Non
     for i in range(4):
         md = tmp_path / f"preview-{i}.md"
         proc = subprocess.run(
-            [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--markdown", str(md)],
+            [sys.executable, "-m", "webex_scim", "preview", "--stack", "dev", "--markdown", str(md)],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -1,4 +1,4 @@
-"""`python -m offline preview` on the committed dev stack: the tree, the JSON contract, exit codes."""
+"""`python -m webex_scim preview` on the committed dev stack: the tree, the JSON contract, exit codes."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from offline.cli import main
 from tests.support import ROOT
+from webex_scim.cli import main
 
 STEP_KEYS = {"op", "urn", "type", "name", "parent", "inputs", "protect", "retainOnDelete"}
 
@@ -21,7 +21,7 @@ def dev_preview(tmp_path_factory):
     """One real `make preview`-style run of the dev stack, as a new user runs it."""
     path = tmp_path_factory.mktemp("dev") / "preview.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--json", str(path)],
+        [sys.executable, "-m", "webex_scim", "preview", "--stack", "dev", "--json", str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -96,7 +96,7 @@ def test_colour_only_for_terminals(dev_preview):
     proc, _ = dev_preview
     assert "\x1b[" not in proc.stdout  # a pipe (CI log, file) gets plain text
     forced = subprocess.run(
-        [sys.executable, "-m", "offline", "preview", "--stack", "dev", "--no-policies", "--no-details"],
+        [sys.executable, "-m", "webex_scim", "preview", "--stack", "dev", "--no-policies", "--no-details"],
         cwd=ROOT,
         env={**os.environ, "FORCE_COLOR": "1"},
         capture_output=True,

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from offline.cli import main
 from tests.support import ROOT
+from webex_scim.cli import main
 
 STACKS = ROOT / "tests" / "stacks"
 

@@ -47,7 +47,7 @@ def _env(marker: str) -> dict[str, str]:
 
 def _run_offline(marker: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "offline", *args],
+        [sys.executable, "-m", "webex_scim", *args],
         cwd=ROOT,
         env=_env(marker),
         capture_output=True,
@@ -99,8 +99,8 @@ _WITH_DEFAULT_SIGINT = [
 
 
 def _offline(*args: str) -> list[str]:
-    """`python -m offline ARGS`, started with SIGINT at its default (the process keeps its pid through exec)."""
-    return [*_WITH_DEFAULT_SIGINT, "-m", "offline", *args]
+    """`python -m webex_scim ARGS`, started with SIGINT at its default (the process keeps its pid through exec)."""
+    return [*_WITH_DEFAULT_SIGINT, "-m", "webex_scim", *args]
 
 
 def _big_stack(tmp_path: Path, assignments: int = 1500) -> Path:

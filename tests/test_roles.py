@@ -137,7 +137,7 @@ def test_deployment_fails_clearly_when_the_role_is_ambiguous(failed_deployment):
 
 def test_the_suite_prints_nothing_after_its_summary():
     """The audit's reproduction: these three modules in this order logged 36 never-retrieved futures at exit."""
-    modules = ["tests/test_readme.py", "tests/test_roles.py", "tests/test_secrets.py"]
+    modules = ["tests/test_docs.py", "tests/test_roles.py", "tests/test_secrets.py"]
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", *modules, "-k", "not after_its_summary"],
         cwd=ROOT,

@@ -12,8 +12,8 @@ import yaml
 from components import catalog
 from components.settings import MAX_DELETE_THRESHOLD, SettingsError, validate
 from components.settings_messages import namespace_problems
-from offline.cli import main
 from tests.support import BASE, ORG, ROOT, config
+from webex_scim.cli import main
 
 ARTICLE_SAMPLE_ORG = "a35bfbc6-ccbd-4a17-a488-72gf46c5420c"
 
@@ -181,10 +181,10 @@ def test_usage_errors_exit_2(capsys):
 
 
 def test_real_process_exit_code_and_no_traceback(tmp_path):
-    """The same through `python -m offline`, as make preview runs it."""
+    """The same through `python -m webex_scim`, as make preview runs it."""
     path = write_stack(tmp_path, config(orgId=ARTICLE_SAMPLE_ORG))
     proc = subprocess.run(
-        [sys.executable, "-m", "offline", "preview", "--config-file", str(path), "--no-policies"],
+        [sys.executable, "-m", "webex_scim", "preview", "--config-file", str(path), "--no-policies"],
         cwd=ROOT,
         capture_output=True,
         text=True,

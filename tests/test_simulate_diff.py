@@ -1,4 +1,4 @@
-"""`python -m offline diff … --users PATH`: per change, who starts or stops being provisioned and whose payload
+"""`python -m webex_scim diff … --users PATH`: per change, who starts or stops being provisioned and whose payload
 changes, in the diff's JSON and its PR comment. Two revisions in a temporary git repository, each side simulated
 with the mappings its own preview shows."""
 
@@ -68,7 +68,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run(
-        [sys.executable, "-m", "offline", "diff", "--stack", "ci", "--base", "base", "--no-policies", *args],
+        [sys.executable, "-m", "webex_scim", "diff", "--stack", "ci", "--base", "base", "--no-policies", *args],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -159,11 +159,11 @@ def test_a_bad_snapshot_stops_the_diff_before_any_preview(repo):
 
 def test_a_side_without_what_the_simulation_reads_claims_no_change(repo: Path) -> None:
     """A base from before the mappings resource existed must not read as "every payload changes": no claim, and why."""
-    from offline.simulate.diffusers import add_user_changes, markdown_section, read_users
+    from provisioning_cycle.diffusers import add_user_changes, markdown_section, read_users
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     preview = subprocess.run(
-        [sys.executable, "-m", "offline", "preview", "--stack", "ci", "--no-policies", "--json", "-"],
+        [sys.executable, "-m", "webex_scim", "preview", "--stack", "ci", "--no-policies", "--json", "-"],
         cwd=repo, capture_output=True, text=True, env=env, timeout=300, check=True,
     )  # fmt: skip
     head_doc = json.loads(preview.stdout)

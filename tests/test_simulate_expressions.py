@@ -12,9 +12,9 @@ import datetime as dt
 
 import pytest
 
-from offline.simulate.attributes import attribute_problem
-from offline.simulate.evaluate import FUNCTIONS, Evaluator, simulated_functions, unsimulated_functions
-from offline.simulate.values import DROPPED, NotSimulated, text
+from provisioning_cycle.attributes import attribute_problem
+from provisioning_cycle.evaluate import FUNCTIONS, Evaluator, simulated_functions, unsimulated_functions
+from provisioning_cycle.values import DROPPED, NotSimulated, text
 
 # The reference's "List of Functions", as written there.
 REFERENCE_FUNCTIONS = (

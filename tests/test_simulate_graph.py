@@ -10,9 +10,9 @@ from urllib.parse import parse_qs
 import pytest
 
 from components.graph.auth import TEST_TOKEN_ENV
-from offline.cli import main
 from tests.graph_server import BEARER, GraphTestServer
 from tests.simulate_support import ENTERPRISE, stack_file
+from webex_scim.cli import main
 
 DEPARTMENT = ENTERPRISE + ":department"
 JOIN = 'Join(" / ", [department], [companyName])'

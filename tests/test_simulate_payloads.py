@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from offline import engine, render, stackfile
-from offline.cli import main
-from offline.simulate import stack as simstack
-from offline.simulate.models import PayloadValidator
-from offline.simulate.run import simulate as run_simulation
-from offline.simulate.snapshot import Snapshot, from_graph_users
+from provisioning_cycle import stack as simstack
+from provisioning_cycle.models import PayloadValidator
+from provisioning_cycle.run import simulate as run_simulation
+from provisioning_cycle.snapshot import Snapshot, from_graph_users
 from tests.simulate_support import CORE, ENTERPRISE, WEBEX, simulate, simulate_full, snapshot_file, user
 from tests.support import ROOT
+from webex_scim.cli import main
 
 PILOT = {
     "id": "5b8e2f10-0000-4000-8000-000000000001",
@@ -265,7 +265,7 @@ def test_one_validation_per_shape_and_every_bad_value_still_caught():
 
 def test_a_preview_imports_nothing_of_the_simulation():
     code = (
-        "import sys, os; from offline.cli import main; "
+        "import sys, os; from webex_scim.cli import main; "
         "main(['preview', '--stack', 'dev', '--no-policies', '--json', os.devnull]); "
         "print(sorted(m for m in sys.modules if m.startswith('offline.simulate')))"
     )
@@ -289,7 +289,7 @@ def test_snapshot_type_is_what_run_takes():
 
 
 def test_a_large_directory_is_simulated_on_two_cores_with_the_same_result(monkeypatch):
-    from offline.simulate import run as run_module
+    from provisioning_cycle import run as run_module
 
     people = [user(i, department="Sales" if i % 3 else None, accountEnabled=i % 7 != 0) for i in range(6_000)]
     people.append({**people[10], "id": "duplicate-upn"})  # a check across users sees both halves
@@ -311,7 +311,7 @@ def test_a_large_directory_is_simulated_on_two_cores_with_the_same_result(monkey
 
 def test_a_failing_worker_half_is_said_with_what_to_do(monkeypatch, capfd):
     from offline.errors import EngineError
-    from offline.simulate import run as run_module
+    from provisioning_cycle import run as run_module
 
     def each_failing_in_the_child(users):
         if os.getpid() != parent:

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from offline.cli import main
 from tests.scim_peer import ScimPeer
 from tests.simulate_support import CORE, ENTERPRISE, snapshot_file, stack_file, user
+from webex_scim.cli import main
 
 TOKEN_ENV = "WEBEX_SCIM_TEST_SCIM_TOKEN"
 OVERRIDES = [

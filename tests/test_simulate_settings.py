@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from components.settings import SettingsError, validate
-from offline.cli import main
 from tests.simulate_support import stack_file
+from webex_scim.cli import main
 
 BASE = {
     "orgId": "6f1a1d43-2b0e-4a8c-9d5e-0c2b7e9f4a11",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from offline.cli import main
 from offline.errors import UsageError
-from offline.simulate.snapshot import read_snapshot
+from provisioning_cycle.snapshot import read_snapshot
+from webex_scim.cli import main
 
 ALICE = {
     "id": "0a1b2c3d-0000-4000-8000-000000000001",

@@ -1,4 +1,4 @@
-"""The GitHub workflows: valid YAML, commands that exist (make targets, `python -m offline` argv), the policy pack
+"""The GitHub workflows: valid YAML, commands that exist (make targets, `python -m webex_scim` argv), the policy pack
 they name, least-privilege permissions, actions on a node24 major, and a PR workflow that cannot hand the production
 SCIM token to the PR's code."""
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from offline.cli import build_parser
+from webex_scim.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -73,14 +73,14 @@ def makefile_targets() -> set[str]:
 def test_command_splitting() -> None:
     run = (
         'set +e\nmake preview STACK="$STACK" && echo "a; b" | cat\n'
-        ".venv/bin/python -m offline diff \\\n  --stack dev ${{ x }}"
+        ".venv/bin/python -m webex_scim diff \\\n  --stack dev ${{ x }}"
     )
     assert commands(run) == [
         ["set", "+e"],
         ["make", "preview", "STACK=$STACK"],
         ["echo", "a; b"],
         ["cat"],
-        [".venv/bin/python", "-m", "offline", "diff", "--stack", "dev", "EXPR"],
+        [".venv/bin/python", "-m", "webex_scim", "diff", "--stack", "dev", "EXPR"],
     ]
 
 
@@ -112,28 +112,54 @@ def test_make_targets_exist(path: Path) -> None:
         assert "preview" in used
 
 
+# The make targets that run one command of `python -m webex_scim`, and the flags they pass it (Makefile).
+MAKE_COMMANDS = {
+    "preview": lambda v: ["preview", "--stack", v.get("STACK", "dev")],
+    "diff": lambda v: ["diff", "--stack", v.get("STACK", "dev"), "--base", v.get("BASE", "origin/main")],
+}
+
+
+def invocations(argv: list[str]) -> list[list[str]]:
+    """The `python -m webex_scim` argv a command runs: itself, or what a `make <command> ARGS=…` target runs."""
+    for i in range(len(argv) - 2):
+        if argv[i].endswith(("python", "python3")) and argv[i + 1 : i + 3] == ["-m", "webex_scim"]:
+            return [argv[i + 3 :]]
+    if argv and argv[0] == "make":
+        values = dict(a.split("=", 1) for a in argv[1:] if "=" in a)
+        goals = [a for a in argv[1:] if not a.startswith("-") and "=" not in a]
+        return [MAKE_COMMANDS[g](values) + shlex.split(values.get("ARGS", "")) for g in goals if g in MAKE_COMMANDS]
+    return []
+
+
+def test_a_make_target_is_parsed_as_the_command_it_runs() -> None:
+    argv = ["make", "diff", "STACK=ci", "BASE=origin/x", "ARGS=--markdown diff.md --json diff.json"]
+    assert invocations(argv) == [
+        ["diff", "--stack", "ci", "--base", "origin/x", "--markdown", "diff.md", "--json", "diff.json"]
+    ]
+    assert invocations(["make", "preview"]) == [["preview", "--stack", "dev"]]
+    assert invocations(["make", "lint"]) == []
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_offline_invocations_parse(path: Path) -> None:
     parser = build_parser()
     parsed = []
     for _, step in steps(load(path)):
         for argv in commands(step.get("run", "")):
-            for i in range(len(argv) - 2):
-                if argv[i].endswith(("python", "python3")) and argv[i + 1 : i + 3] == ["-m", "offline"]:
-                    args = parser.parse_args(argv[i + 3 :])  # raises (UsageError) if a flag is wrong
-                    assert args.command in ("preview", "diff")
-                    parsed.append(args.command)
-                    if args.command == "diff":
-                        assert args.markdown is not None, "the PR job posts the Markdown report"
+            for command in invocations(argv):
+                args = parser.parse_args(command)  # raises (UsageError) if a flag is wrong
+                parsed.append(args.command)
+                if args.command == "diff":
+                    assert args.markdown is not None, "the PR job posts the Markdown report"
     if path.name == "preview.yml":
-        assert parsed == ["diff"]
+        assert parsed == ["preview", "diff"]
 
 
 def test_preview_workflow_runs_the_diff_against_the_base_branch() -> None:
     doc = load(ROOT / ".github" / "workflows" / "preview.yml")
     assert set(doc["on"]) == {"pull_request"}  # never pull_request_target: PR code never meets secrets
     runs = " ".join(step.get("run", "") for _, step in steps(doc))
-    assert "-m offline diff" in runs and "origin/$BASE_REF" in runs
+    assert "make diff" in runs and 'BASE="origin/$BASE_REF"' in runs
     checkout = next(s for _, s in steps(doc) if str(s.get("uses", "")).startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0
     assert "GITHUB_STEP_SUMMARY" in runs

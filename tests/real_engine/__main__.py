@@ -2,7 +2,7 @@
 
 A throwaway loopback tenant holds what the stack file names (its users, groups, an adopted service principal), a
 throwaway workspace runs the real CLI with the azuread test provider, and the result is written as the same JSON
-document the offline preview writes (`python -m offline preview --json`), so anyone can compare the two engines.
+document the offline preview writes (`python -m webex_scim preview --json`), so anyone can compare the two engines.
 Secrets the stack needs are test values: the file's own `secure:` values are never decrypted or copied.
 """
 

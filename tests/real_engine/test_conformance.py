@@ -75,7 +75,7 @@ def stack_file(ws: RealWorkspace, tenant: GraphTestServer) -> Path:
 
 def offline_preview(stack_file: Path) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-m", "offline", "preview", "--config-file", str(stack_file), "--json", "-"],
+        [sys.executable, "-m", "webex_scim", "preview", "--config-file", str(stack_file), "--json", "-"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -3,7 +3,7 @@ steps (URN, type, op), the same policy verdicts (rule, enforcement level, resour
 program warnings, and the same exit code.
 
 Both documents come from the commands anyone can run: `make real-preview CONFIG=… JSON=…` and
-`python -m offline preview --config-file … --json`. What cannot agree is named in the README (inputs only the
+`python -m webex_scim preview --config-file … --json`. What cannot agree is named in the README (inputs only the
 tenant knows, the loopback Graph URL).
 """
 

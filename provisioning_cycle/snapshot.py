@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from components.settings import is_object_id
+from offline.errors import UsageError
+from offline.userfiles import read_text
 
-from ..errors import UsageError
-from ..userfiles import read_text
 from .attributes import BOOLEAN, ENGINE_NAME, MULTI_VALUED, b2b_user_principal_name
 
 MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024  # 1 GiB: some 1.5 million users in Graph's default shape

@@ -1,6 +1,6 @@
 """What of a stack decides who Webex gets and with what: read exactly as the preview reads it.
 
-`load` takes the stack file the way `python -m offline preview` does (offline/stackfile.py: the CLI's own rules,
+`load` takes the stack file the way `python -m webex_scim preview` does (offline/stackfile.py: the CLI's own rules,
 one message per bad key, exit 2) and validates it with the program's own `components.settings.validate`; the
 attribute table is `components.mapping_settings.desired_user_mappings`, the very rows the AttributeMappings resource
 writes to the job's schema (the Webex defaults of components/webex_catalog.json, overrides, removals), and the
@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from components.catalog import DEFAULT_ACCESS_ROLE_ID
+from offline.errors import UsageError
 from policies.vocabulary import ASSIGNMENTS, ATTRIBUTE_MAPPINGS, SYNC_ALL, SYNCHRONIZATION_SECRET
-
-from ..errors import UsageError
 
 DEFAULT_ACCESS_NAMES = frozenset({DEFAULT_ACCESS_ROLE_ID, "default access"})
 
@@ -85,8 +84,7 @@ def from_settings(settings: Any, *, project: str, stack: str) -> SimulationStack
 def load(project_dir: Path, *, stack: str | None, config_file: Path | None) -> SimulationStack:
     """The stack file, read and validated as the preview does; UsageError (exit 2) on bad config."""
     from components.settings import SettingsError, validate_stack_config
-
-    from .. import stackfile
+    from offline import stackfile
 
     cfg = stackfile.load(project_dir, stack=stack, config_file=config_file)
     settings, _, problems = validate_stack_config(cfg.config)
@@ -122,7 +120,7 @@ _READ_FROM = {
 
 
 def from_preview(doc: dict[str, Any]) -> SimulationStack:
-    """A preview's JSON document (`python -m offline preview --json -`), read for what the simulation needs; a
+    """A preview's JSON document (`python -m webex_scim preview --json -`), read for what the simulation needs; a
     document without one of the resources it reads raises NotInPreview, rather than a guess in its place."""
     types = {step.get("type") for step in doc.get("steps", [])}
     missing = [what for type_, what in _READ_FROM.items() if type_ not in types]

@@ -1,4 +1,4 @@
-"""`python -m offline simulate --stack NAME --users PATH|graph [--json PATH] [--markdown PATH]
+"""`python -m webex_scim simulate --stack NAME --users PATH|graph [--json PATH] [--markdown PATH]
 [--check-with-graph] [--scim-url URL --scim-token-env NAME]`.
 
 Exit codes as the preview's (shared/DESIGN.md): 0 every provisioned user is fine; 1 a user has a problem (something
@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
+from offline.errors import UsageError
 
 GRAPH = "graph"  # `--users graph`: read the users from Microsoft Graph
 
@@ -67,7 +67,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     if args.json_path == "-":
         render.write_json(sim, sys.stdout)
     else:
-        from ..render import print_tree
+        from offline.render import print_tree
 
         lines = render.terminal_lines(sim)
         print_tree([*lines[:-1], *replay_lines, lines[-1]])

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import EngineError, UsageError
+from offline.errors import EngineError, UsageError
+
 from .evaluate import Evaluator
 from .expressions import ExpressionSyntaxError, attributes_of, parse
 from .run import PROVISION, Simulation

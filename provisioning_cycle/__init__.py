@@ -1,4 +1,4 @@
-"""`python -m offline simulate`: what Webex would receive, per user, from a directory snapshot and a stack.
+"""`python -m webex_scim simulate`: what Webex would receive, per user, from a directory snapshot and a stack.
 
 Split by job, each module importable alone (no cycles; the preview engine imports none of them):
 

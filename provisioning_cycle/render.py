@@ -11,7 +11,8 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from ..markdown_writer import code, esc
+from offline.markdown_writer import code, esc
+
 from .run import PROVISION, Simulation
 
 MARKER = "<!-- webex-scim-simulate:{stack} -->"

@@ -24,8 +24,8 @@ from typing import Any
 from urllib.parse import quote
 
 from components.settings import is_object_id
+from offline.errors import EngineError, UsageError
 
-from ..errors import EngineError, UsageError
 from .attributes import select_for
 from .run import needed_attributes
 from .snapshot import Snapshot, from_graph_users

@@ -1,4 +1,4 @@
-"""`python -m offline diff … --users PATH`: what a change does to the users, from each side's own preview.
+"""`python -m webex_scim diff … --users PATH`: what a change does to the users, from each side's own preview.
 
 Each side of the diff is simulated against the one snapshot with the mappings, scoping filter, scope and assignments
 *its own* preview document shows (stack.from_preview: the AttributeMappings inputs its code computed, the
@@ -17,7 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..markdown_writer import code, esc
+from offline.markdown_writer import code, esc
+
 from .payload import flatten
 from .run import PROVISION, Simulation, UserResult, simulate
 from .snapshot import Snapshot, SourceUser, read_snapshot

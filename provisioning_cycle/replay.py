@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import UsageError
-from ..markdown_writer import code, esc
+from offline.errors import UsageError
+from offline.markdown_writer import code, esc
+
 from .payload import flatten
 from .run import PROVISION, Simulation
 

@@ -1,0 +1,138 @@
+"""`python -m webex_scim preview|diff|simulate`: every command of webex-scim, one parser, one way to fail.
+
+Exit codes are one contract for every command: 0 fine (advisories allowed), 1 something needs attention (a
+mandatory policy violation, a failed program, a user Webex may refuse), 2 bad config or usage, with one message on
+stderr naming the key or flag and the fix, never a traceback. A Ctrl-C, SIGTERM or SIGHUP stops whatever the
+command started and exits 130/143/129 (offline/interrupt.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from offline import interrupt, stackfile, userfiles
+from offline.errors import EngineError, UsageError
+
+# Nothing here imports a command's modules at module level: a preview starts its policy pack before it imports the
+# SDKs, and no command pays for another's imports.
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROG = "python -m webex_scim"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit 2, but with our one-line format
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def _add_stack_and_reports(p: argparse.ArgumentParser, json_help: str) -> None:
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stack", help="stack name: reads Pulumi.<NAME>.yaml beside Pulumi.yaml")
+    which.add_argument("--config-file", type=Path, help="a stack file anywhere (its name gives the stack name)")
+    p.add_argument("--json", dest="json_path", help=json_help)
+    p.add_argument("--markdown", type=Path, help="write a Markdown report here (for a PR comment)")
+    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+
+
+def _add_preview(p: argparse.ArgumentParser) -> None:
+    _add_stack_and_reports(p, "write the JSON document here (- for stdout)")
+    p.add_argument("--policy-config", type=Path, help="the CLI's --policy-pack-config JSON")
+    p.add_argument("--no-policies", action="store_true", help="skip the policy pack (the CLI without --policy-pack)")
+    p.add_argument("--no-details", action="store_true", help="tree only, without each resource's inputs")
+
+
+def _add_diff(p: argparse.ArgumentParser) -> None:
+    _add_preview(p)
+    p.add_argument("--base", required=True, help="git ref of the base revision (e.g. origin/main)")
+    p.add_argument("--users", type=Path, help="a directory snapshot: also report who starts or stops being provisioned")
+
+
+def _add_simulate(p: argparse.ArgumentParser) -> None:
+    _add_stack_and_reports(p, "write the Simulation JSON document here (- for stdout)")
+    p.add_argument(
+        "--users",
+        required=True,
+        metavar="PATH|graph",
+        help='users in Graph\'s shape (JSON array, a Graph {"value": [...]} page, or CSV with Graph property '
+        "names), or `graph` to read the assigned users from Microsoft Graph",
+    )
+    p.add_argument("--check-with-graph", action="store_true", help="compare each expression with Graph's own result")
+    p.add_argument("--scim-url", help="replay the provisioning cycle against this SCIM 2.0 base URL")
+    p.add_argument("--scim-token-env", metavar="NAME", help="environment variable holding the SCIM bearer token")
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from offline.preview import preview_command
+
+    return preview_command(args)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from offline.diff import diff_command
+
+    return diff_command(args)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from provisioning_cycle.command import simulate_command
+
+    return simulate_command(args)
+
+
+# name -> (help, how its arguments are declared, what runs it: args -> exit code)
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "preview": ("run the program and the policy pack, print a tree like `pulumi preview`", _add_preview, _preview),
+    "diff": ("preview the base revision and the working tree, and report the difference", _add_diff, _diff),
+    "simulate": ("what Webex would receive, per user, from a directory snapshot", _add_simulate, _simulate),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description=__doc__.split("\n\n", 1)[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (help_, declare, _) in COMMANDS.items():
+        declare(sub.add_parser(name, help=help_))
+    return parser
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse what the command line gets wrong before any work starts (UsageError, exit 2): a stack name that is
+    not one, and an output file that cannot be written (found only after a whole preview otherwise).
+
+    A diff reads the stack file and the policy config for each of its two sides: a FIFO or a device there would
+    hang or flood it, so a diff checks they are readable regular files first. What they contain is the head side's
+    to judge, so a broken stack file still gets the diff's report.
+    """
+    if getattr(args, "stack", None) is not None:
+        args.stack = stackfile.check_stack_name(args.stack)
+    if getattr(args, "json_path", None) and args.json_path != "-":
+        userfiles.check_output("--json", args.json_path, f"{args.command}.json")
+    if getattr(args, "markdown", None) is not None:
+        userfiles.check_output("--markdown", str(args.markdown), f"{args.command}.md")
+    if args.command == "diff":
+        from offline.policy_config import MAX_POLICY_CONFIG_BYTES
+
+        if args.config_file is not None:
+            userfiles.read_text(
+                args.config_file, label="stack file", limit=stackfile.MAX_STACK_FILE_BYTES, example="Pulumi.dev.yaml"
+            )
+        if args.policy_config is not None:
+            userfiles.read_text(
+                args.policy_config, label="--policy-config", limit=MAX_POLICY_CONFIG_BYTES, example="policy-config.json"
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # From here on a Ctrl-C, SIGTERM or SIGHUP stops whatever the command started and exits 130/143/129.
+    with interrupt.handled():
+        try:
+            args = build_parser().parse_args(argv)
+            check_arguments(args)
+            return COMMANDS[args.command][2](args)
+        except (UsageError, EngineError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code
