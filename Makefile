@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview diff simulate test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: preview preview-all diff simulate test lint bench clean pulumi policy-venv conformance real-preview
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 ## make preview: the credential-free preview of the dev stack (resources, policy verdicts); STACK=name for another
 preview: $(STAMP)
 	$(PY) -m webex_scim preview --stack $(STACK) $(ARGS)
+
+## make preview-all: every stack (each Pulumi.<stack>.yaml) previewed in one run, one policy pack, one table
+preview-all: $(STAMP)
+	$(PY) -m webex_scim preview --all $(ARGS)
 
 ## make diff BASE=origin/main: the offline preview of this tree against a git ref, and what would change
 BASE ?= origin/main

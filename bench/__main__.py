@@ -3,7 +3,8 @@
 Options: --runs N (small cases, default 7), --runs-large N (5,000 assignments, default 3), --sizes 10,100,1000,5000,
 --quick (3 runs, sizes 10,1000), --profile N (cProfile one N-assignment preview and print where the time goes),
 --json PATH (results; default bench/results/<UTC time>.json), --simulation (only the simulation's rows: 10,000 and
-100,000 generated users through `python -m webex_scim simulate`, bench/simulation.py; --runs-large runs each).
+100,000 generated users through `python -m webex_scim simulate`, bench/simulation.py; --runs-large runs each),
+--fleet (only the row of 50 stacks previewed by one `preview --all`, against one preview; --runs-large runs each).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ IMPORT_FLOOR_ENGINE_RUNTIME = [
 TARGET_DEV = 1.5  # dev preview ≤ 1.5 x import floor
 TARGET_GROWTH = 1.5  # 1,000 and 5,000 assignments ≤ 1.5 x bare-SDK floor
 TARGET_DIFF = 1.5  # diff of two revisions ≤ 1.5 x one preview
+TARGET_FLEET = 15.0  # 50 stacks previewed in one run ≤ 15 x one preview (imports and the pack's start paid once)
+FLEET = 50
 
 
 @dataclass
@@ -211,6 +214,19 @@ def bench_diff(runs: int, config: dict[str, Any], tmp: Path) -> Row:
     return Row("(c) diff of two revisions (+policies)", a, b, "one offline preview of the head", TARGET_DIFF)
 
 
+def bench_fleet(runs: int, config: dict[str, Any], tmp: Path) -> Row:
+    copy = tmp / "fleet"
+    names = stacks.fleet(PROJECT_DIR, copy, config, FLEET)
+    compile_project(copy)
+    a, b = compare(
+        runs,
+        ("preview --all", [PY, "-m", "webex_scim", "preview", "--all"]),
+        ("preview", preview_argv(stack=names[0])),
+        cwd=copy,
+    )
+    return Row(f"(e) {FLEET} stacks, preview --all (+policies)", a, b, "one offline preview of one stack", TARGET_FLEET)
+
+
 def profile(n: int, config: dict[str, Any], tmp: Path, top: int = 30) -> None:
     path = stacks.write_stack(tmp / f"Pulumi.prof{n}.yaml", stacks.full_rollout(config, n))
     out = tmp / f"prof{n}.pstats"
@@ -300,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", type=int, metavar="N", help="cProfile an N-assignment preview instead")
     ap.add_argument("--json", dest="json_path", type=Path)
     ap.add_argument("--simulation", action="store_true", help="only the simulation rows (bench/simulation.py)")
+    ap.add_argument("--fleet", action="store_true", help=f"only the {FLEET}-stack `preview --all` row")
     args = ap.parse_args(argv)
     if args.quick:
         args.runs, args.runs_large, args.sizes = 3, 2, "10,1000"
@@ -320,13 +337,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             profile(args.profile, config, tmp)
             return 0
-        if not args.simulation:
+        if args.fleet:
+            rows.append(bench_fleet(args.runs_large, config, tmp))
+        elif not args.simulation:
             rows.append(bench_dev(args.runs, dev_argv))
             for n in sizes:
                 growth.append(bench_growth(n, args.runs_large if n >= 5000 else args.runs, config, tmp))
             rows += growth
             rows.append(bench_diff(args.runs, config, tmp))
-        simulated = simulation.bench(args.runs_large, config, tmp)
+            rows.append(bench_fleet(args.runs_large, config, tmp))
+        simulated = [] if args.fleet else simulation.bench(args.runs_large, config, tmp)
 
     if rows:
         show(rows, info, notes, growth)

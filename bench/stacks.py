@@ -81,8 +81,8 @@ def _git(repo: Path, *args: str) -> None:
     subprocess.run([*GIT, *args], cwd=repo, check=True, capture_output=True)
 
 
-def diff_repo(project_dir: Path, dest: Path, stack: str, base: dict[str, Any], head: dict[str, Any]) -> Path:
-    """A copy of the project (tracked and untracked-but-not-ignored files) with two commits of one stack file."""
+def copy_project(project_dir: Path, dest: Path) -> Path:
+    """A copy of the project: its tracked and untracked-but-not-ignored files (no virtualenv, no results)."""
     listed = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"],
         cwd=project_dir,
@@ -96,6 +96,12 @@ def diff_repo(project_dir: Path, dest: Path, stack: str, base: dict[str, Any], h
         if name and src.is_file() and not name.startswith("bench/results/"):
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
+    return dest
+
+
+def diff_repo(project_dir: Path, dest: Path, stack: str, base: dict[str, Any], head: dict[str, Any]) -> Path:
+    """A copy of the project with two commits of one stack file."""
+    copy_project(project_dir, dest)
     _git(dest, "init", "-q", "-b", "main")
     write_stack(dest / f"Pulumi.{stack}.yaml", base)
     _git(dest, "add", "-A")
@@ -103,3 +109,20 @@ def diff_repo(project_dir: Path, dest: Path, stack: str, base: dict[str, Any], h
     write_stack(dest / f"Pulumi.{stack}.yaml", head)
     _git(dest, "commit", "-q", "-am", "head")
     return dest
+
+
+def fleet(project_dir: Path, dest: Path, config: dict[str, Any], n: int) -> list[str]:
+    """A copy of the project whose stacks are `n` orgs (`org01`…): the dev stack with its own org ID and mailbox each,
+    and no other stack file. Returns the stack names."""
+    copy_project(project_dir, dest)
+    for old in dest.glob("Pulumi.*.yaml"):
+        old.unlink()
+    names = []
+    for i in range(1, n + 1):
+        name = f"org{i:02d}"
+        org = copy.deepcopy(config)
+        org[key("orgId")] = str(uuid.UUID(int=(0x0F1EE7 << 100) + i))
+        org[key("notificationEmail")] = f"webex-admins@{name}.example.com"
+        write_stack(dest / f"Pulumi.{name}.yaml", org)
+        names.append(name)
+    return names

@@ -29,24 +29,31 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _add_stack_and_reports(p: argparse.ArgumentParser, json_help: str) -> None:
+def _add_stack_and_reports(p: argparse.ArgumentParser, json_help: str, *, every_stack: bool = False) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--stack", help="stack name: reads Pulumi.<NAME>.yaml beside Pulumi.yaml")
     which.add_argument("--config-file", type=Path, help="a stack file anywhere (its name gives the stack name)")
+    if every_stack:
+        which.add_argument("--all", action="store_true", help="every Pulumi.<stack>.yaml beside Pulumi.yaml")
     p.add_argument("--json", dest="json_path", help=json_help)
     p.add_argument("--markdown", type=Path, help="write a Markdown report here (for a PR comment)")
     p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
 
 
-def _add_preview(p: argparse.ArgumentParser) -> None:
-    _add_stack_and_reports(p, "write the JSON document here (- for stdout)")
+def _add_policy_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy-config", type=Path, help="the CLI's --policy-pack-config JSON")
     p.add_argument("--no-policies", action="store_true", help="skip the policy pack (the CLI without --policy-pack)")
     p.add_argument("--no-details", action="store_true", help="tree only, without each resource's inputs")
 
 
+def _add_preview(p: argparse.ArgumentParser) -> None:
+    _add_stack_and_reports(p, "write the JSON document here (- for stdout)", every_stack=True)
+    _add_policy_flags(p)
+
+
 def _add_diff(p: argparse.ArgumentParser) -> None:
-    _add_preview(p)
+    _add_stack_and_reports(p, "write the JSON document here (- for stdout)")
+    _add_policy_flags(p)
     p.add_argument("--base", required=True, help="git ref of the base revision (e.g. origin/main)")
     p.add_argument("--users", type=Path, help="a directory snapshot: also report who starts or stops being provisioned")
 
@@ -66,6 +73,10 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
 
 
 def _preview(args: argparse.Namespace) -> int:
+    if args.all:
+        from offline.fleet import preview_all
+
+        return preview_all(args)
     from offline.preview import preview_command
 
     return preview_command(args)
@@ -85,7 +96,11 @@ def _simulate(args: argparse.Namespace) -> int:
 
 # name -> (help, how its arguments are declared, what runs it: args -> exit code)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
-    "preview": ("run the program and the policy pack, print a tree like `pulumi preview`", _add_preview, _preview),
+    "preview": (
+        "run the program and the policy pack, print a tree like `pulumi preview` (--all: every stack, one table)",
+        _add_preview,
+        _preview,
+    ),
     "diff": ("preview the base revision and the working tree, and report the difference", _add_diff, _diff),
     "simulate": ("what Webex would receive, per user, from a directory snapshot", _add_simulate, _simulate),
 }
