@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview preview-all diff simulate test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: preview preview-all stacks diff simulate test lint bench clean pulumi policy-venv conformance real-preview
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ preview: $(STAMP)
 ## make preview-all: every stack (each Pulumi.<stack>.yaml) previewed in one run, one policy pack, one table
 preview-all: $(STAMP)
 	$(PY) -m webex_scim preview --all $(ARGS)
+
+## make stacks: this project's stacks (each Pulumi.<stack>.yaml) as `stacks=[...]`, a workflow matrix; needs no .venv
+stacks:
+	@$(PYTHON) -m offline.stacks
 
 ## make diff BASE=origin/main: the offline preview of this tree against a git ref, and what would change
 BASE ?= origin/main

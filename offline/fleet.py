@@ -19,6 +19,7 @@ from typing import Any
 from . import interrupt, stackfile
 from .errors import EngineError, UsageError
 from .markdown_writer import code, esc, prose
+from .stacks import stack_names
 
 
 @dataclass
@@ -37,11 +38,6 @@ class StackPreview:
 
     def as_json(self) -> dict[str, Any]:
         return {"stack": self.stack, "exitCode": self.exit_code, "error": self.error, "preview": self.doc}
-
-
-def stack_names(project_dir: Path) -> list[str]:
-    """Every stack of the project: the `Pulumi.<stack>.yaml` files beside Pulumi.yaml (the CLI's naming)."""
-    return sorted(stackfile.stack_name_from(p) for p in project_dir.glob("Pulumi.*.yaml") if p.is_file())
 
 
 def preview_all(args: argparse.Namespace) -> int:

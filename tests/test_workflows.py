@@ -108,13 +108,16 @@ def test_make_targets_exist(path: Path) -> None:
                 goals = [a for a in argv[1:] if not a.startswith("-") and "=" not in a]
                 used += goals
                 assert all(g in targets for g in goals), f"{path.name}: `{argv}` needs a Makefile target"
-    if path.name in ("preview.yml", "deploy.yml"):
+    if path.name == "preview.yml":
         assert "preview" in used
+    if path.name == "deploy.yml":
+        assert "preview-all" in used  # the gate: every stack, before any is deployed
 
 
 # The make targets that run one command of `python -m webex_scim`, and the flags they pass it (Makefile).
 MAKE_COMMANDS = {
     "preview": lambda v: ["preview", "--stack", v.get("STACK", "dev")],
+    "preview-all": lambda v: ["preview", "--all"],
     "diff": lambda v: ["diff", "--stack", v.get("STACK", "dev"), "--base", v.get("BASE", "origin/main")],
 }
 
@@ -160,9 +163,45 @@ def test_preview_workflow_runs_the_diff_against_the_base_branch() -> None:
     assert set(doc["on"]) == {"pull_request"}  # never pull_request_target: PR code never meets secrets
     runs = " ".join(step.get("run", "") for _, step in steps(doc))
     assert "make diff" in runs and 'BASE="origin/$BASE_REF"' in runs
-    checkout = next(s for _, s in steps(doc) if str(s.get("uses", "")).startswith("actions/checkout"))
+    offline = doc["jobs"]["offline"]["steps"]
+    checkout = next(s for s in offline if str(s.get("uses", "")).startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0
     assert "GITHUB_STEP_SUMMARY" in runs
+
+
+def _matrix_jobs(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {job_id: job for job_id, job in doc["jobs"].items() if "strategy" in job}
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_every_stack_runs_as_a_matrix_from_the_stack_files(name: str) -> None:
+    """One stack per Webex org: the per-stack jobs take their matrix from `make stacks` (the stack files), never a
+    typed list; one stack's failure does not hide another's report; a bounded number run at once."""
+    doc = load(ROOT / ".github" / "workflows" / name)
+    jobs = _matrix_jobs(doc)
+    assert jobs, "the per-stack jobs run as a matrix"
+    for job_id, job in jobs.items():
+        strategy = job["strategy"]
+        assert strategy["fail-fast"] is False and 1 <= strategy["max-parallel"] <= 8, job_id
+        (source,) = re.findall(r"fromJSON\(needs\.(\w+)\.outputs\.stacks\)", strategy["matrix"]["stack"])
+        lister = doc["jobs"][source]
+        assert source in ([job["needs"]] if isinstance(job["needs"], str) else job["needs"])
+        runs = [step.get("run", "") for step in lister["steps"]]
+        assert 'make --silent stacks >> "$GITHUB_OUTPUT"' in runs
+        assert lister["outputs"]["stacks"] == "${{ steps.list.outputs.stacks }}"
+
+
+def test_make_stacks_lists_the_stack_files_as_a_matrix(tmp_path: Path) -> None:
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.acme-prod.yaml", "Pulumi.org.with.dots.yaml", "notes.yaml"):
+        (tmp_path / name).write_text("config: {}\n")
+    done = subprocess.run(
+        ["make", "--silent", "-C", str(ROOT), "stacks"], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert done.stdout == 'stacks=["dev"]\n'  # this repository's own
+    listed = subprocess.run(
+        [sys.executable, "-m", "offline.stacks", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert listed.stdout == 'stacks=["acme-prod", "dev", "org.with.dots"]\n'
 
 
 def test_policy_pack_directories_exist() -> None:
