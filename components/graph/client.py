@@ -120,6 +120,17 @@ class GraphClient(GraphTransport):
             replication=frozenset({404}),
         )
 
+    def validate_saved_credentials(self, sp_id: str, job_id: str) -> None:
+        """The portal's Test Connection of the credentials the job has saved (`useSavedCredentials: true`: Graph
+        ignores any credentials sent and tests the saved ones). Writes nothing in Entra, but Entra calls Webex."""
+        self.call(
+            "validateCredentials",
+            "POST",
+            f"{job_path(sp_id, job_id)}/validateCredentials",
+            body={"useSavedCredentials": True},
+            replication=frozenset(),
+        )
+
     def restart_job(self, sp_id: str, job_id: str, *, force_deletes: bool = False) -> str:
         """The portal's Restart provisioning; with `force_deletes`, also let through the deletions the
         accidental-deletion threshold held back. Returns the resetScope sent. Graph answers 204."""

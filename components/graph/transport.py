@@ -144,10 +144,11 @@ class GraphTransport:
             if link in seen:
                 raise self._plain_error(operation, path, "NextLinkLoop", f"@odata.nextLink repeats itself: {link}")
             seen.add(link)
-            path = self._relative(operation, path, str(link))
+            path = self.next_path(operation, path, str(link))
         raise self._plain_error(operation, path, "TooManyPages", f"more than {MAX_PAGES} pages; refusing to go on")
 
-    def _relative(self, operation: str, path: str, link: str) -> str:
+    def next_path(self, operation: str, path: str, link: str) -> str:
+        """The path of an `@odata.nextLink` under `base_url`; any other link is refused, never followed."""
         # The bearer token goes to Graph only: a nextLink to anywhere else is refused, not followed.
         if not link.startswith(self.base_url + "/"):
             raise self._plain_error(
