@@ -55,6 +55,7 @@ from components.graph.auth_settings import (
     stack_config,
     value_or_file,
 )
+from components.graph.cloud_metadata import check_graph_url, cloud_from_metadata
 from components.graph.errors import CLOUDS, cloud_for_graph_url
 from components.graph.oidc import oidc_assertion
 
@@ -135,6 +136,20 @@ def _check_cloud(graph_base_url: str, settings: AuthSettings, environment: str) 
         )
 
 
+def login_host(graph_base_url: str, settings: AuthSettings) -> str:
+    """Where to sign in, as the azuread provider decides it: from the metadata host's document when `metadataHost`
+    is set (the provider then ignores `environment`; cloud_metadata.py), else from the named `environment`. Either
+    way a Graph URL of another cloud than the provider's is refused, naming the setting and the fix."""
+    host = settings.get("metadataHost")
+    if host:
+        cloud = cloud_from_metadata(host, settings.name("metadataHost"))
+        check_graph_url(graph_base_url, cloud, settings.name("metadataHost"), host)
+        return cloud.login_host
+    environment = _environment(settings)
+    _check_cloud(graph_base_url, settings, environment)
+    return CLOUDS[environment].login_host
+
+
 _DESCRIPTIONS = {
     "certificate": ("client certificate", "clientCertificatePath"),
     "secret": ("client secret", "clientSecret"),
@@ -199,6 +214,7 @@ def _who(settings: AuthSettings, why: str) -> tuple[str, str]:
 
 
 def _build(graph_base_url: str, env: Mapping[str, str], settings: AuthSettings) -> TokenSource:
+    authority = {"authority": login_host(graph_base_url, settings)}
     test_token = env.get(TEST_TOKEN_ENV)
     if test_token:
         if not is_loopback(graph_base_url):
@@ -208,8 +224,6 @@ def _build(graph_base_url: str, env: Mapping[str, str], settings: AuthSettings) 
             )
         return StaticTokenCredential(test_token)
 
-    environment = _environment(settings)
-    _check_cloud(graph_base_url, settings, environment)
     method = method_of(settings)
     if method == "none":
         raise CredentialError(
@@ -226,7 +240,6 @@ def _build(graph_base_url: str, env: Mapping[str, str], settings: AuthSettings) 
         ManagedIdentityCredential,
     )
 
-    authority = {"authority": CLOUDS[environment].login_host}
     if method == "certificate":
         tenant, client = _who(settings, "a client certificate")
         password = settings.get("clientCertificatePassword")

@@ -20,6 +20,7 @@ SETTINGS: dict[str, tuple[str, ...]] = {
     "clientId": ("ARM_CLIENT_ID",),
     "clientIdFilePath": ("ARM_CLIENT_ID_FILE_PATH",),
     "environment": ("ARM_ENVIRONMENT",),
+    "metadataHost": ("ARM_METADATA_HOSTNAME",),
     "clientCertificate": ("ARM_CLIENT_CERTIFICATE",),
     "clientCertificatePath": ("ARM_CLIENT_CERTIFICATE_PATH",),
     "clientCertificatePassword": ("ARM_CLIENT_CERTIFICATE_PASSWORD",),

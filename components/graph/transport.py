@@ -74,8 +74,8 @@ class _RequestDeadline(Exception):
 
 
 class GraphTransport:
-    """Calls to one Graph (`base_url`), signed with `credential` (any azure-core style token source) for `scope`
-    (default: `<Graph origin>/.default`), and only with the HTTP `methods` it was built for.
+    """Calls to one Graph (`base_url`), signed with `credential` (any azure-core style token source) for
+    `<Graph origin>/.default`, and only with the HTTP `methods` it was built for.
 
     `fresh_principal=True` turns on the short replication retries (use it right after creation). `timeout` is
     httpx's per-operation timeout (connect, each read, each write); the policy's deadlines bound the whole.
@@ -93,7 +93,6 @@ class GraphTransport:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         methods: Collection[str] = ALL_METHODS,
-        scope: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
@@ -101,7 +100,7 @@ class GraphTransport:
         self.stats = GraphStats()
         self._credential = credential
         self.methods = frozenset(methods)
-        self._scope = scope or scope_for(self.base_url)
+        self._scope = scope_for(self.base_url)
         self._token: str | None = None
         self._token_expires = 0.0
         self._on_wait = on_wait or default_on_wait
