@@ -133,7 +133,7 @@ def default_webex_schema() -> dict[str, Any]:
                         "attributeMappings": user_mappings,
                         "enabled": True,
                         "flowTypes": "Add, Update, Delete",
-                        "metadata": [{"key": "Scoping.Enabled", "value": "True"}],
+                        "metadata": [{"key": "Disposition", "value": "Normal"}],
                         "name": "Provision Microsoft Entra ID Users",
                         "scope": None,
                         "sourceObjectName": "User",
@@ -228,7 +228,6 @@ def default_webex_schema() -> dict[str, Any]:
                 ],
             },
         ],
-        "metadata": [{"key": "ProvisioningMode", "value": "Automatic"}],
         "futureGraphField": {"kept": ["exactly", 1, 2.5, None, True]},
     }
 

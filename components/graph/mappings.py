@@ -72,7 +72,9 @@ class AttributeMappingsProvider(base.GraphProvider):
                 live,
                 desired,
                 parse=lambda e: client.parse_expression(sp_id, job_id, e),
-                operators=lambda: [str(o.get("name")) for o in client.filter_operators(sp_id, job_id)],
+                # Graph's filterOperators page names each operator `name`; its metadata (msgraph-sdk's model) keys
+                # it `id`: either is the operator's name.
+                operators=lambda: [str(o.get("name") or o.get("id")) for o in client.filter_operators(sp_id, job_id)],
             )
             if result.changed:
                 pulumi.log.info(f"AttributeMappings {job_id}: " + "; ".join(result.changes))
