@@ -85,6 +85,13 @@ def _users(failure: Mapping[str, Any]) -> str:
     return ", ".join(failure.get("users") or []) + more
 
 
+def _meaning(failure: Mapping[str, Any]) -> str:
+    """Microsoft's meaning; for a code its table lacks, with the reason Graph gave."""
+    if failure.get("inMicrosoftTable") or not failure.get("example"):
+        return str(failure["meaning"])
+    return f"{failure['meaning']} Reason given: {failure['example']}"
+
+
 def terminal_lines(report: Report) -> list[tuple[str, str]]:
     verdict = report.verdict
     lines = [
@@ -128,7 +135,7 @@ def markdown(report: Report) -> str:
     if report.failures:
         out += ["| error code | count | meaning | fix | users |", "|---|---|---|---|---|"]
         out += [
-            f"| `{f['errorCode']}` | {f['count']} | {_cell(f['meaning'])} | {_cell(f['fix'])} | {_cell(_users(f))} |"
+            f"| `{f['errorCode']}` | {f['count']} | {_cell(_meaning(f))} | {_cell(f['fix'])} | {_cell(_users(f))} |"
             for f in report.failures
         ]
         out.append("")

@@ -277,6 +277,9 @@ def test_status_all_reads_every_stack_and_exits_with_the_worst(capsys, tmp_path)
 
 def test_the_documented_demo_runs(tmp_path) -> None:
     """docs/status.md's example, as a user runs it: the demo prints a `make status` line; that line works."""
+    # As from a user's shell: not as a sub-make of `make test` (which would print make's own directory lines).
+    shell_env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    shell_env["PATH"] = USER_PATH
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.status_demo", "--job-state", "quarantine"],
         cwd=ROOT,
@@ -295,11 +298,26 @@ def test_the_documented_demo_runs(tmp_path) -> None:
             capture_output=True,
             text=True,
             timeout=300,
-            env={**os.environ, "PATH": USER_PATH},
+            env=shell_env,
         )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     assert done.returncode == 2, done.stderr  # make's own exit for a command that exited 1
-    doc = json.loads(done.stdout[done.stdout.index("{") :])
+    doc, _ = json.JSONDecoder().raw_decode(done.stdout, done.stdout.index("{"))  # after make's echo of the command
     assert doc["verdict"] == "failing" and doc["reasons"][0]["rule"] == "quarantine"
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--hours", "0"], "--hours 0: give a window of more than 0 hours"),
+        (["--timeout", "-1"], "--timeout -1: give more than 0 seconds"),
+        (["--all", "--job-id", "x"], "--all reads each stack's own ids"),
+    ],
+)
+def test_bad_flags_are_one_message_and_exit_2(capsys, flags: list[str], says: str) -> None:
+    args = flags if "--all" in flags else ["--stack", "dev", *flags]
+    assert main(["status", *args]) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1
