@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview preview-all stacks diff simulate test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: preview preview-all stacks diff simulate status status-all test lint bench clean pulumi policy-venv conformance real-preview
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ USERS ?=
 simulate: $(STAMP)
 	@test -n "$(USERS)" || { echo "make simulate USERS=<users.json, e.g. from az ad user list> (or USERS=graph)" >&2; exit 2; }
 	$(PY) -m webex_scim simulate --stack $(STACK) --users $(USERS) $(ARGS)
+
+## make status: the deployed job's health, read live from Graph (STACK_FILE=path for a stack file elsewhere)
+STACK_FILE ?=
+status: $(STAMP)
+	$(PY) -m webex_scim status $(if $(STACK_FILE),--config-file $(STACK_FILE),--stack $(STACK)) $(ARGS)
+
+## make status-all: every Pulumi.<stack>.yaml's job, one table; exit = the worst
+status-all: $(STAMP)
+	$(PY) -m webex_scim status --all $(ARGS)
 
 ## make test: the whole test suite
 test: $(STAMP)

@@ -28,7 +28,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from graph_server import BEARER, GraphTestServer
 
     from components.graph.auth import TEST_TOKEN_ENV
-    from components.graph.client import BACKOFF_ENV, MAX_WAIT_ENV
+    from components.graph.retry import BACKOFF_ENV, MAX_WAIT_ENV
 
     with GraphTestServer() as srv:
         monkeypatch.setenv(TEST_TOKEN_ENV, BEARER)

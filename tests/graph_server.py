@@ -133,7 +133,7 @@ def default_webex_schema() -> dict[str, Any]:
                         "attributeMappings": user_mappings,
                         "enabled": True,
                         "flowTypes": "Add, Update, Delete",
-                        "metadata": [{"key": "Scoping.Enabled", "value": "True"}],
+                        "metadata": [{"key": "Disposition", "value": "Normal"}],
                         "name": "Provision Microsoft Entra ID Users",
                         "scope": None,
                         "sourceObjectName": "User",
@@ -228,7 +228,6 @@ def default_webex_schema() -> dict[str, Any]:
                 ],
             },
         ],
-        "metadata": [{"key": "ProvisioningMode", "value": "Automatic"}],
         "futureGraphField": {"kept": ["exactly", 1, 2.5, None, True]},
     }
 
@@ -438,6 +437,8 @@ class _State:
     evaluations: dict[str, list[str]] = field(default_factory=dict)
     # The directory half of the tenant (tests/graph_directory.py), answering first when attached.
     directory: Any = None
+    # The health half (tests/graph_health.py): provisioning logs, answering first when attached.
+    health: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -522,6 +523,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, graph_error("BadRequest", "Invalid version."))
             return
         route = path[len(_PREFIX) :]
+        if state.health is not None:
+            answered = state.health.handle(self.command, route, query, None)
+            if answered is not None:
+                self._reply(*answered)
+                return
         if state.directory is not None:
             try:
                 parsed_body = json.loads(body) if body else None
@@ -692,10 +698,25 @@ class _Server(ThreadingHTTPServer):
         }
 
     def op_validate_credentials(self, p: dict[str, str], body: Any) -> tuple[int, Any]:
+        if (body or {}).get("useSavedCredentials") is True:
+            # "the credentials parameter will be ignored and the previously saved credentials (if any) will be
+            # validated instead" (v1.0 validateCredentials); Graph echoes nothing of them.
+            with self.state.lock:
+                saved = {s.get("key"): s.get("value") for s in self.state.secrets.get(p["sp"], [])}
+            if saved.get("SecretToken") == self.state.webex_token and str(saved.get("BaseAddress")).startswith(
+                "https://"
+            ):
+                return 204, None
+            return 400, graph_error(
+                "CredentialValidationUnavailable",
+                "The saved credentials were rejected by Cisco Webex: HTTP 401 Unauthorized"
+                if saved
+                else "No credentials are saved for this application.",
+            )
         credentials = {c.get("key"): c.get("value") for c in (body or {}).get("credentials") or []}
         token, base = credentials.get("SecretToken"), credentials.get("BaseAddress") or ""
         if (body or {}).get("useSavedCredentials") is not False:
-            return 400, graph_error("BadRequest", "useSavedCredentials must be false here")
+            return 400, graph_error("BadRequest", "useSavedCredentials must be false or true")
         if token == self.state.webex_token and base.startswith("https://"):
             return 204, None
         # Deliberately echo the token back, the worst a service could do: the client must redact it.
@@ -788,7 +809,13 @@ class _Server(ThreadingHTTPServer):
                     "countSuccessiveCompleteFailures": 0,
                     "escrowsPruned": False,
                     "lastExecution": None,
+                    "lastSuccessfulExecution": None,
+                    "lastSuccessfulExecutionWithExports": None,
+                    "progress": [],
                     "quarantine": quarantine,
+                    "steadyStateFirstAchievedTime": None,
+                    "steadyStateLastAchievedTime": None,
+                    "synchronizedEntryCountByType": [],
                     "troubleshootingUrl": None,
                 },
                 "synchronizationJobSettings": [],
@@ -955,6 +982,27 @@ class GraphTestServer(LoopbackServer):
     @property
     def state(self) -> _State:
         return self._server.state
+
+    @property
+    def health(self) -> Any:
+        """The tenant's health half (`graph_health.Health`: job states, provisioning logs), attached on first use."""
+        if self.state.health is None:
+            from graph_health import Health
+
+            self.state.health = Health(self.state, base_url=self.base_url)
+        return self.state.health
+
+    def seed_job_health(self, job_id: str, state: str) -> None:
+        """Put a job in one of graph_health.JOB_STATES, with the provisioning logs its cycles left."""
+        self.health.seed(state, sp_id=self.sp_id, job_id=job_id)
+
+    def save_credentials(self, base_address: str, token: str) -> None:
+        """The secrets a deployed stack saved (what `useSavedCredentials: true` validates)."""
+        with self.state.lock:
+            self.state.secrets[self.sp_id] = [
+                {"key": "BaseAddress", "value": base_address},
+                {"key": "SecretToken", "value": token},
+            ]
 
     @property
     def directory(self) -> Any:

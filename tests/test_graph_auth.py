@@ -21,7 +21,7 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 
-from components.graph import auth
+from components.graph import auth_settings, oidc
 from components.graph.auth import (
     TEST_TOKEN_ENV,
     AuthSettings,
@@ -41,7 +41,7 @@ GRAPH = "https://graph.microsoft.com/v1.0"
 @pytest.fixture(autouse=True)
 def no_stack_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts as a process that received no Configure request and has no PULUMI_CONFIG."""
-    monkeypatch.setattr(auth, "_STACK_CONFIG", None)
+    monkeypatch.setattr(auth_settings, "_STACK_CONFIG", None)
     monkeypatch.delenv("PULUMI_CONFIG", raising=False)
 
 
@@ -86,7 +86,7 @@ def test_github_oidc_request_keeps_api_version_and_adds_audience(
     settings = AuthSettings.resolve(
         {"ACTIONS_ID_TOKEN_REQUEST_URL": url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": canary, "ARM_USE_OIDC": "true"}, {}
     )
-    assert auth._oidc_assertion(settings)() == "federated-jwt"
+    assert oidc.oidc_assertion(settings)() == "federated-jwt"
     ((path, query, authorization),) = endpoint.seen
     assert path == "/_apis/idtoken"
     assert query == {"api-version": ["2.0"], "audience": ["api://AzureADTokenExchange"]}
@@ -100,7 +100,7 @@ def test_github_oidc_request_failure_names_the_status_not_the_token(
     endpoint.status = 403
     settings = AuthSettings.resolve({"ARM_OIDC_REQUEST_URL": url, "ARM_OIDC_REQUEST_TOKEN": canary}, {})
     with pytest.raises(CredentialError) as caught:
-        auth._oidc_assertion(settings)()
+        oidc.oidc_assertion(settings)()
     assert str(caught.value) == "GitHub OIDC token request failed with HTTP 403"
 
 
@@ -216,7 +216,7 @@ def test_oidc_and_msi_from_stack_config() -> None:
 
 def test_pulumi_config_is_read_when_no_configure_request_came(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"azuread:useMsi": "true", "webex-scim:orgId": "x"}))
-    assert auth.stack_config() == {"useMsi": "true"}
+    assert auth_settings.stack_config() == {"useMsi": "true"}
     assert describe_environment({}) == "managed identity (azuread:useMsi)"
 
 
@@ -227,7 +227,7 @@ def test_providers_take_the_configure_requests_azuread_settings_and_keep_them_of
     provider = AttributeMappingsProvider()
     raw = {"azuread:tenantId": "t", "azuread:clientId": "c", "azuread:clientSecret": canary, "azuread:useCli": False}
     provider.configure(ConfigureRequest(Config(raw_config={**raw, "webex-scim:orgId": "o"}, project_name="webex-scim")))
-    assert auth.stack_config() == {"tenantId": "t", "clientId": "c", "clientSecret": canary, "useCli": "false"}
+    assert auth_settings.stack_config() == {"tenantId": "t", "clientId": "c", "clientSecret": canary, "useCli": "false"}
     assert describe_environment({}) == "client secret (azuread:clientSecret)"
     assert vars(provider) == {}
     assert canary not in serialize_provider(provider)

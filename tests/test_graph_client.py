@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from graph_server import BEARER, GOOD_WEBEX_TOKEN, Fault, GraphTestServer
 
-from components.graph import auth
+from components.graph import auth_settings, oidc
 from components.graph.auth import (
     TEST_TOKEN_ENV,
     CredentialError,
@@ -20,16 +20,9 @@ from components.graph.auth import (
     credential_from_environment,
     scope_for,
 )
-from components.graph.client import (
-    GraphClient,
-    GraphError,
-    RetryPolicy,
-    WaitEvent,
-    _retry_after,
-    redact,
-    reset_total_stats,
-    total_stats,
-)
+from components.graph.client import GraphClient
+from components.graph.errors import GraphError
+from components.graph.retry import RetryPolicy, WaitEvent, redact, reset_total_stats, retry_after, total_stats
 
 FAST = RetryPolicy(
     max_attempts=6,
@@ -281,9 +274,9 @@ def test_retry_after_http_date() -> None:
     import httpx
 
     response = httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
-    assert _retry_after(response) == 0.0
-    assert _retry_after(httpx.Response(429, headers={"Retry-After": "7"})) == 7.0
-    assert _retry_after(httpx.Response(429)) is None
+    assert retry_after(response) == 0.0
+    assert retry_after(httpx.Response(429, headers={"Retry-After": "7"})) == 7.0
+    assert retry_after(httpx.Response(429)) is None
 
 
 def test_clients_and_credentials_refuse_to_be_pickled(server: GraphTestServer) -> None:
@@ -397,11 +390,11 @@ def test_oidc_assertion_sources(tmp_path: Any) -> None:
     token_file = tmp_path / "oidc"
     token_file.write_text("federated-jwt\n")
 
-    def settings(env: dict[str, str]) -> auth.AuthSettings:
-        return auth.AuthSettings.resolve(env, {})
+    def settings(env: dict[str, str]) -> auth_settings.AuthSettings:
+        return auth_settings.AuthSettings.resolve(env, {})
 
-    assert auth._oidc_assertion(settings({"ARM_OIDC_TOKEN_FILE_PATH": str(token_file)}))() == "federated-jwt"
-    assert auth._oidc_assertion(settings({"ARM_OIDC_TOKEN": "inline-jwt"}))() == "inline-jwt"
+    assert oidc.oidc_assertion(settings({"ARM_OIDC_TOKEN_FILE_PATH": str(token_file)}))() == "federated-jwt"
+    assert oidc.oidc_assertion(settings({"ARM_OIDC_TOKEN": "inline-jwt"}))() == "inline-jwt"
 
 
 def test_credential_errors_surface_as_graph_errors(server: GraphTestServer) -> None:
@@ -548,9 +541,9 @@ def test_a_next_link_that_repeats_itself_is_not_followed_again(server: GraphTest
 
 
 def test_a_listing_past_the_page_limit_stops(server: GraphTestServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    import components.graph.client as client_module
+    import components.graph.transport as transport_module
 
-    monkeypatch.setattr(client_module, "MAX_PAGES", 2)
+    monkeypatch.setattr(transport_module, "MAX_PAGES", 2)
     server.state.page_size = 1
     server.state.templates = [{"id": f"t{i}"} for i in range(3)]
     with make(server) as client, pytest.raises(GraphError, match="more than 2 pages; refusing to go on"):

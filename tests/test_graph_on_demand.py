@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from graph_server import RULE_ID, Fault, GraphTestServer, OnDemand
 
-from components.graph.client import reset_total_stats, total_stats
 from components.graph.resources import (
     ProvisionOnDemandError,
     ProvisionOnDemandProvider,
     on_demand_outcome,
     on_demand_succeeded,
 )
+from components.graph.retry import reset_total_stats, total_stats
 
 PILOT = "5d3f2a10-1b2c-4d5e-8f90-a1b2c3d4e5f6"
 

@@ -8,11 +8,12 @@ import subprocess
 import sys
 from typing import Any
 
+import pulumi
 import pulumi.dynamic as dyn
 import pulumi_azuread
 import pytest
 
-from components.graph import resources
+from components.graph import provider_base, resources
 from components.graph.errors import GraphError
 from components.replace_on_change import REPLACE_ON_CHANGE, replace_keys
 from offline import render
@@ -110,8 +111,8 @@ def test_dynamic_entries_agree_with_the_providers_diff(
     def no_graph(*_args: Any, **_kwargs: Any) -> Any:
         raise GraphError(operation="get schema", method="GET", path="/x", status=None, code=None, message="offline")
 
-    monkeypatch.setattr(resources, "_client", no_graph)
-    monkeypatch.setattr(resources.pulumi.log, "warn", lambda *_a, **_k: None)
+    monkeypatch.setattr(provider_base, "client_for", no_graph)
+    monkeypatch.setattr(pulumi.log, "warn", lambda *_a, **_k: None)
     (step,) = [s for s in every_type["steps"] if s["type"] == type_token]
     olds = {k: _concrete(v, i) for i, (k, v) in enumerate(step["inputs"].items())}
     if type_token.endswith(":CredentialCheck"):  # the state a create leaves: a fingerprint of the same token

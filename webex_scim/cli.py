@@ -1,4 +1,4 @@
-"""`python -m webex_scim preview|diff|simulate`: every command of webex-scim, one parser, one way to fail.
+"""`python -m webex_scim preview|diff|simulate|status`: every command of webex-scim, one parser, one way to fail.
 
 Exit codes are one contract for every command: 0 fine (advisories allowed), 1 something needs attention (a
 mandatory policy violation, a failed program, a user Webex may refuse), 2 bad config or usage, with one message on
@@ -72,6 +72,22 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scim-token-env", metavar="NAME", help="environment variable holding the SCIM bearer token")
 
 
+def _add_status(p: argparse.ArgumentParser) -> None:
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stack", help="stack name: reads Pulumi.<NAME>.yaml beside Pulumi.yaml")
+    which.add_argument("--config-file", type=Path, help="a stack file anywhere (its name gives the stack name)")
+    which.add_argument("--all", action="store_true", help="every Pulumi.<stack>.yaml of the project, one table")
+    p.add_argument("--service-principal-id", help="the Cisco Webex service principal's object id")
+    p.add_argument("--job-id", help="the provisioning job's id (default: the service principal's only job)")
+    p.add_argument("--hours", type=float, default=24.0, help="the provisioning logs' window, in hours (default 24)")
+    p.add_argument("--test-connection", action="store_true", help="also run Test Connection (Entra calls Webex)")
+    p.add_argument("--policy-config", type=Path, help="the CLI's --policy-pack-config JSON (token-expiry.minDaysLeft)")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds each Graph read may take (default 120)")
+    p.add_argument("--json", dest="json_path", help="write the status JSON document here (- for stdout)")
+    p.add_argument("--markdown", type=Path, help="write a Markdown report here (the body of a GitHub issue)")
+    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+
+
 def _preview(args: argparse.Namespace) -> int:
     if args.all:
         from offline.fleet import preview_all
@@ -94,6 +110,12 @@ def _simulate(args: argparse.Namespace) -> int:
     return simulate_command(args)
 
 
+def _status(args: argparse.Namespace) -> int:
+    from provisioning_cycle.status_command import status_command
+
+    return status_command(args)
+
+
 # name -> (help, how its arguments are declared, what runs it: args -> exit code)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "preview": (
@@ -103,6 +125,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     ),
     "diff": ("preview the base revision and the working tree, and report the difference", _add_diff, _diff),
     "simulate": ("what Webex would receive, per user, from a directory snapshot", _add_simulate, _simulate),
+    "status": ("a deployed provisioning job's health, read live from Microsoft Graph", _add_status, _status),
 }
 
 

@@ -1,5 +1,6 @@
 """Bearer tokens for Microsoft Graph, from the same settings the azuread provider reads, so that this project's Graph
-calls run as the same identity, in the same cloud, as the azuread resources.
+calls run as the same identity, in the same cloud, as the azuread resources (the settings themselves: auth_settings.py;
+OIDC's federated token: oidc.py).
 
 Dynamic-resource providers are pickled into the stack state, so they hold no credential: each provider method builds
 its client from the settings of the process it runs in. Which source wins, per setting (the azuread provider's own
@@ -43,41 +44,22 @@ import hashlib
 import ipaddress
 import os
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
-import httpx
-
+from components.graph.auth_settings import (
+    AuthSettings,
+    CredentialError,
+    method_of,
+    stack_config,
+    value_or_file,
+)
+from components.graph.cloud_metadata import check_graph_url, cloud_from_metadata
 from components.graph.errors import CLOUDS, cloud_for_graph_url
+from components.graph.oidc import oidc_assertion
 
 TEST_TOKEN_ENV = "WEBEX_SCIM_TEST_GRAPH_TOKEN"
-OIDC_AUDIENCE = "api://AzureADTokenExchange"
-
-# Each azuread provider setting: its stack config key (in the `azuread:` namespace) and the environment variables
-# it falls back to, in order (terraform-provider-azuread internal/provider/provider.go, EnvDefaultFunc /
-# MultiEnvDefaultFunc; pulumi_azuread config/vars.py for the camelCase names).
-SETTINGS: dict[str, tuple[str, ...]] = {
-    "tenantId": ("ARM_TENANT_ID",),
-    "clientId": ("ARM_CLIENT_ID",),
-    "clientIdFilePath": ("ARM_CLIENT_ID_FILE_PATH",),
-    "environment": ("ARM_ENVIRONMENT",),
-    "clientCertificate": ("ARM_CLIENT_CERTIFICATE",),
-    "clientCertificatePath": ("ARM_CLIENT_CERTIFICATE_PATH",),
-    "clientCertificatePassword": ("ARM_CLIENT_CERTIFICATE_PASSWORD",),
-    "clientSecret": ("ARM_CLIENT_SECRET",),
-    "clientSecretFilePath": ("ARM_CLIENT_SECRET_FILE_PATH",),
-    "useOidc": ("ARM_USE_OIDC",),
-    "oidcToken": ("ARM_OIDC_TOKEN",),
-    "oidcTokenFilePath": ("ARM_OIDC_TOKEN_FILE_PATH",),
-    "oidcRequestUrl": ("ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"),
-    "oidcRequestToken": ("ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
-    "useMsi": ("ARM_USE_MSI",),
-    "useCli": ("ARM_USE_CLI",),
-}
-CONFIG_NAMESPACE = "azuread"
 
 
 class Token(NamedTuple):
@@ -91,10 +73,6 @@ class TokenSource(Protocol):
     """Anything with azure-core's `get_token(*scopes)`: azure-identity credentials, StaticTokenCredential."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
-
-
-class CredentialError(RuntimeError):
-    """The settings do not describe a usable Graph credential."""
 
 
 class StaticTokenCredential:
@@ -135,104 +113,6 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-# -- the stack's azuread config, as this process received it ------------------------------------------------------
-
-_STACK_CONFIG: dict[str, str] | None = None
-_STACK_CONFIG_LOCK = threading.Lock()
-
-
-def _text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def use_stack_config(get: Callable[[str], Any]) -> None:
-    """Keep the stack's `azuread:*` settings for this process (called from the providers' `configure`). `get` takes a
-    namespaced key (`azuread:clientId`) and returns its value or None, like the Configure request's config."""
-    values = {key: _text(get(f"{CONFIG_NAMESPACE}:{key}")) for key in SETTINGS}
-    global _STACK_CONFIG
-    with _STACK_CONFIG_LOCK:
-        _STACK_CONFIG = {key: value for key, value in values.items() if value is not None}
-
-
-def stack_config() -> dict[str, str]:
-    """The `azuread:*` settings: from the Configure request if one came, else from PULUMI_CONFIG, else none."""
-    with _STACK_CONFIG_LOCK:
-        if _STACK_CONFIG is not None:
-            return dict(_STACK_CONFIG)
-    from pulumi.runtime.config import get_config_env
-
-    try:
-        raw = get_config_env()
-    except ValueError:  # PULUMI_CONFIG that is not JSON: the engine never writes one; ignore rather than guess
-        raw = {}
-    values = {key: _text(raw.get(f"{CONFIG_NAMESPACE}:{key}")) for key in SETTINGS}
-    return {key: value for key, value in values.items() if value is not None}
-
-
-@dataclass(frozen=True)
-class AuthSettings:
-    """Each azuread setting's value and where it came from (`azuread:clientId` or `ARM_CLIENT_ID`): names, never
-    values, go into messages."""
-
-    values: Mapping[str, str]
-    sources: Mapping[str, str]
-
-    @classmethod
-    def resolve(cls, env: Mapping[str, str], config: Mapping[str, str]) -> AuthSettings:
-        values: dict[str, str] = {}
-        sources: dict[str, str] = {}
-        for key, names in SETTINGS.items():
-            if config.get(key):
-                values[key], sources[key] = config[key], f"{CONFIG_NAMESPACE}:{key}"
-                continue
-            for name in names:
-                if env.get(name):
-                    values[key], sources[key] = env[name], name
-                    break
-        return cls(values, sources)
-
-    def get(self, key: str) -> str | None:
-        value = self.values.get(key)
-        return value.strip() if value and value.strip() else None
-
-    def flag(self, key: str, default: bool = False) -> bool:
-        value = self.get(key)
-        return default if value is None else _truthy(value)
-
-    def name(self, key: str) -> str:
-        """Where a setting came from, or both places it may be set."""
-        return self.sources.get(key) or f"{CONFIG_NAMESPACE}:{key} / {SETTINGS[key][0]}"
-
-    def digest(self) -> str:
-        text = "\0".join(f"{k}={self.values.get(k, '')}" for k in SETTINGS)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _from_file(settings: AuthSettings, key: str, file_key: str) -> str | None:
-    """A value given directly or in a file (both: they must match), as the provider's getClientId/getClientSecret."""
-    value = settings.get(key)
-    path = settings.get(file_key)
-    if not path:
-        return value
-    try:
-        from_file = Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise CredentialError(f"could not read {settings.name(file_key)} ({exc.strerror or exc})") from None
-    if value and value != from_file:
-        raise CredentialError(
-            f"{settings.name(key)} and the file at {settings.name(file_key)} differ: remove one or make them match"
-        )
-    return from_file or None
-
-
 def _environment(settings: AuthSettings) -> str:
     name = (settings.get("environment") or "global").lower()
     if name not in CLOUDS:
@@ -256,59 +136,18 @@ def _check_cloud(graph_base_url: str, settings: AuthSettings, environment: str) 
         )
 
 
-def _oidc_assertion(settings: AuthSettings) -> Callable[[], str]:
-    """A callable returning a fresh federated token; read lazily because GitHub's tokens are short-lived."""
-    token = settings.get("oidcToken")
-    token_file = settings.get("oidcTokenFilePath")
-    request_url = settings.get("oidcRequestUrl")
-    request_token = settings.get("oidcRequestToken")
-    if token_file:
-        path = Path(token_file)
-
-        def from_file() -> str:
-            text = path.read_text(encoding="utf-8").strip()
-            if token and token != text:
-                raise CredentialError(
-                    f"{settings.name('oidcToken')} and the file at {settings.name('oidcTokenFilePath')} differ"
-                )
-            return text
-
-        return from_file
-    if token:
-        return lambda: token
-    if request_url and request_token:
-
-        def from_github() -> str:
-            # The request URL already carries its own query (`?api-version=2.0`): add `audience` to it, as GitHub's
-            # toolkit and go-azure-sdk's github_oidc_authorizer.go do. httpx's `params=` would replace the query.
-            url = httpx.URL(request_url).copy_merge_params({"audience": OIDC_AUDIENCE})
-            response = httpx.get(url, headers={"Authorization": f"Bearer {request_token}"}, timeout=30.0)
-            if response.status_code != 200:
-                # The request token is a secret: name the endpoint's answer only.
-                raise CredentialError(f"GitHub OIDC token request failed with HTTP {response.status_code}")
-            return str(response.json()["value"])
-
-        return from_github
-    raise CredentialError(
-        f"OIDC ({settings.name('useOidc')}) needs a token: {settings.name('oidcToken')}, "
-        f"{settings.name('oidcTokenFilePath')}, or the GitHub Actions request variables "
-        "(ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN; grant `id-token: write`)"
-    )
-
-
-def _method(settings: AuthSettings) -> str:
-    """Which credential the settings choose, in go-azure-sdk's order."""
-    if settings.get("clientCertificate") or settings.get("clientCertificatePath"):
-        return "certificate"
-    if settings.get("clientSecret") or settings.get("clientSecretFilePath"):
-        return "secret"
-    if settings.flag("useOidc"):
-        return "oidc"
-    if settings.flag("useMsi"):
-        return "msi"
-    if settings.flag("useCli", default=True):
-        return "cli"
-    return "none"
+def login_host(graph_base_url: str, settings: AuthSettings) -> str:
+    """Where to sign in, as the azuread provider decides it: from the metadata host's document when `metadataHost`
+    is set (the provider then ignores `environment`; cloud_metadata.py), else from the named `environment`. Either
+    way a Graph URL of another cloud than the provider's is refused, naming the setting and the fix."""
+    host = settings.get("metadataHost")
+    if host:
+        cloud = cloud_from_metadata(host, settings.name("metadataHost"))
+        check_graph_url(graph_base_url, cloud, settings.name("metadataHost"), host)
+        return cloud.login_host
+    environment = _environment(settings)
+    _check_cloud(graph_base_url, settings, environment)
+    return CLOUDS[environment].login_host
 
 
 _DESCRIPTIONS = {
@@ -325,7 +164,7 @@ def describe_environment(env: Mapping[str, str] | None = None, config: Mapping[s
     if env.get(TEST_TOKEN_ENV):
         return f"fixed test token ({TEST_TOKEN_ENV})"
     settings = AuthSettings.resolve(env, stack_config() if config is None else config)
-    method = _method(settings)
+    method = method_of(settings)
     if method == "cli":
         return "Azure CLI (az login)"
     if method == "none":
@@ -367,7 +206,7 @@ def credential_from_environment(
 def _who(settings: AuthSettings, why: str) -> tuple[str, str]:
     """Tenant and client id, the client id possibly from its file; both named when missing."""
     tenant = settings.get("tenantId")
-    client = _from_file(settings, "clientId", "clientIdFilePath")
+    client = value_or_file(settings, "clientId", "clientIdFilePath")
     missing = [settings.name(key) for key, value in (("tenantId", tenant), ("clientId", client)) if not value]
     if missing:
         raise CredentialError(f"{why} needs {' and '.join(missing)} (as for the azuread provider)")
@@ -375,6 +214,7 @@ def _who(settings: AuthSettings, why: str) -> tuple[str, str]:
 
 
 def _build(graph_base_url: str, env: Mapping[str, str], settings: AuthSettings) -> TokenSource:
+    authority = {"authority": login_host(graph_base_url, settings)}
     test_token = env.get(TEST_TOKEN_ENV)
     if test_token:
         if not is_loopback(graph_base_url):
@@ -384,9 +224,7 @@ def _build(graph_base_url: str, env: Mapping[str, str], settings: AuthSettings) 
             )
         return StaticTokenCredential(test_token)
 
-    environment = _environment(settings)
-    _check_cloud(graph_base_url, settings, environment)
-    method = _method(settings)
+    method = method_of(settings)
     if method == "none":
         raise CredentialError(
             f"no Graph credential: {settings.name('useCli')} is false and no client certificate, client secret, "
@@ -402,7 +240,6 @@ def _build(graph_base_url: str, env: Mapping[str, str], settings: AuthSettings) 
         ManagedIdentityCredential,
     )
 
-    authority = {"authority": CLOUDS[environment].login_host}
     if method == "certificate":
         tenant, client = _who(settings, "a client certificate")
         password = settings.get("clientCertificatePassword")
@@ -416,13 +253,13 @@ def _build(graph_base_url: str, env: Mapping[str, str], settings: AuthSettings) 
         return CertificateCredential(tenant, client, path, password=password, **authority)
     if method == "secret":
         tenant, client = _who(settings, "a client secret")
-        secret = _from_file(settings, "clientSecret", "clientSecretFilePath")
+        secret = value_or_file(settings, "clientSecret", "clientSecretFilePath")
         if not secret:
             raise CredentialError(f"the file at {settings.name('clientSecretFilePath')} is empty")
         return ClientSecretCredential(tenant, client, secret, **authority)
     if method == "oidc":
         tenant, client = _who(settings, f"OIDC ({settings.name('useOidc')})")
-        return ClientAssertionCredential(tenant, client, _oidc_assertion(settings), **authority)
+        return ClientAssertionCredential(tenant, client, oidc_assertion(settings), **authority)
     if method == "msi":
-        return ManagedIdentityCredential(client_id=_from_file(settings, "clientId", "clientIdFilePath"))
+        return ManagedIdentityCredential(client_id=value_or_file(settings, "clientId", "clientIdFilePath"))
     return AzureCliCredential(tenant_id=settings.get("tenantId"))
