@@ -21,6 +21,7 @@ import yaml
 from policies.vocabulary import TOKEN_CONFIG_KEY, config_set_command
 
 from .errors import UsageError
+from .stacks import stack_names
 from .userfiles import read_text
 
 # A `secure:` value is ciphertext only the stack's secrets provider can open; offline it is "set, secret, unknown".
@@ -209,7 +210,7 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
         stack = check_stack_name(stack)
         config_file = stack_file(project_dir, stack)
         if not config_file.exists():
-            known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+            known = stack_names(project_dir)
             if stack.startswith("Pulumi.") and stack.endswith((".yaml", ".yml")):  # a file name given as a stack
                 fix = f"give the stack's name (--stack {stack_name_from(Path(stack))}) or --config-file {stack}"
             else:

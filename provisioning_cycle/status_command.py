@@ -61,14 +61,15 @@ def _all(args: argparse.Namespace) -> int:
 
     if args.service_principal_id or args.job_id:
         raise UsageError("--all reads each stack's own ids: drop --service-principal-id and --job-id")
-    files = sorted(args.project_dir.glob("Pulumi.*.yaml"))
-    if not files:
+    from offline.stacks import stack_names
+
+    names = stack_names(args.project_dir)
+    if not names:
         raise UsageError(f"--all: no Pulumi.<stack>.yaml in {args.project_dir}")
     rows: list[dict[str, Any]] = []
     docs: list[dict[str, Any]] = []
     worst = 0
-    for path in files:
-        name = path.name[len("Pulumi.") : -len(".yaml")]
+    for name in names:
         try:
             report = read_report(args, load_stack(args.project_dir, stack=name, config_file=None))
         except (UsageError, EngineError) as exc:
