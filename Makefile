@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview preview-all diff simulate test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: preview preview-all bootstrap-preview diff simulate test lint bench clean pulumi policy-venv conformance real-preview
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ preview: $(STAMP)
 ## make preview-all: every stack (each Pulumi.<stack>.yaml) previewed in one run, one policy pack, one table
 preview-all: $(STAMP)
 	$(PY) -m webex_scim preview --all $(ARGS)
+
+## make bootstrap-preview: the credential-free preview of the pipeline identities (bootstrap/, its own policy pack);
+## BOOTSTRAP_STACK=name for another stack file than bootstrap/Pulumi.example.yaml
+BOOTSTRAP_STACK ?= example
+bootstrap-preview: $(STAMP)
+	$(PY) -m webex_scim preview --project-dir bootstrap --stack $(BOOTSTRAP_STACK) $(ARGS)
 
 ## make diff BASE=origin/main: the offline preview of this tree against a git ref, and what would change
 BASE ?= origin/main
