@@ -32,18 +32,16 @@ class PipelineIdentity(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         subjects = [github_subject(repository, env) for env in identity.environments]
-        super().__init__(
-            IDENTITY_TYPE,
-            role,
-            {
-                "role": role,
-                "displayName": identity.display_name,
-                "subjects": subjects,
-                "permissions": list(identity.permissions),
-                "acceptTenantWide": list(identity.accept_tenant_wide),
-            },
-            opts,
-        )
+        # What the pack judges the grants below by. Registered as the component's inputs and again as its outputs:
+        # the real engine hands a stack policy a component's outputs, the offline engine its inputs.
+        said = {
+            "role": role,
+            "displayName": identity.display_name,
+            "subjects": subjects,
+            "permissions": list(identity.permissions),
+            "acceptTenantWide": list(identity.accept_tenant_wide),
+        }
+        super().__init__(IDENTITY_TYPE, role, said, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.subjects = subjects
         self.application = azuread.Application(f"{role}-app", display_name=identity.display_name, opts=child)
@@ -70,4 +68,4 @@ class PipelineIdentity(pulumi.ComponentResource):
                 opts=child,
             )
         self.client_id = self.application.client_id
-        self.register_outputs({"clientId": self.client_id, "subjects": subjects})
+        self.register_outputs({**said, "clientId": self.client_id})
