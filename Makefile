@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview preview-all stacks diff simulate status status-all test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: preview preview-all bootstrap-preview stacks diff simulate status status-all test lint bench clean pulumi policy-venv conformance real-preview
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ preview-all: $(STAMP)
 ## make stacks: this project's stacks (each Pulumi.<stack>.yaml) as `stacks=[...]`, a workflow matrix; needs no .venv
 stacks:
 	@$(PYTHON) -m offline.stacks
+
+## make bootstrap-preview: the credential-free preview of the pipeline identities (bootstrap/, its own policy pack);
+## BOOTSTRAP_STACK=name for another stack file than bootstrap/Pulumi.example.yaml
+BOOTSTRAP_STACK ?= example
+bootstrap-preview: $(STAMP)
+	$(PY) -m webex_scim preview --project-dir bootstrap --stack $(BOOTSTRAP_STACK) $(ARGS)
 
 ## make diff BASE=origin/main: the offline preview of this tree against a git ref, and what would change
 BASE ?= origin/main

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from policies.vocabulary import TOKEN_CONFIG_KEY, config_set_command
+from policies.vocabulary import NAMESPACE, TOKEN_CONFIG_KEY, config_set_command
 
 from .errors import UsageError
 from .stacks import stack_names
@@ -267,7 +267,8 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
 
     warnings: list[str] = []
     token = f"{project}:{TOKEN_CONFIG_KEY}"
-    if token not in config:
+    # Only this project's program takes the SCIM token; another project (`--project-dir bootstrap`) has no such key.
+    if project == NAMESPACE and token not in config:
         warnings.append(
             f"{token} is not set in {config_file.name}: the offline preview treats it as a secret with an unknown "
             f"value, but a real `pulumi preview`/`up` will fail until you run "

@@ -65,6 +65,9 @@ class Directory:
     # replica that has not seen it yet answers (the audit's F9).
     replication_lag: int = 0
     _unseen: dict[str, int] = field(default_factory=dict)
+    # More halves of the tenant, asked before this one's routes (tests/graph_identity.py): each has the same
+    # `handle(method, route, query, body)`, answering None for a request it does not serve.
+    extensions: list[Any] = field(default_factory=list)
 
     # -- seeding -------------------------------------------------------------------------------------------------
 
@@ -135,6 +138,11 @@ class Directory:
 
     def handle(self, method: str, route: str, query: str, body: Any) -> tuple[int, Any] | None:
         """Answer a directory request (route without the /v1.0 prefix), or None if it is not a directory path."""
+        for extension in self.extensions:
+            with self.sync_state.lock:
+                answered = extension.handle(method, route, query, body)
+            if answered is not None:
+                return answered
         for verb, pattern, name in _ROUTES:
             match = pattern.match(route)
             if match and verb == method:

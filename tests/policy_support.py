@@ -274,7 +274,13 @@ def policies() -> list[PolicyInfo]:
 
 def evaluate(resources: list[RecordedResource], policy_config: Mapping[str, Any] | None = None) -> PolicyReport:
     """A preview's analysis of these registrations, in-process: Analyze per resource, then AnalyzeStack."""
-    servicer = _servicer()
+    return evaluate_with(_servicer(), resources, policy_config)
+
+
+def evaluate_with(
+    servicer: Any, resources: list[RecordedResource], policy_config: Mapping[str, Any] | None = None
+) -> PolicyReport:
+    """`evaluate` with any pack's in-process servicer (a fresh one: Configure changes its state)."""
     info = servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
     infos = policy_infos(info)
     levels = levels_in_force(info, infos, policy_config)

@@ -37,7 +37,13 @@ def _add_stack_and_reports(p: argparse.ArgumentParser, json_help: str, *, every_
         which.add_argument("--all", action="store_true", help="every Pulumi.<stack>.yaml beside Pulumi.yaml")
     p.add_argument("--json", dest="json_path", help=json_help)
     p.add_argument("--markdown", type=Path, help="write a Markdown report here (for a PR comment)")
-    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--project-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="the Pulumi project (a folder with Pulumi.yaml) whose stack this is, with its own policies/ pack; "
+        "default: this project (the identity bootstrap: bootstrap)",
+    )
 
 
 def _add_policy_flags(p: argparse.ArgumentParser) -> None:
@@ -145,6 +151,9 @@ def check_arguments(args: argparse.Namespace) -> None:
     hang or flood it, so a diff checks they are readable regular files first. What they contain is the head side's
     to judge, so a broken stack file still gets the diff's report.
     """
+    if getattr(args, "project_dir", None) is not None:
+        # The program runs with its project folder as working directory: a relative path would no longer lead there.
+        args.project_dir = args.project_dir.resolve()
     if getattr(args, "stack", None) is not None:
         args.stack = stackfile.check_stack_name(args.stack)
     if getattr(args, "json_path", None) and args.json_path != "-":

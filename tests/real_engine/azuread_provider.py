@@ -2,9 +2,11 @@
 
 The real plugin cannot be built here (its go.mod replaces the Terraform provider with a patched submodule), so the
 real Pulumi CLI runs this one instead: `python -m real_engine.azuread_provider` prints its port and serves the
-ResourceProvider gRPC service for exactly the resources and data sources the program uses. Every behaviour follows
+ResourceProvider gRPC service for exactly the resources and data sources the programs use (the main one's here, the
+identity bootstrap's in azuread_identity.py; what they share in bridge.py). Every behaviour follows
 terraform-provider-azuread (as the Pulumi bridge exposes it), with the source file named where it is implemented:
-which properties force a replacement (one table, `components/replace_on_change.py`, shared with the offline diff),
+which properties force a replacement (for the main program's types one table, `components/replace_on_change.py`,
+shared with the offline diff),
 what is computed, the id formats, `use_existing`, owners read back, credentials merged with Graph's masked values.
 
 The bridge's diff is Terraform's plan: an Optional property that is not Computed and absent from the inputs is
@@ -16,18 +18,14 @@ Graph is reached at `WEBEX_SCIM_TEST_GRAPH_URL` with the bearer `WEBEX_SCIM_TEST
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
-import httpx
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -38,8 +36,21 @@ for entry in (str(ROOT), str(TESTS)):
 
 from graph_directory import DEPLOYER_OBJECT_ID, TENANT_ID  # noqa: E402
 
-from components.replace_on_change import replace_keys  # noqa: E402
-from real_engine.plugin import SECRET_SIG, SIG, UNKNOWN, serve  # noqa: E402
+from real_engine import azuread_identity  # noqa: E402
+from real_engine.bridge import (  # noqa: E402
+    Graph,
+    Prop,
+    ProviderError,
+    Resource,
+    from_struct,
+    object_id,
+    or_none,
+    plan_diff,
+    secret,
+    to_struct,
+    unwrap,
+)
+from real_engine.plugin import serve  # noqa: E402
 
 VERSION = "6.11.1"
 DEPLOYER_CLIENT_ID = "3c2b1a09-8f7e-4d6c-9b5a-1e2d3c4b5a69"
@@ -51,215 +62,6 @@ FEATURE_TAGS = {
     "gallery": "WindowsAzureActiveDirectoryGalleryApplicationNonPrimaryV1",
     "hide": "HideApp",
 }
-
-
-class ProviderError(Exception):
-    """Fails the gRPC call with this message, as the bridge reports a Terraform diagnostic."""
-
-
-# -- values on the wire ------------------------------------------------------------------------------------------
-
-
-def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return json_format.MessageToDict(struct)
-
-
-def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(dict(value))
-    return out
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG) == SECRET_SIG
-
-
-def unwrap(value: Any) -> Any:
-    """Secrets unwrapped everywhere (the provider works on plain values and marks its Sensitive outputs again)."""
-    if is_secret(value):
-        return unwrap(value.get("value"))
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-def secret(value: Any) -> dict[str, Any]:
-    return {SIG: SECRET_SIG, "value": value}
-
-
-def has_unknown(value: Any) -> bool:
-    if value == UNKNOWN:
-        return True
-    if isinstance(value, dict):
-        return any(has_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_unknown(v) for v in value)
-    return False
-
-
-# -- Terraform's schema and plan, as far as these resources need it ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class Prop:
-    """One property of a Terraform schema: Optional/Required/Computed, its TypeSet-ness and its zero value."""
-
-    kind: str = "optional"  # "required", "optional", "computed" (output only) or "optional+computed"
-    zero: Any = None
-    is_set: bool = False
-
-    def planned(self, value: Any) -> Any:
-        return self.zero if value is None else value
-
-    def same(self, old: Any, new: Any) -> bool:
-        old, new = self.planned(old), self.planned(new)
-        if self.is_set and isinstance(old, list) and isinstance(new, list):
-            return sorted(json.dumps(v, sort_keys=True) for v in old) == sorted(
-                json.dumps(v, sort_keys=True) for v in new
-            )
-        return old == new
-
-
-def _uuid_zero() -> Prop:
-    return Prop("required", "")
-
-
-def plan_diff(
-    type_token: str, schema: Mapping[str, Prop], olds: Mapping[str, Any], news: Mapping[str, Any], ignore: list[str]
-) -> provider_pb2.DiffResponse:
-    """Terraform's plan as the bridge reports it: changed properties, the ForceNew ones among them, a detailed diff."""
-    force_new = replace_keys(type_token)
-    changed: list[str] = []
-    detailed: dict[str, provider_pb2.PropertyDiff] = {}
-    for name, prop in schema.items():
-        if prop.kind == "computed" or any(
-            name == i or i.startswith(name + ".") or i.startswith(name + "[") for i in ignore
-        ):
-            continue
-        new = news.get(name)
-        if new is None and prop.kind == "optional+computed":
-            continue  # absent keeps the state's value
-        old = olds.get(name)
-        if not has_unknown(new) and prop.same(old, new):
-            continue
-        changed.append(name)
-        was, will = prop.planned(old), prop.planned(new)
-        if name in force_new:
-            kind = provider_pb2.PropertyDiff.UPDATE_REPLACE
-        elif was in (None, "", [], {}, False) and will not in (None, "", [], {}, False):
-            kind = provider_pb2.PropertyDiff.ADD
-        elif will in (None, "", [], {}, False) and was not in (None, "", [], {}, False):
-            kind = provider_pb2.PropertyDiff.DELETE
-        else:
-            kind = provider_pb2.PropertyDiff.UPDATE
-        detailed[name] = provider_pb2.PropertyDiff(kind=kind, inputDiff=True)
-    replaces = [n for n in changed if n in force_new]
-    return provider_pb2.DiffResponse(
-        changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE,
-        replaces=replaces,
-        diffs=changed,
-        detailedDiff=detailed,
-        hasDetailedDiff=True,
-        deleteBeforeReplace=False,
-    )
-
-
-# -- Graph -------------------------------------------------------------------------------------------------------
-
-
-class Graph:
-    """A small Graph client with the go-azure-sdk's retries that matter here (404 right after a create)."""
-
-    def __init__(self) -> None:
-        url = os.environ.get("WEBEX_SCIM_TEST_GRAPH_URL", "")
-        token = os.environ.get("WEBEX_SCIM_TEST_GRAPH_TOKEN", "")
-        if not url or not token or not is_loopback(url):
-            raise SystemExit("the azuread test provider needs WEBEX_SCIM_TEST_GRAPH_URL (loopback) and _TOKEN")
-        self.http = httpx.Client(base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=30)
-
-    def call(self, method: str, path: str, *, body: Any = None, ok404: bool = False, params: Any = None) -> Any:
-        response = self.http.request(method, path, json=body, params=params)
-        if response.status_code == 404 and ok404:
-            return None
-        if response.status_code >= 300:
-            try:
-                message = response.json()["error"]["message"]
-            except (ValueError, KeyError, TypeError):
-                message = response.text[:200]
-            raise ProviderError(f"{method} {path}: unexpected status {response.status_code}: {message}")
-        return response.json() if response.content else None
-
-    def wait_for(self, path: str, *, present: bool = True, attempts: int = 50) -> Any:
-        """consistency.WaitForUpdate / WaitForDeletion (internal/helpers/consistency/consistency.go), scaled down."""
-        for _ in range(attempts):
-            found = self.call("GET", path, ok404=True)
-            if (found is not None) == present:
-                return found
-            time.sleep(0.1)
-        raise ProviderError(f"timed out waiting for {path} to {'appear' if present else 'disappear'}")
-
-
-def is_loopback(url: str) -> bool:
-    return httpx.URL(url).host in {"127.0.0.1", "localhost", "::1"}
-
-
-def _object_id(path: str, collection: str) -> str:
-    """`/servicePrincipals/{id}` -> id, refusing other shapes as ValidateServicePrincipalID does."""
-    prefix = f"/{collection}/"
-    if not isinstance(path, str) or not path.startswith(prefix) or "/" in path[len(prefix) :]:
-        raise ProviderError(f"parsing {path!r}: expected an ID of the form {prefix}{{objectId}}")
-    return path[len(prefix) :]
-
-
-def _or_none(value: Any) -> Any:
-    return value if value not in ("", []) else None
-
-
-# -- resources ---------------------------------------------------------------------------------------------------
-
-
-class Resource:
-    """One azuread resource type: its schema, and create/read/update/delete against Graph."""
-
-    token: str
-    schema: dict[str, Prop]
-
-    def __init__(self, graph: Graph) -> None:
-        self.graph = graph
-
-    def check(self, news: dict[str, Any]) -> list[provider_pb2.CheckFailure]:
-        return [
-            provider_pb2.CheckFailure(
-                property=name, reason=f'The argument "{name}" is required, but no definition was found.'
-            )
-            for name, prop in self.schema.items()
-            if prop.kind == "required" and news.get(name) in (None, "")
-        ]
-
-    def preview(self, news: dict[str, Any], olds: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The planned outputs: inputs, then computed values (unknown on create, kept on update)."""
-        out = dict(news)
-        for name, prop in self.schema.items():
-            if name not in out or out[name] is None:
-                if olds is not None and name in olds:
-                    out[name] = olds[name]
-                elif prop.kind in ("computed", "optional+computed"):
-                    out[name] = UNKNOWN
-        return out
-
-    def create(self, news: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        raise NotImplementedError
-
-    def read(self, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
-        raise NotImplementedError
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any], changed: set[str]) -> dict[str, Any]:
-        raise ProviderError(f"{self.token} has no in-place update")
-
-    def delete(self, id_: str, state: dict[str, Any]) -> None:
-        raise NotImplementedError
 
 
 class ApplicationFromTemplate(Resource):
@@ -365,10 +167,32 @@ class ServicePrincipal(Resource):
                 )
             # use_existing: take it over and write our inputs, exactly as an update (servicePrincipalResourceUpdate).
             return id_, self.update(id_, {}, news, changed={"owners"} if news.get("owners") else set())
-        raise ProviderError("the test provider creates service principals only with use_existing (as the program does)")
+        # A new one for the app (the bootstrap's identities): the caller is an owner while it is made, then removed
+        # unless `owners` names it; a PATCH of the description tells that it has replicated.
+        owners = list(news.get("owners") or [])
+        made = self.graph.call(
+            "POST",
+            "/servicePrincipals",
+            body={
+                "appId": news["clientId"],
+                "accountEnabled": news.get("accountEnabled", True),
+                "appRoleAssignmentRequired": bool(news.get("appRoleAssignmentRequired")),
+                "tags": list(news.get("tags") or []),
+                "owners@odata.bind": [
+                    f"{self.graph.http.base_url}/directoryObjects/{o}" for o in [DEPLOYER_OBJECT_ID, *owners]
+                ],
+            },
+        )
+        id_ = f"/servicePrincipals/{made['id']}"
+        self.graph.call("PATCH", id_, body={"description": or_none(news.get("description"))})
+        if DEPLOYER_OBJECT_ID not in owners:
+            self.graph.call("DELETE", f"{id_}/owners/{DEPLOYER_OBJECT_ID}/$ref")
+        out = self.read(id_, news) or {}
+        out["useExisting"] = bool(news.get("useExisting"))
+        return id_, out
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any], changed: set[str]) -> dict[str, Any]:
-        sp_id = _object_id(id_, "servicePrincipals")
+        sp_id = object_id(id_, "servicePrincipals")
         if news.get("featureTags") and "featureTags" in changed:
             tags = self._expand_features(news["featureTags"])
         else:
@@ -381,11 +205,11 @@ class ServicePrincipal(Resource):
                 "alternativeNames": list(news.get("alternativeNames") or []),
                 "accountEnabled": news.get("accountEnabled", True),
                 "appRoleAssignmentRequired": bool(news.get("appRoleAssignmentRequired")),
-                "description": _or_none(news.get("description")),
-                "loginUrl": _or_none(news.get("loginUrl")),
-                "notes": _or_none(news.get("notes")),
+                "description": or_none(news.get("description")),
+                "loginUrl": or_none(news.get("loginUrl")),
+                "notes": or_none(news.get("notes")),
                 "notificationEmailAddresses": list(news.get("notificationEmailAddresses") or []),
-                "preferredSingleSignOnMode": _or_none(news.get("preferredSingleSignOnMode")),
+                "preferredSingleSignOnMode": or_none(news.get("preferredSingleSignOnMode")),
                 # expandSamlSingleSignOn: {} when unset, which drops a relay state set elsewhere (F4).
                 "samlSingleSignOnSettings": {"relayState": (news.get("samlSingleSignOn") or {}).get("relayState")}
                 if news.get("samlSingleSignOn")
@@ -414,7 +238,7 @@ class ServicePrincipal(Resource):
         return [tag for key, tag in FEATURE_TAGS.items() if wanted.get(key)]
 
     def read(self, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
-        sp_id = _object_id(id_, "servicePrincipals")
+        sp_id = object_id(id_, "servicePrincipals")
         sp = self.graph.call("GET", f"/servicePrincipals/{sp_id}", ok404=True)
         if sp is None:
             return None
@@ -470,7 +294,7 @@ class ServicePrincipal(Resource):
     def delete(self, id_: str, state: dict[str, Any]) -> None:
         # Delete even with use_existing, ignoring the error then (servicePrincipalResourceDelete): adopting an app
         # means retain_on_delete in the program, never trusting use_existing to keep it.
-        sp_id = _object_id(id_, "servicePrincipals")
+        sp_id = object_id(id_, "servicePrincipals")
         try:
             self.graph.call("DELETE", f"/servicePrincipals/{sp_id}", ok404=True)
         except ProviderError:
@@ -535,7 +359,7 @@ class SynchronizationJob(Resource):
     }
 
     def create(self, news: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        sp_id = _object_id(news["servicePrincipalId"], "servicePrincipals")
+        sp_id = object_id(news["servicePrincipalId"], "servicePrincipals")
         if self.graph.call("GET", f"/servicePrincipals/{sp_id}", ok404=True) is None:
             raise ProviderError(f"service_principal_id: Service Principal (Object ID: {sp_id!r}) was not found")
         job = self.graph.call(
@@ -593,13 +417,13 @@ class SynchronizationSecret(Resource):
         raise ProviderError(f"Waiting for synchronization secrets for /servicePrincipals/{sp_id}")
 
     def create(self, news: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        sp_id = _object_id(news["servicePrincipalId"], "servicePrincipals")
+        sp_id = object_id(news["servicePrincipalId"], "servicePrincipals")
         self._put(sp_id, list(news.get("credentials") or []))
         id_ = f"/servicePrincipals/{sp_id}"
         return id_, self.read(id_, news) or {}
 
     def read(self, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
-        sp_id = _object_id(id_, "servicePrincipals")
+        sp_id = object_id(id_, "servicePrincipals")
         listed = self.graph.call("GET", f"/servicePrincipals/{sp_id}/synchronization/secrets", ok404=True)
         if listed is None:
             return None
@@ -613,12 +437,12 @@ class SynchronizationSecret(Resource):
         return {"servicePrincipalId": id_, "credentials": credentials}
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any], changed: set[str]) -> dict[str, Any]:
-        self._put(_object_id(id_, "servicePrincipals"), list(news.get("credentials") or []))
+        self._put(object_id(id_, "servicePrincipals"), list(news.get("credentials") or []))
         return self.read(id_, news) or {}
 
     def delete(self, id_: str, state: dict[str, Any]) -> None:
         # Secrets are deleted by writing every key with an empty value.
-        sp_id = _object_id(id_, "servicePrincipals")
+        sp_id = object_id(id_, "servicePrincipals")
         empty = [{"key": c["key"], "value": ""} for c in state.get("credentials") or []]
         self.graph.call("PUT", f"/servicePrincipals/{sp_id}/synchronization/secrets", body={"value": empty}, ok404=True)
 
@@ -755,6 +579,7 @@ RESOURCES = [
     AppRoleAssignment,
     SynchronizationJob,
     SynchronizationSecret,
+    *azuread_identity.RESOURCES,
 ]
 
 
@@ -821,7 +646,7 @@ class AzureadTestProvider(provider_pb2_grpc.ResourceProviderServicer):
         except ProviderError as error:
             return _fail(context, error)
         olds, news = unwrap(from_struct(request.olds)), unwrap(from_struct(request.news))
-        return plan_diff(resource.token, resource.schema, olds, news, list(request.ignoreChanges))
+        return plan_diff(resource.force_new(), resource.schema, olds, news, list(request.ignoreChanges))
 
     def Create(self, request: provider_pb2.CreateRequest, context: Any) -> provider_pb2.CreateResponse:
         try:
@@ -858,7 +683,7 @@ class AzureadTestProvider(provider_pb2_grpc.ResourceProviderServicer):
         try:
             resource = self._resource(request.urn)
             olds, news = unwrap(from_struct(request.olds)), unwrap(from_struct(request.news))
-            diff = plan_diff(resource.token, resource.schema, olds, news, list(request.ignoreChanges))
+            diff = plan_diff(resource.force_new(), resource.schema, olds, news, list(request.ignoreChanges))
             # An ignored property keeps the state's value in the plan, so Update writes that value back.
             for name in request.ignoreChanges:
                 if name in olds:

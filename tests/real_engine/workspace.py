@@ -51,7 +51,10 @@ class Outcome:
 
 
 class RealWorkspace:
-    def __init__(self, graph_url: str, graph_token: str, *, keep: Path | None = None) -> None:
+    """`project` picks the Pulumi project: this one (".") or another folder of the repository with its own
+    Pulumi.yaml and pack (the identity bootstrap, "bootstrap"), copied to a folder of that name."""
+
+    def __init__(self, graph_url: str, graph_token: str, *, keep: Path | None = None, project: str = ".") -> None:
         if not PULUMI.exists():
             raise RuntimeError(f"{PULUMI} is missing: run `make pulumi` (needs Go) first")
         self._tmp = tempfile.TemporaryDirectory(prefix="webex-scim-real-") if keep is None else None
@@ -59,10 +62,13 @@ class RealWorkspace:
         assert self.dir is not None
         self.home = self.dir / "pulumi-home"
         self.state = self.dir / "state"
-        self.project = self.dir / "project"
+        self.project = self.dir / ("project" if project == "." else project)
         for d in (self.home, self.state):
             d.mkdir(parents=True, exist_ok=True)
-        self._copy_project()
+        if project == ".":
+            self._copy_project()
+        else:
+            self._copy_other_project(ROOT / project)
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "ARM_", "WEBEX_SCIM_"))},
             "PATH": f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -78,7 +84,7 @@ class RealWorkspace:
             "PYTHONUNBUFFERED": "1",
             # What the CLI hands providers from Pulumi.yaml's runtime options (PULUMI_RUNTIME_<OPTION>) when a
             # language host runs the program; the inline path does not, so the dynamic providers' host is told.
-            "PULUMI_RUNTIME_VIRTUALENV": str(self.project / ".venv"),
+            "PULUMI_RUNTIME_VIRTUALENV": str(self._virtualenv()),
         }
         self._install_provider()
 
@@ -98,6 +104,21 @@ class RealWorkspace:
         # The virtualenvs the two YAML files name, as `make` built them.
         (self.project / ".venv").symlink_to(ROOT / ".venv")
         (self.project / "policies" / "venv").symlink_to(ROOT / "policies" / "venv")
+
+    def _copy_other_project(self, source: Path) -> None:
+        """Another project of the repository: its folder, and the virtualenvs its Pulumi.yaml and PulumiPolicy.yaml
+        name by relative paths (../.venv, ../../policies/venv), linked where those paths lead from the copy."""
+        shutil.copytree(source, self.project, ignore=shutil.ignore_patterns("venv", "__pycache__", "*.pyc"))
+        (self.dir / ".venv").symlink_to(ROOT / ".venv")
+        (self.dir / "policies").mkdir()
+        (self.dir / "policies" / "venv").symlink_to(ROOT / "policies" / "venv")
+
+    def _virtualenv(self) -> Path:
+        """The program's virtualenv, as its Pulumi.yaml names it (relative to the project folder)."""
+        import yaml
+
+        options = (yaml.safe_load((self.project / "Pulumi.yaml").read_text())["runtime"] or {}).get("options") or {}
+        return self.project / options.get("virtualenv", ".venv")
 
     def _install_provider(self) -> None:
         # The test language host (policy packs only) goes on PATH, where the CLI looks for language plugins.
