@@ -74,12 +74,16 @@ def _provider(
 
 
 def stack_resource(resource: RecordedResource, by_urn: Mapping[str, RecordedResource]) -> analyzer_pb2.AnalyzerResource:
+    """Its AnalyzeStack entry: the engine hands the stack's policies each resource's outputs, not its inputs
+    (pkg/resource/deploy/step_generator.go). A preview's custom resource echoes its inputs (its computed outputs
+    are unknown); a component's outputs are what it registered, nothing if it registered none."""
     opts = resource.options or {}
+    properties = resource.inputs if resource.custom else (resource.outputs or struct_pb2.Struct())
     out = analyzer_pb2.AnalyzerResource(
         type=resource.type,
         urn=resource.urn,
         name=resource.name,
-        properties=_strip_internal(resource.inputs),
+        properties=_strip_internal(properties),
         options=_options(resource),
         parent=resource.parent or "",
         dependencies=[str(d) for d in opts.get("dependencies") or []],
@@ -90,10 +94,11 @@ def stack_resource(resource: RecordedResource, by_urn: Mapping[str, RecordedReso
     return out
 
 
-def analyze_request(entry: analyzer_pb2.AnalyzerResource) -> analyzer_pb2.AnalyzeRequest:
-    """The Analyze request for one resource, from the same pieces as its AnalyzeStack entry."""
+def analyze_request(resource: RecordedResource, entry: analyzer_pb2.AnalyzerResource) -> analyzer_pb2.AnalyzeRequest:
+    """The Analyze request for one resource: its inputs, with the other pieces of its AnalyzeStack entry."""
+    properties = entry.properties if resource.custom else _strip_internal(resource.inputs)
     request = analyzer_pb2.AnalyzeRequest(
-        type=entry.type, urn=entry.urn, name=entry.name, properties=entry.properties, options=entry.options
+        type=entry.type, urn=entry.urn, name=entry.name, properties=properties, options=entry.options
     )
     if entry.HasField("provider"):
         request.provider.CopyFrom(entry.provider)

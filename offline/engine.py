@@ -72,6 +72,7 @@ class _RecordingMonitor(MockMonitor):
     def __init__(self, run: ProgramRun) -> None:
         super().__init__(_PreviewMocks())
         self.run = run
+        self.recorded: dict[str, RecordedResource] = {}  # by URN
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine qualifies a type with every ancestor's type below the stack (`A$B$type`); the SDK's mock
@@ -98,14 +99,18 @@ class _RecordingMonitor(MockMonitor):
             provider=request.provider,
         )
         self.run.resources.append(recorded)
+        self.recorded[recorded.urn] = recorded
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
+        outputs = struct_pb2.Struct()
+        outputs.CopyFrom(request.outputs)
+        _mark_undecrypted_unknown(outputs)
         if request.urn == self.run.stack_urn:
-            outputs = struct_pb2.Struct()
-            outputs.CopyFrom(request.outputs)
-            _mark_undecrypted_unknown(outputs)
             self.run.outputs = outputs
+        recorded = self.recorded.get(request.urn)
+        if recorded is not None:
+            recorded.outputs = outputs
         return empty_pb2.Empty()
 
     def Invoke(self, request: Any) -> Any:

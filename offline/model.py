@@ -14,7 +14,8 @@ class RecordedResource:
     """One RegisterResource call, kept as the SDK serialized it.
 
     `inputs` is the protobuf Struct the SDK sent, so secret and unknown markers are exactly what the real engine
-    (and therefore the policy pack) would see; `options` holds the camelCase resource options.
+    (and therefore the policy pack) would see; `options` holds the camelCase resource options. `outputs` is what a
+    component (or the stack) registered as its outputs: what the engine hands AnalyzeStack for it.
     """
 
     urn: str
@@ -25,6 +26,7 @@ class RecordedResource:
     inputs: struct_pb2.Struct
     options: dict[str, Any] = field(default_factory=dict)
     provider: str = ""
+    outputs: struct_pb2.Struct | None = None
 
 
 @dataclass(frozen=True)

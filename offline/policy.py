@@ -171,8 +171,9 @@ class PolicyPack:
         tally = Tally(policies, levels)
         in_flight: collections.deque[tuple[str, Any]] = collections.deque()
         try:
-            for entry in entries:
-                in_flight.append((entry.urn, stub.Analyze.future(analyze_request(entry), timeout=_RPC_TIMEOUT)))
+            for resource, entry in zip(resources, entries, strict=True):
+                request = analyze_request(resource, entry)
+                in_flight.append((entry.urn, stub.Analyze.future(request, timeout=_RPC_TIMEOUT)))
                 if len(in_flight) > _IN_FLIGHT:
                     tally.add_resource(*self._answer(*in_flight.popleft()))
             request = analyzer_pb2.AnalyzeStackRequest(resources=entries)

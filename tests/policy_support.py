@@ -88,7 +88,10 @@ def resource(
     parent: RecordedResource | None = None,
     custom: bool = True,
     options: Mapping[str, Any] | None = None,
+    outputs: Mapping[str, Any] | None = None,
 ) -> RecordedResource:
+    """A recorded registration. A component's outputs default to its inputs, as this project's components register
+    their facts as outputs (what AnalyzeStack hands the stack's policies)."""
     return RecordedResource(
         urn=urn(type_, name, parent),
         type=type_,
@@ -97,6 +100,7 @@ def resource(
         custom=custom,
         inputs=to_struct(inputs),
         options=dict(options or {}),
+        outputs=None if custom else to_struct(outputs if outputs is not None else inputs),
     )
 
 
@@ -289,7 +293,7 @@ def evaluate_with(
     entries = [stack_resource(r, by_urn) for r in resources]
     tally = Tally(infos, levels)
     for resource, entry in zip(resources, entries, strict=True):
-        tally.add_resource(resource.urn, servicer.Analyze(analyze_request(entry), None))
+        tally.add_resource(resource.urn, servicer.Analyze(analyze_request(resource, entry), None))
     tally.add_stack(servicer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=entries), None), by_urn)
     return tally.report()
 

@@ -133,6 +133,41 @@ def test_resources_reach_the_pack_as_the_cli_sends_them(tmp_path: Path) -> None:
     assert stack_view[parent.urn] == {"parent": None, "dependencies": []}
 
 
+PROPS_PACK = """
+    import json
+    from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
+
+    def per_resource(args, report):
+        report(json.dumps(["analyze", args.name, dict(args.props)]))
+
+    def per_stack(args, report):
+        report(json.dumps(["stack", {r.name: dict(r.props) for r in args.resources}]))
+
+    PolicyPack("props", policies=[
+        ResourceValidationPolicy(name="each", description="each", validate=per_resource,
+                                 enforcement_level=EnforcementLevel.ADVISORY),
+        StackValidationPolicy(name="stack", description="stack", validate=per_stack,
+                              enforcement_level=EnforcementLevel.ADVISORY),
+    ])
+"""
+
+
+def test_the_stack_policies_see_a_components_outputs_and_analyze_its_inputs(tmp_path: Path) -> None:
+    """As the engine does (step_generator.go): Analyze gets each resource's inputs, AnalyzeStack its outputs; a
+    component that registered no outputs has none. Found by the conformance suite (a bootstrap component whose
+    outputs differed from its inputs)."""
+    said = resource(TYPES["provisioning"], "said", {"orgId": "input"}, custom=False, outputs={"orgId": "output"})
+    silent = resource(TYPES["provisioning"], "silent", {"orgId": "input"}, custom=False)
+    silent.outputs = None
+    child = resource(TYPES["credentials"], "credentials", {"keys": "k"}, parent=said)
+    with PolicyPack(make_pack(tmp_path, PROPS_PACK)) as pack:
+        found = [json.loads(v.message.split("\n", 1)[1]) for v in analyze(pack, [said, silent, child])]
+    assert ["analyze", "said", {"orgId": "input"}] in found
+    assert ["analyze", "silent", {"orgId": "input"}] in found
+    (stack,) = [f[1] for f in found if f[0] == "stack"]
+    assert stack == {"said": {"orgId": "output"}, "silent": {}, "credentials": {"keys": "k"}}
+
+
 LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 
