@@ -1,24 +1,34 @@
-# Every target bootstraps .venv from the pinned requirements, so a fresh clone needs only Python 3.11 and make.
+# Every target bootstraps .venv from the pinned requirements, so a fresh clone needs only Python 3.11 and make. The
+# commands need only the runtime (requirements.txt: what `pulumi up` runs too); tests, lint and benchmarks add the
+# development requirements. A job that holds a credential installs the runtime alone.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview preview-all bootstrap-preview stacks diff simulate status status-all test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: venv preview preview-all bootstrap-preview stacks diff simulate status status-all test lint bench clean pulumi policy-venv conformance real-preview
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(RUNTIME): requirements.txt
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME) requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+## make venv: .venv with the runtime only (what the commands and `pulumi up` need)
+venv: $(RUNTIME)
+
 ## make preview: the credential-free preview of the dev stack (resources, policy verdicts); STACK=name for another
-preview: $(STAMP)
+preview: $(RUNTIME)
 	$(PY) -m webex_scim preview --stack $(STACK) $(ARGS)
 
 ## make preview-all: every stack (each Pulumi.<stack>.yaml) previewed in one run, one policy pack, one table
-preview-all: $(STAMP)
+preview-all: $(RUNTIME)
 	$(PY) -m webex_scim preview --all $(ARGS)
 
 ## make stacks: this project's stacks (each Pulumi.<stack>.yaml) as `stacks=[...]`, a workflow matrix; needs no .venv
@@ -28,27 +38,27 @@ stacks:
 ## make bootstrap-preview: the credential-free preview of the pipeline identities (bootstrap/, its own policy pack);
 ## BOOTSTRAP_STACK=name for another stack file than bootstrap/Pulumi.example.yaml
 BOOTSTRAP_STACK ?= example
-bootstrap-preview: $(STAMP)
+bootstrap-preview: $(RUNTIME)
 	$(PY) -m webex_scim preview --project-dir bootstrap --stack $(BOOTSTRAP_STACK) $(ARGS)
 
 ## make diff BASE=origin/main: the offline preview of this tree against a git ref, and what would change
 BASE ?= origin/main
-diff: $(STAMP)
+diff: $(RUNTIME)
 	$(PY) -m webex_scim diff --stack $(STACK) --base $(BASE) $(ARGS)
 
 ## make simulate USERS=users.json: which users Webex gets, with what, and which not and why (USERS=graph: live)
 USERS ?=
-simulate: $(STAMP)
+simulate: $(RUNTIME)
 	@test -n "$(USERS)" || { echo "make simulate USERS=<users.json, e.g. from az ad user list> (or USERS=graph)" >&2; exit 2; }
 	$(PY) -m webex_scim simulate --stack $(STACK) --users $(USERS) $(ARGS)
 
 ## make status: the deployed job's health, read live from Graph (STACK_FILE=path for a stack file elsewhere)
 STACK_FILE ?=
-status: $(STAMP)
+status: $(RUNTIME)
 	$(PY) -m webex_scim status $(if $(STACK_FILE),--config-file $(STACK_FILE),--stack $(STACK)) $(ARGS)
 
 ## make status-all: every Pulumi.<stack>.yaml's job, one table; exit = the worst
-status-all: $(STAMP)
+status-all: $(RUNTIME)
 	$(PY) -m webex_scim status --all $(ARGS)
 
 ## make test: the whole test suite

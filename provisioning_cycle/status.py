@@ -164,6 +164,11 @@ def read_report(args: argparse.Namespace, stack: StatusStack) -> Report:
     from components.graph.reader import GraphReader
 
     notes: list[str] = []
+    drift = None
+    if getattr(args, "drift", None) is not None:  # read first: a bad file is exit 2 before anything goes online
+        from .drift import read_drift
+
+        drift = read_drift(args.drift)
     sp_id, job_id, ids_from = resolve_ids(args, stack, notes)
     try:
         reader = GraphReader.from_environment(
@@ -206,8 +211,9 @@ def read_report(args: argparse.Namespace, stack: StatusStack) -> Report:
         failures=failures,
         token=token,
         notes=notes,
+        drift=drift,
     )
-    report.reasons = judge(job_doc, failures, token, enabled=stack.enabled)
+    report.reasons = judge(job_doc, failures, token, enabled=stack.enabled, drift=drift)
     return report
 
 

@@ -61,6 +61,8 @@ def _all(args: argparse.Namespace) -> int:
 
     if args.service_principal_id or args.job_id:
         raise UsageError("--all reads each stack's own ids: drop --service-principal-id and --job-id")
+    if args.drift is not None:
+        raise UsageError("--drift is one stack's refresh preview: give it with --stack, not --all")
     from offline.stacks import stack_names
 
     names = stack_names(args.project_dir)

@@ -107,10 +107,23 @@ def terminal_lines(report: Report) -> list[tuple[str, str]]:
             lines.append(("", f"      reason given: {failure['example']}"))
         lines.append(("", f"      users: {_users(failure)}"))
     lines.append(("", f"  token: {_token_line(report.token)}"))
+    lines += [("", f"  drift: {line}") for line in _drift_lines(report.drift)]
     for reason in report.reasons:
         lines.append((_STYLE[reason.verdict], f"  {reason.verdict} ({reason.rule}): {reason.message}"))
     lines += [("dim", f"  note: {note}") for note in report.notes]
     return lines
+
+
+def _drift_lines(drift: Mapping[str, Any] | None) -> list[str]:
+    if drift is None:
+        return []
+    if not drift.get("checked"):
+        return [f"unknown: {drift.get('error')}"]
+    if not drift.get("changes"):
+        return ["none: the tenant holds what the stack says"]
+    from .drift import describe
+
+    return [describe(change) for change in drift["changes"]]
 
 
 def _cell(text: Any) -> str:
@@ -140,6 +153,10 @@ def markdown(report: Report) -> str:
         ]
         out.append("")
     out += ["### Token", "", _token_line(report.token), ""]
+    if report.drift is not None:
+        out += ["### Drift (a refresh preview of the stack)", ""]
+        out += [f"- {_cell(line)}" for line in _drift_lines(report.drift)]
+        out.append("")
     out += [f"- {_cell(note)}" for note in report.notes]
     out += [
         "",

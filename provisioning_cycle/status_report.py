@@ -11,6 +11,8 @@ rule that decided each reason (pure: no I/O but reading the error table).
 | `escrows` | attention | the last execution escrowed entries, or escrows were pruned |
 | `failures-in-window` | attention | the provisioning logs of the window hold failures |
 | `token-expiring` | attention | fewer than `minDaysLeft` days before `tokenExpiresOn` |
+| `drift` | attention | `--drift`: the refresh preview found resources the tenant no longer holds as the stack says |
+| `drift-unchecked` | attention | `--drift`: the refresh preview did not run to the end, so drift is unknown |
 
 No reason: healthy. Failing wins over attention.
 """
@@ -58,6 +60,7 @@ class Report:
     token: dict[str, Any]
     reasons: list[Reason] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    drift: dict[str, Any] | None = None  # provisioning_cycle/drift.py, with --drift
 
     @property
     def verdict(self) -> str:
@@ -83,6 +86,7 @@ class Report:
             "logs": self.logs,
             "failures": self.failures,
             "token": self.token,
+            "drift": self.drift,
             "notes": self.notes,
         }
 
@@ -150,7 +154,12 @@ def token_facts(expires_on: dt.date | None, min_days_left: int, today: dt.date) 
 
 
 def judge(
-    job: Mapping[str, Any], failures: Sequence[Mapping[str, Any]], token: Mapping[str, Any], *, enabled: bool
+    job: Mapping[str, Any],
+    failures: Sequence[Mapping[str, Any]],
+    token: Mapping[str, Any],
+    *,
+    enabled: bool,
+    drift: Mapping[str, Any] | None = None,
 ) -> list[Reason]:
     """Every reason the job is not healthy, each with the rule that decided it."""
     status = job.get("status") if isinstance(job.get("status"), Mapping) else {}
@@ -235,6 +244,21 @@ def judge(
                 ATTENTION,
                 f"the Webex SCIM token expires on {token['expiresOn']}, in {days} day(s) "
                 f"(warning from {token['minDaysLeft']}): rotate it now",
+            )
+        )
+    if drift is not None and not drift.get("checked"):
+        reasons.append(Reason("drift-unchecked", ATTENTION, f"drift is unknown: {drift.get('error')}"))
+    elif drift is not None and drift.get("changes"):
+        from .drift import describe
+
+        changes = drift["changes"]
+        reasons.append(
+            Reason(
+                "drift",
+                ATTENTION,
+                f"{len(changes)} resource(s) in the tenant differ from the stack, and the next `pulumi up` would "
+                f"change them back: {'; '.join(describe(c) for c in changes)}. Put a wanted change into the stack's "
+                "settings; else let `pulumi up` restore it",
             )
         )
     return reasons

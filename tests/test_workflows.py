@@ -19,7 +19,7 @@ from webex_scim.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-ALLOWED_WRITES = {"pull-requests", "id-token"}  # the PR comment; OIDC to Entra ID
+ALLOWED_WRITES = {"pull-requests", "id-token", "issues"}  # the PR comment; OIDC to Entra ID; a stack's drift issue
 
 # GitHub removed the node20 runtime for JavaScript actions on 2026-09-16. The first major of each action whose
 # action.yml says `runs.using: node24` (read per tag in each action's repository; release notes agree):
@@ -27,6 +27,7 @@ NODE24_MAJORS = {
     "actions/checkout": 5,  # v4 node20, v5 node24 ("Updated to the node24 runtime", README of v5)
     "actions/setup-python": 6,  # v5 node20, v6 node24 (v6.0.0 "Upgrade to node 24", actions/setup-python#1164)
     "actions/upload-artifact": 6,  # v5 still node20 ("preliminary support"), v6 node24 (actions/upload-artifact#745)
+    "actions/download-artifact": 7,  # v6.0.0 action.yml node20, v7.0.0 node24
     "actions/github-script": 8,  # v7 node20, v8 node24 (actions/github-script#637)
     "pulumi/actions": 7,  # v6.6.1 node20, v7.0.0 node24 (pulumi/actions#1404, #1407)
 }
@@ -44,20 +45,43 @@ def steps(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(job_id, step) for job_id, job in doc["jobs"].items() for step in job.get("steps", [])]
 
 
+def _logical_lines(text: str) -> list[str]:
+    """Lines of a shell script, a quoted string that spans lines kept whole (as `python3 -c '...'` does)."""
+    lines, pending = [], ""
+    for line in text.splitlines():
+        pending = f"{pending}\n{line}" if pending else line
+        try:
+            shlex.split(pending, comments=True)
+        except ValueError:  # an open quote: the command goes on on the next line
+            continue
+        lines.append(pending)
+        pending = ""
+    return [*lines, pending] if pending else lines
+
+
 def commands(run: str) -> list[list[str]]:
-    """argv of each simple command of a `run:` block (continuations joined, `${{ }}` replaced, split at ; && || |)."""
+    """argv of each simple command of a `run:` block (continuations joined, `${{ }}` replaced, split at ; && || |;
+    redirections and their files left out)."""
     text = re.sub(r"\$\{\{.*?\}\}", "EXPR", run).replace("\\\n", " ")
     out: list[list[str]] = []
-    for line in text.splitlines():
+    for line in _logical_lines(text):
         lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
         lexer.whitespace_split = True
         lexer.commenters = "#"
         current: list[str] = []
+        redirect = False
         for token in lexer:
             if token and set(token) <= set(";&|()<>"):
+                if set(token) & set("<>"):  # `2> file`, `> file`: not arguments
+                    if current and current[-1].isdigit():
+                        current.pop()
+                    redirect = True
+                    continue
                 if current:
                     out.append(current)
                 current = []
+            elif redirect:
+                redirect = False
             else:
                 current.append(token)
         if current:
@@ -73,7 +97,8 @@ def makefile_targets() -> set[str]:
 def test_command_splitting() -> None:
     run = (
         'set +e\nmake preview STACK="$STACK" && echo "a; b" | cat\n'
-        ".venv/bin/python -m webex_scim diff \\\n  --stack dev ${{ x }}"
+        ".venv/bin/python -m webex_scim diff \\\n  --stack dev ${{ x }} > out.json 2> err.txt\n"
+        "python3 -c '\nimport sys\nprint(1)\n' x\n"
     )
     assert commands(run) == [
         ["set", "+e"],
@@ -81,6 +106,7 @@ def test_command_splitting() -> None:
         ["echo", "a; b"],
         ["cat"],
         [".venv/bin/python", "-m", "webex_scim", "diff", "--stack", "dev", "EXPR"],
+        ["python3", "-c", "\nimport sys\nprint(1)\n", "x"],
     ]
 
 
@@ -118,6 +144,7 @@ def test_make_targets_exist(path: Path) -> None:
 MAKE_COMMANDS = {
     "preview": lambda v: ["preview", "--stack", v.get("STACK", "dev")],
     "preview-all": lambda v: ["preview", "--all"],
+    "status": lambda v: ["status", "--stack", v.get("STACK", "dev")],
     "diff": lambda v: ["diff", "--stack", v.get("STACK", "dev"), "--base", v.get("BASE", "origin/main")],
 }
 
@@ -156,6 +183,8 @@ def test_offline_invocations_parse(path: Path) -> None:
                     assert args.markdown is not None, "the PR job posts the Markdown report"
     if path.name == "preview.yml":
         assert parsed == ["preview", "diff"]
+    if path.name == "drift.yml":
+        assert parsed == ["status"]
 
 
 def test_preview_workflow_runs_the_diff_against_the_base_branch() -> None:
@@ -231,6 +260,10 @@ def test_permissions_are_minimal(path: Path) -> None:
             assert "pulumi/actions" in uses, f"{job_id}: id-token only where the cloud is reached"
         if "pull-requests" in writes:
             assert "actions/github-script" in uses, f"{job_id}: pull-requests: write only to post the comment"
+        if "issues" in writes:
+            runs = " ".join(str(s.get("run", "")) for s in job.get("steps", []))
+            assert "gh issue" in runs and "id-token" not in perms, f"{job_id}: issues: write only to keep an issue"
+            assert "secrets." not in str(job), f"{job_id}: the job that writes issues holds no secret"
 
 
 def test_deploy_is_protected_and_uses_oidc() -> None:

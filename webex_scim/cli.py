@@ -79,19 +79,19 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
 
 
 def _add_status(p: argparse.ArgumentParser) -> None:
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--stack", help="stack name: reads Pulumi.<NAME>.yaml beside Pulumi.yaml")
-    which.add_argument("--config-file", type=Path, help="a stack file anywhere (its name gives the stack name)")
-    which.add_argument("--all", action="store_true", help="every Pulumi.<stack>.yaml of the project, one table")
+    _add_stack_and_reports(p, "write the status JSON document here (- for stdout)", every_stack=True)
     p.add_argument("--service-principal-id", help="the Cisco Webex service principal's object id")
     p.add_argument("--job-id", help="the provisioning job's id (default: the service principal's only job)")
     p.add_argument("--hours", type=float, default=24.0, help="the provisioning logs' window, in hours (default 24)")
     p.add_argument("--test-connection", action="store_true", help="also run Test Connection (Entra calls Webex)")
     p.add_argument("--policy-config", type=Path, help="the CLI's --policy-pack-config JSON (token-expiry.minDaysLeft)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds each Graph read may take (default 120)")
-    p.add_argument("--json", dest="json_path", help="write the status JSON document here (- for stdout)")
-    p.add_argument("--markdown", type=Path, help="write a Markdown report here (the body of a GitHub issue)")
-    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--drift",
+        type=Path,
+        metavar="PATH",
+        help="a `pulumi preview --refresh --json` document of the stack: its drift joins the report",
+    )
 
 
 def _preview(args: argparse.Namespace) -> int:
