@@ -371,7 +371,7 @@ def test_an_unknown_key_names_the_key_it_is_a_typo_of(tmp_path, capsys):
     path = write_stack(tmp_path, stack)
     assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
     assert (
-        "  - webex-scim:notificationEmial: unknown key (a typo of `webex-scim:notificationEmail`?); remove it with "
+        "  - webex-scim:notificationEmial: unknown key (did you mean `webex-scim:notificationEmail`?); remove it with "
         "`pulumi config rm --path 'notificationEmial'`"
     ) in capsys.readouterr().err.splitlines()
 

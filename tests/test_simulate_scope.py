@@ -40,22 +40,16 @@ def test_assigned_directly_or_as_a_direct_member_of_an_assigned_group(tmp_path, 
     assert doc["summary"] == {"provision": 3, "skip": 2, "problems": 0}
 
 
-def test_default_access_only_is_skipped_and_a_webex_role_elsewhere_wins(tmp_path, capsys):
+@pytest.mark.parametrize("role", ["Default Access", "default_access", "00000000-0000-0000-0000-000000000000"])
+def test_a_default_access_role_is_refused_before_anything_is_simulated(tmp_path, capsys, role):
+    """Entra does not provision Default Access principals: the stack is refused (exit 2), as the preview refuses it,
+    instead of simulating users that could never reach Webex."""
     users = [user(1, memberOf=[SALES]), user(2, memberOf=[SALES, SUPPORT])]
-    _, doc = simulate(
-        tmp_path,
-        capsys,
-        users,
-        assignments=[{"group": "Sales", "role": "Default Access"}, {"group": "Support", "role": "User"}],
+    code, doc, err = simulate_full(
+        tmp_path, capsys, users, assignments=[{"group": "Sales", "role": role}, {"group": "Support", "role": "User"}]
     )
-    assert actions(doc) == {
-        "user1@contoso.com": (
-            "skip",
-            "Default Access only: assigned with the Default Access role (group Sales), and Entra does not provision "
-            "Default Access users; assign a Webex role",
-        ),
-        "user2@contoso.com": ("provision", None),
-    }
+    assert code == 2 and doc is None
+    assert "webex-scim:assignments[0].role:" in err and "Default Access role" in err and "`role: User`" in err
 
 
 def test_the_pilot_rollout_provisions_its_one_user(tmp_path, capsys):

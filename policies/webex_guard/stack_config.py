@@ -31,6 +31,8 @@ USER_NAME_SOURCE = "mappings.userNameSource"
 GROUP_OBJECTS = "mappings.groupObjects"
 MAPPING_REMOVE = "mappings.remove"
 MAPPING_OVERRIDES = "mappings.overrides"
+VERIFIED_DOMAINS = "verifiedDomains"
+GRAPH_BASE_URL = "graphBaseUrl"
 
 
 def key(path: str) -> str:
