@@ -177,7 +177,7 @@ def _preview(
     # Read by each side, inside it: a bad file is the change's failure, reported in the diff's document.
     levels = load_policy_config(policy_config) if policy_config is not None and pack is not None else None
     run, report = preview_tree(cfg, pack, levels)
-    return render.document(run, report.violations if report else []), run.printed
+    return render.document(run, *((report.violations, report.checked_at_up) if report else ([], []))), run.printed
 
 
 def _run_side(label: str, job: Callable[[], SidePreview], time_limit: float) -> SideRun:

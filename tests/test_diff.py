@@ -137,7 +137,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _git(repo, "tag", "base")
 
     # A base whose components/ differ from the head's (another default): its program must import its own.
-    settings = repo / "components" / "settings.py"
+    settings = repo / "components" / "settings_models.py"
     original = settings.read_text(encoding="utf-8")
     assert original.count(HEAD_APP_NAME) == 1
     settings.write_text(original.replace(HEAD_APP_NAME, BASE_APP_NAME), encoding="utf-8")
@@ -419,8 +419,8 @@ def test_a_base_with_the_same_policy_pack_reports_the_same_verdicts(repo: Path) 
     run = diff(repo, "--stack", "quiet", "--base", "base")
     assert run.code == 0, run.stderr
     assert run.doc["resolvedPolicyViolations"] == []
-    assert {v["policy"] for v in run.doc["policyViolations"]} == {"no-default-access"}  # unknown at preview
-    assert all(v["new"] is False for v in run.doc["policyViolations"])
+    assert run.doc["policyViolations"] == []
+    assert {v["policy"] for v in run.doc["checkedAtUp"]} == {"no-default-access"}  # unknown at preview
 
 
 def test_an_unexpected_extraction_error_is_the_bases_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -646,10 +646,14 @@ def test_retain_on_delete_change_is_an_update() -> None:
 
 
 def test_policy_verdicts_new_and_resolved() -> None:
-    v1 = {"policy": "p1", "enforcementLevel": "advisory", "urn": "u", "message": "m"}
-    v2 = {"policy": "p2", "enforcementLevel": "mandatory", "urn": "u", "message": "m"}
-    out = compare(_doc(violations=[v1]), _doc(violations=[v2]))
+    kept = _step("kept", APP_ROLE_ASSIGNMENT, {})
+    gone = _step("gone", APP_ROLE_ASSIGNMENT, {})
+    v1 = {"policy": "p1", "enforcementLevel": "advisory", "urn": kept["urn"], "message": "m"}
+    v2 = {"policy": "p2", "enforcementLevel": "mandatory", "urn": kept["urn"], "message": "m"}
+    v3 = {"policy": "p1", "enforcementLevel": "advisory", "urn": gone["urn"], "message": "m"}
+    out = compare(_doc(kept, gone, violations=[v1, v3]), _doc(kept, violations=[v2]))
     assert out["policyViolations"] == [{**v2, "new": True}]
+    # Resolved only where the resource is still there: a deleted resource's verdict went with it.
     assert out["resolvedPolicyViolations"] == [v1]
 
 
@@ -764,7 +768,9 @@ def test_a_token_removed_from_the_head_is_shown_removed_with_the_heads_warning(r
         line.startswith("    warning: webex-scim:scimToken is not set in Pulumi.notoken.yaml") for line in terminal
     )
     markdown = md_path.read_text(encoding="utf-8")
-    assert "<code>\\[secret\\]</code> → <i>(none)</i> <sub>removed: the stack file no longer sets scimToken" in markdown
+    assert (
+        "old: <code>\\[secret\\]</code><br>new: <i>(none)</i><br><sub>removed: the stack file no longer sets scimToken"
+    ) in markdown
     assert "changed" not in token["reason"]
     for cipher in (CIPHER_OLD, "c2VjcmV0"):
         assert cipher not in proc.stdout + proc.stderr + markdown + json_path.read_text(encoding="utf-8")

@@ -130,7 +130,7 @@ def test_values_are_escaped() -> None:
     text = preview_markdown(doc)
     assert "<script>" not in text
     row = next(line for line in text.splitlines() if "user-a" in line)
-    assert len(re.findall(r"(?<!\\)\|", row)) == 5  # 4 cells: the value's pipe did not split the row
+    assert re.findall(r"(?<!\\)\|", row) == []  # the value's pipe is escaped: in a table it would split a cell
 
 
 def test_base_failure_is_loud_and_claims_no_change() -> None:
@@ -256,9 +256,14 @@ def test_the_destructive_section_holds_a_username_source_change_not_a_no_op_dele
             "changed": [{"target": "userName", "old": "userPrincipalName", "new": "mail", "list": "userMappings"}],
         },
     }
-    loud = diff_markdown(doc).split("**Destructive changes**", 1)[1].split("\n\n", 1)[0]
+    text = diff_markdown(doc)
+    loud = text.split("**Destructive changes and weakened guards**", 1)[1].split("\n\n", 1)[0]
     assert "provision-pilot-user" not in loud  # pilot → full: deleting a one-shot action changes nothing
-    assert "**userName's source changes** (<code>userPrincipalName</code> → <code>mail</code>)" in loud
+    assert (
+        "**Guard weakened: userName's source changed** (<code>mappings.userNameSource</code>: "
+        "<code>userPrincipalName</code> → <code>mail</code>)"
+    ) in loud
+    assert "🛡️ weakened: userName's source changed" in text.splitlines()[1]
     from offline.render import diff_lines
 
     text = [line for _, line in diff_lines(doc)]

@@ -95,7 +95,7 @@ ECHO_PACK = """
 
 
 def echoed(violation: Any) -> Any:
-    return json.loads(violation.message.split("\n", 1)[1])
+    return json.loads(violation.message)  # the report alone: the engine leaves out the description before it
 
 
 # -- what reaches the pack ------------------------------------------------------------------------------------------
