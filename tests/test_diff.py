@@ -485,7 +485,6 @@ def test_a_diff_of_another_project_dir_runs_that_projects_own_components(repo: P
 @pytest.mark.parametrize(
     ("ref", "expected"),
     [
-        ("no-such-ref", "git ref 'no-such-ref' is not a commit here"),
         (
             "no-stack",
             "stack 'quiet' has no stack file Pulumi.quiet.yaml in no-stack: a stack new in this change has no base",
@@ -503,6 +502,14 @@ def test_a_base_that_fails_is_reported_never_as_everything_new(repo: Path, ref: 
     assert "webex-scim-diff-" not in base["error"] and "/tmp" not in base["error"]  # no temporary path
     assert run.doc["steps"] == [] and run.doc["changeSummary"] == {}  # no claim that everything is new
     assert run.doc["headSteps"]  # the head's own resources are still there to read
+
+
+def test_a_base_ref_that_does_not_exist_is_bad_usage_said_before_any_preview(repo: Path) -> None:
+    """A typo in --base compares nothing: exit 2 naming the flag, not a green "not compared" in CI."""
+    run = diff(repo, "--stack", "quiet", "--base", "orign/main", "--no-policies")
+    assert run.code == 2 and run.doc == {}
+    assert run.stderr.startswith("error: --base orign/main: no such commit here; give a branch, tag or commit")
+    assert "Traceback" not in run.stderr
 
 
 def test_bad_base_config_is_the_bases_config_error_in_its_own_words(repo: Path) -> None:
