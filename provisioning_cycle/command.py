@@ -3,7 +3,8 @@
 
 Exit codes as the preview's (shared/DESIGN.md): 0 every provisioned user is fine; 1 a user has a problem (something
 Webex would refuse, or an attribute the simulation cannot evaluate), the snapshot cannot answer for the stack (a
-group-assigned stack, users without group membership), a Graph check found a mismatch, or a replay failed; 2 bad config, a bad snapshot or bad usage, with one message on stderr.
+group-assigned stack, users without group membership), a Graph check found a mismatch, or a replay failed; 2 bad
+config, a bad snapshot or bad usage, with one message on stderr.
 """
 
 from __future__ import annotations
