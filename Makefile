@@ -9,6 +9,7 @@ ARGS ?=
 .PHONY: preview diff simulate test lint bench clean pulumi policy-venv conformance real-preview
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@echo "Setting up $(VENV) from the pinned requirements (first run, or they changed): a few minutes of pip..." >&2
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)

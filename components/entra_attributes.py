@@ -106,10 +106,11 @@ def unknown_attribute(name: str) -> str | None:
     if near:
         return f"{name!r} is not an Entra user attribute: attribute names are case-sensitive; did you mean {near!r}?"
     close = difflib.get_close_matches(name.lower(), list(_BY_LOWER), n=1, cutoff=0.7)
-    typo = f"; did you mean {_BY_LOWER[close[0]]!r}?" if close else ""
+    if close:
+        return f"{name!r} is not an Entra user attribute the provisioning engine reads; did you mean {_BY_LOWER[close[0]]!r}?"
     return (
-        f"{name!r} is not an Entra user attribute the provisioning engine reads{typo} (a directory extension is "
-        "written extension_<app id without dashes>_<name>; the attributes are listed in docs/mappings.md)"
+        f"{name!r} is not an Entra user attribute the provisioning engine reads (a directory extension is written "
+        "extension_<app id without dashes>_<name>; the attributes are listed in docs/mappings.md)"
     )
 
 

@@ -260,7 +260,7 @@ def _check_token_expiry(props: Mapping[str, Any], args: ResourceValidationArgs, 
     if raw is None or not str(raw).strip():
         report(
             "The SCIM token's expiry date is not recorded, so nothing warns before the token lapses and provisioning "
-            "stops. " + cfg.fix_set(cfg.TOKEN_EXPIRES_ON, "<YYYY-MM-DD> (the date the token expires)")
+            "stops. " + cfg.fix_set(cfg.TOKEN_EXPIRES_ON, "<YYYY-MM-DD>", meaning="the date the token expires")
         )
         return
     try:
