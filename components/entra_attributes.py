@@ -107,7 +107,8 @@ def unknown_attribute(name: str) -> str | None:
         return f"{name!r} is not an Entra user attribute: attribute names are case-sensitive; did you mean {near!r}?"
     close = difflib.get_close_matches(name.lower(), list(_BY_LOWER), n=1, cutoff=0.7)
     if close:
-        return f"{name!r} is not an Entra user attribute the provisioning engine reads; did you mean {_BY_LOWER[close[0]]!r}?"
+        meant = _BY_LOWER[close[0]]
+        return f"{name!r} is not an Entra user attribute the provisioning engine reads; did you mean {meant!r}?"
     return (
         f"{name!r} is not an Entra user attribute the provisioning engine reads (a directory extension is written "
         "extension_<app id without dashes>_<name>; the attributes are listed in docs/mappings.md)"
