@@ -29,8 +29,8 @@ def _check_scope(props: Mapping[str, Any], _args: ResourceValidationArgs, report
         return
     what = f"SyncAll is {quote(value)}" if found else "SyncAll is not set"
     report(
-        f"{what}: the job would provision every user in the tenant to Webex, not only the assigned users and "
-        "groups. " + cfg.fix_set(cfg.SCOPE, "assigned")
+        f"The scope is every user in the tenant ({what}): the job would provision all of them to Webex, not only "
+        "the assigned users and groups. " + cfg.fix_set(cfg.SCOPE, "assigned")
     )
 
 
@@ -103,9 +103,10 @@ def _check_delete_threshold(props: Mapping[str, Any], _args: ResourceValidationA
         threshold = 0
     if settings.get("DeleteThresholdEnabled") is True and threshold > 0:
         return
+    shown = f"DeleteThresholdEnabled {str(settings.get('DeleteThresholdEnabled')).lower()}, value {threshold}"
     report(
-        "The accidental-deletion threshold is off: one bad scoping change could disable every Webex user in a "
-        "single cycle. " + cfg.fix_set(cfg.DELETE_THRESHOLD, "500")
+        f"The accidental-deletion threshold is off ({shown}): one bad scoping change could disable every Webex "
+        "user in a single cycle. " + cfg.fix_set(cfg.DELETE_THRESHOLD, "500")
     )
 
 
