@@ -22,7 +22,7 @@ from policies.vocabulary import SECRET_MARKER, UNKNOWN_MARKER
 from .engine import OUTPUT_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN, ProgramRun
 from .model import PolicyViolation, RecordedResource
 from .ordering import ordered_violations, tree_order, verdict_key
-from .review import checked_at_up, user_name_source_change
+from .review import checked_at_up, user_name_source_change, weakened_guards
 from .value_diff import top_property
 
 SECRET = SECRET_MARKER
@@ -302,6 +302,11 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     for p in access.get("changed", []):
         old_role, new_role = p.get("oldRole") or "(default)", p.get("newRole") or "(default)"
         lines.append(("yellow", f"role change: {p['principal']}: {old_role} → {new_role}"))
+    for g in weakened_guards(doc):
+        if g["key"] != "mappings.userNameSource":  # said on its own line below, as before
+            lines.append(
+                ("bold red", f"GUARD WEAKENED: {g['guard']} ({g['key']}: {_side(g['old'])} → {_side(g['new'])})")
+            )
     if source := user_name_source_change(doc):
         lines.append(("bold red", f"USERNAME SOURCE CHANGES: {source[0]} → {source[1]} (Webex matches users on it)"))
     steps = [*doc.get("headSteps", []), *doc.get("steps", [])]

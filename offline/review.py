@@ -194,53 +194,22 @@ def checked_at_up(entries: list[Mapping[str, Any]], types: Mapping[str, str]) ->
     ]
 
 
-# The guards a change can weaken, as (resource type, property, is it weakened by this old -> new, what it means).
-_GUARDS: list[tuple[str, str, Any, str]] = [
-    (
-        PROVISIONING_JOB,
-        "deleteThreshold",
-        lambda old, new: new == 0 and old != 0,
-        "accidental-deletion threshold off: one bad change can deprovision every Webex user in a single cycle",
-    ),
-    (
-        PROVISIONING_JOB,
-        "scope",
-        lambda old, new: new == "all" and old != "all",
-        "scope widened to all users: every user in the tenant is provisioned to Webex, not only the assigned ones",
-    ),
-    (
-        PROVISIONING_JOB,
-        "enabled",
-        lambda old, new: new is False and old is not False,
-        "provisioning switched off: Webex stops receiving changes (leavers stay active there)",
-    ),
-    (
-        ENTERPRISE_APP,
-        "hideFromUsers",
-        lambda old, new: new is False and old is not False,
-        "the Cisco Webex app made visible in users' My Apps portal",
-    ),
-    (
-        ENTERPRISE_APP,
-        "assignmentRequired",
-        lambda old, new: new is False and old is not False,
-        "assignment no longer required: any user in the tenant can get a token for the app",
-    ),
-    (
-        JOB_RESTART,
-        "forceDeletesRequest",
-        lambda old, new: bool(new) and new != old,
-        "a restart that forces through the deletions the accidental-deletion threshold held back",
-    ),
-]
-_KEYS = {
-    "deleteThreshold": "provisioning.deleteThreshold",
-    "scope": "provisioning.scope",
-    "enabled": "provisioning.enabled",
-    "hideFromUsers": "app.hideFromUsers",
-    "assignmentRequired": "app.assignmentRequired",
-    "forceDeletesRequest": "provisioning.forceDeletesRequest",
-}
+# The guards a change can weaken: (resource type, input, the stack setting, is old -> new a weakening, what it means).
+_OFF = lambda old, new: new is False and old is not False  # noqa: E731  (a table of one-line tests)
+_GUARDS: list[tuple[str, str, str, Any, str]] = [
+    (PROVISIONING_JOB, "deleteThreshold", "provisioning.deleteThreshold", lambda old, new: new == 0 and old != 0,
+     "accidental-deletion threshold off: one bad change can deprovision every Webex user in a single cycle"),
+    (PROVISIONING_JOB, "scope", "provisioning.scope", lambda old, new: new == "all" and old != "all",
+     "scope widened to all users: every user in the tenant is provisioned to Webex, not only the assigned ones"),
+    (PROVISIONING_JOB, "enabled", "provisioning.enabled", _OFF,
+     "provisioning switched off: Webex stops receiving changes (leavers stay active there)"),
+    (ENTERPRISE_APP, "hideFromUsers", "app.hideFromUsers", _OFF,
+     "the Cisco Webex app made visible in users' My Apps portal"),
+    (ENTERPRISE_APP, "assignmentRequired", "app.assignmentRequired", _OFF,
+     "assignment no longer required: any user in the tenant can get a token for the app"),
+    (JOB_RESTART, "forceDeletesRequest", "provisioning.forceDeletesRequest", lambda old, new: bool(new) and new != old,
+     "a restart that forces through the deletions the accidental-deletion threshold held back"),
+]  # fmt: skip
 
 
 def weakened_guards(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -248,27 +217,15 @@ def weakened_guards(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     change of userName's source is one too (Webex matches users on it)."""
     found: list[dict[str, Any]] = []
     for step in doc.get("steps", []):
-        for kind, prop, weakens, what in _GUARDS:
-            if step.get("type") != kind or step.get("op") not in ("create", "update", "replace"):
-                continue
+        for kind, prop, key, weakens, what in _GUARDS:
+            change = (step.get("diff") or {}).get(prop) if step.get("op") in ("update", "replace") else None
             if step.get("op") == "create":
-                old, new = None, (step.get("inputs") or {}).get(prop)
-            elif prop in (step.get("diff") or {}):
-                old, new = step["diff"][prop].get("old"), step["diff"][prop].get("new")
-            else:
-                continue
-            if weakens(old, new):
-                found.append({"guard": what, "key": _KEYS[prop], "old": old, "new": new})
+                change = {"old": None, "new": (step.get("inputs") or {}).get(prop)}
+            if step.get("type") == kind and change is not None and weakens(change.get("old"), change.get("new")):
+                found.append({"guard": what, "key": key, "old": change.get("old"), "new": change.get("new")})
     if source := user_name_source_change(doc):
-        found.append(
-            {
-                "guard": "userName's source changed: Webex matches users on userName and creates the ones it "
-                "cannot match as new users",
-                "key": "mappings.userNameSource",
-                "old": source[0],
-                "new": source[1],
-            }
-        )
+        what = "userName's source changed: Webex matches users on it, and creates those it cannot match as new users"
+        found.append({"guard": what, "key": "mappings.userNameSource", "old": source[0], "new": source[1]})
     return found
 
 

@@ -147,10 +147,8 @@ def _position(exc: yaml.YAMLError, text: str) -> str:
 
 
 def _problem(exc: yaml.YAMLError, text: str) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    at = mark.index if mark is not None and 0 <= mark.index < len(text) else None
-    if (at is not None and text[at] == "\t") or "tab character" in str(getattr(exc, "problem", "") or ""):
-        # libyaml says "found character that cannot start any token" without naming it: here it is a tab.
+    mark = getattr(exc, "problem_mark", None)  # libyaml's "found character that cannot start any token" names none
+    if (mark and text[mark.index : mark.index + 1] == "\t") or "tab character" in str(getattr(exc, "problem", "")):
         return "a tab character, and YAML indents with spaces only: replace the tab with spaces"
     if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.character, int):
         return f"character #x{exc.character:04x} is not allowed in YAML (a control character or binary data)"
