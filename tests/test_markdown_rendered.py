@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
-from mdit_py_plugins.tasklists import tasklists_plugin
+from mdit_py_plugins.gfm import gfm_plugin
 
 from offline.compare import compare
 from offline.markdown import diff_markdown, preview_markdown
@@ -53,8 +53,12 @@ WIDE_HEAD = {**WIDE_BASE, "notificationEmail": "webex-ops@contoso.com"}
 
 
 def renderer() -> MarkdownIt:
-    """GitHub's flavour: CommonMark, raw HTML allowed (then sanitized by GitHub), tables, ~~strike~~, autolinks."""
-    return MarkdownIt("gfm-like", {"html": True}).use(tasklists_plugin)
+    """GitHub's flavour: CommonMark with raw HTML (GitHub sanitizes it after), tables, ~~strike~~, task lists,
+    alerts and GitHub's autolinks (mdit-py-plugins' gfm), plus markdown-it's linkify, which also links an address
+    inside a raw `<code>` element, as GitHub (cmark-gfm) does and gfm_autolink alone does not."""
+    md = MarkdownIt("gfm-like", {"html": True}).use(gfm_plugin)
+    md.linkify.set({"fuzzy_link": False})  # GitHub links no bare domain (contoso.com); www. is gfm_autolink's
+    return md
 
 
 class _Page(HTMLParser):
