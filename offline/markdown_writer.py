@@ -52,9 +52,9 @@ def code(value: Any, limit: int = VALUE_LIMIT) -> str:
 
 
 def side(value: Any) -> str:
-    """One side of an old → new change: the value as code, or "(none)" where that side has none (added,
-    removed), never the JSON word null."""
-    return "<i>(none)</i>" if value is None else code(value)
+    """One side of an old → new change: the value as code, or "(none)" where that side has none (added, removed,
+    emptied), never the JSON word null nor an empty code span."""
+    return "<i>(none)</i>" if value is None or value in ("", [], {}) else code(value)
 
 
 def short_type(type_token: str | None) -> str:

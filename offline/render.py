@@ -270,7 +270,7 @@ _OP_STYLE = {"create": ("green", "+"), "update": ("yellow", "~"), "replace": ("m
 
 def _side(value: Any, limit: int = 90) -> str:
     """One side of an old → new change: "(none)" where that side has no value (added, removed), not the JSON word."""
-    return "(none)" if value is None else _short(value, limit)
+    return "(none)" if value is None or value in ("", [], {}) else _short(value, limit)
 
 
 def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
