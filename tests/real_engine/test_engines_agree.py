@@ -39,7 +39,7 @@ def preview(module: str, stack_file: Path, out: Path) -> tuple[int, dict[str, An
 @pytest.mark.parametrize("stack_file", STACKS, ids=[p.name for p in STACKS])
 def test_offline_and_real_previews_agree(stack_file: Path, tmp_path: Path) -> None:
     real_code, real, real_err = preview("real_engine", stack_file, tmp_path / "real.json")
-    offline_code, offline, _ = preview("offline", stack_file, tmp_path / "offline.json")
+    offline_code, offline, _ = preview("webex_scim", stack_file, tmp_path / "offline.json")
     assert real_code == offline_code, real_err
     assert sorted((s["urn"], s["type"], s["op"]) for s in real["steps"]) == sorted(
         (s["urn"], s["type"], s["op"]) for s in offline["steps"]
