@@ -12,11 +12,13 @@ ARGS ?=
 .PHONY: venv preview preview-all bootstrap-preview stacks diff simulate status status-all test lint bench clean pulumi policy-venv conformance real-preview
 
 $(RUNTIME): requirements.txt
+	@echo "Setting up $(VENV) from the pinned requirements (first run, or they changed): a minute or two of pip..." >&2
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(RUNTIME)
 
 $(STAMP): $(RUNTIME) requirements-dev.txt
+	@echo "Adding the development requirements to $(VENV) (tests, lint, benchmarks)..." >&2
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from components import catalog
+from components.entra_attributes import attributes_read, unknown_attribute
 
 # Graph's scoping-filter operator names, spelled exactly as `filterClause.operatorName` wants them (the mixed case of
 # the Greater_Than family is Graph's, not a typo). Source: Microsoft Entra "Scoping users or groups to be provisioned
@@ -54,6 +55,16 @@ def _closest(value: str, choices: list[str] | tuple[str, ...]) -> str:
         return f"; did you mean {lowered[value.lower()]!r}?"
     close = difflib.get_close_matches(value.lower(), list(lowered), n=1, cutoff=0.75)
     return f"; did you mean {lowered[close[0]]!r}?" if close else ""
+
+
+def _check_source_attribute(value: str) -> str:
+    """An Entra attribute a mapping or a scoping filter reads: spelled as an attribute, and one the engine knows."""
+    if not _ATTRIBUTE_NAME.match(value):
+        raise ValueError(f"{value!r} is not an Entra attribute name (letters, digits, '_', '.', '-')")
+    problem = unknown_attribute(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 def webex_targets() -> list[str]:
@@ -142,14 +153,19 @@ class MappingOverride(BaseModel):
     @field_validator("source")
     @classmethod
     def _attribute_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ATTRIBUTE_NAME.match(value):
-            raise ValueError(f"{value!r} is not an Entra attribute name (letters, digits, '_', '.', '-')")
-        return value
+        return None if value is None else _check_source_attribute(value)
 
     @field_validator("expression")
     @classmethod
     def _balanced(cls, value: str | None) -> str | None:
-        return None if value is None else check_expression(value)
+        if value is None:
+            return None
+        check_expression(value)
+        for name in attributes_read(value):  # `[company]` for `[companyName]` would map nothing, silently
+            problem = unknown_attribute(name)
+            if problem:
+                raise ValueError(f"[{name}]: {problem}")
+        return value
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> MappingOverride:
@@ -181,9 +197,7 @@ class ScopingClause(BaseModel):
     @field_validator("attribute")
     @classmethod
     def _attribute_name(cls, value: str) -> str:
-        if not _ATTRIBUTE_NAME.match(value):
-            raise ValueError(f"{value!r} is not an Entra attribute name (letters, digits, '_', '.', '-')")
-        return value
+        return _check_source_attribute(value)
 
     @field_validator("operator")
     @classmethod

@@ -123,6 +123,11 @@ class ProvisioningJob(pulumi.ComponentResource):
             "tokenExpiresOn": settings.token_expires_on.isoformat() if settings.token_expires_on else None,
             "rollout": settings.rollout,
             "enabled": prov.enabled,
+            # For the pack's government-setup rule: the domains Webex may refuse others than, and the Graph the
+            # program calls beside the one the azuread provider's cloud has (they must be one cloud).
+            "verifiedDomains": list(settings.verified_domains),
+            "graphBaseUrl": graph_base_url(settings),
+            "azureEnvironmentGraphUrl": graph_url_for(None, pulumi.Config("azuread").get("environment")),
         }
         super().__init__(PROVISIONING_JOB, name, self.facts, opts)
         # Two spellings of the same ids: the azuread synchronization resources take Terraform-style resource paths

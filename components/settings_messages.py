@@ -122,9 +122,18 @@ def key_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def closest_key(name: str, known: Collection[str]) -> str | None:
+    """The key `name` is a typo of (case aside, or a letter or two off), if one is close enough."""
+    lowered = {k.lower(): k for k in known}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    near = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)
+    return lowered[near[0]] if near else None
+
+
 def describe(err: dict[str, Any], known: Collection[str] = ()) -> str:
-    """One pydantic error → one line: the key, what is wrong, and what to write instead (`known`: the top-level
-    keys, to name the one an unknown key is a typo of)."""
+    """One pydantic error → one line: the key, what is wrong, and what to write instead (`known`: the keys at the
+    error's level, to name the one an unknown key is a typo of)."""
     loc = tuple(err.get("loc", ()))
     msg = str(err.get("msg", "invalid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     kind = err.get("type", "")
@@ -144,10 +153,11 @@ def describe(err: dict[str, Any], known: Collection[str] = ()) -> str:
             f"`{set_command(path, '<value>')}`"
         )
     if kind == "extra_forbidden":
-        parent = path.rsplit(".", 1)[0] if "." in path else ""
+        parent, _, name = path.rpartition(".")
         where = f" under `{PROJECT}:{parent}`" if parent else ""
-        near = difflib.get_close_matches(path, list(known), n=1, cutoff=0.75) if not parent else []
-        typo = f"a typo of `{PROJECT}:{near[0]}`?" if near else "a typo?"
+        near = closest_key(name, known)
+        meant = f"{parent}.{near}" if parent and near else near
+        typo = f"did you mean `{PROJECT}:{meant}`?" if near else "a typo?"
         return f"{key}: unknown key{where} ({typo}); remove it with `pulumi config rm --path '{path}'`"
     if kind == "missing":
         return f"{key}: required but not set; run {_fix(path)}"

@@ -114,7 +114,13 @@ def compare(
     base_violations = {_violation_key(v) for v in base.get("policyViolations", [])}
     head_violations = {_violation_key(v) for v in head.get("policyViolations", [])}
     violations = [{**v, "new": _violation_key(v) not in base_violations} for v in head.get("policyViolations", [])]
-    resolved = [v for v in base.get("policyViolations", []) if _violation_key(v) not in head_violations]
+    # Resolved: gone from a resource that is still there (or from the stack); a deleted resource's verdicts went
+    # with it, which resolves nothing.
+    resolved = [
+        v
+        for v in base.get("policyViolations", [])
+        if _violation_key(v) not in head_violations and (v.get("urn") is None or v.get("urn") in head_steps)
+    ]
     violations = ordered_violations(violations, steps)
     resolved = ordered_violations(resolved, ordered_steps(base.get("steps", [])))
 
@@ -125,6 +131,7 @@ def compare(
         "outputs": head.get("outputs", {}),
         "outputChanges": diff_values(base.get("outputs", {}), head.get("outputs", {})),
         "policyViolations": violations,
+        "checkedAtUp": ordered_violations(head.get("checkedAtUp", []), steps),
         "resolvedPolicyViolations": resolved,
         "warnings": list(head.get("warnings", [])),
         "changeSummary": dict(Counter(s["op"] for s in steps)),
@@ -146,6 +153,7 @@ def head_only(head: Mapping[str, Any]) -> dict[str, Any]:
         "policyViolations": ordered_violations(
             [{**v, "new": None} for v in head.get("policyViolations", [])], ordered_steps(head.get("steps", []))
         ),
+        "checkedAtUp": ordered_violations(head.get("checkedAtUp", []), ordered_steps(head.get("steps", []))),
         "resolvedPolicyViolations": [],
         "warnings": list(head.get("warnings", [])),
         "changeSummary": {},

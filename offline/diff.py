@@ -26,7 +26,7 @@ from .compare import changed_secrets, compare, head_only
 from .errors import EngineError, UsageError
 from .pack_process import PackProcess, pack_digest
 from .policy_config import load_policy_config
-from .revision import BaseUnavailable, in_ref_terms, materialize
+from .revision import BaseUnavailable, check_ref, in_ref_terms, materialize
 from .trees import GIVEN_UP, give_up
 
 TIME_LIMIT = 600.0  # seconds for one side; far above any real stack (see `make bench`), far below CI's job limit
@@ -51,6 +51,7 @@ def run_diff(args: argparse.Namespace, time_limit: float | None = None) -> tuple
     head_config = Path(args.config_file).resolve() if args.config_file is not None else None
     policy_config = Path(args.policy_config).resolve() if args.policy_config is not None else None
     head_stack_file = head_config or stackfile.stack_file(project_dir, args.stack)
+    check_ref(project_dir, args.base)
     users = None
     if getattr(args, "users", None) is not None:  # read first: a bad snapshot stops the diff before any preview
         from provisioning_cycle.diffusers import read_users
@@ -177,7 +178,7 @@ def _preview(
     # Read by each side, inside it: a bad file is the change's failure, reported in the diff's document.
     levels = load_policy_config(policy_config) if policy_config is not None and pack is not None else None
     run, report = preview_tree(cfg, pack, levels)
-    return render.document(run, report.violations if report else []), run.printed
+    return render.document(run, *((report.violations, report.checked_at_up) if report else ([], []))), run.printed
 
 
 def _run_side(label: str, job: Callable[[], SidePreview], time_limit: float) -> SideRun:

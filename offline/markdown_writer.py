@@ -27,10 +27,12 @@ def marker(stack: str | None) -> str:
 
 
 def esc(text: Any) -> str:
-    """Plain text safe inside Markdown and table cells: no HTML, no emphasis, no code, no cell breaks."""
+    """Plain text safe inside Markdown and table cells: no HTML, no emphasis, no code, no cell breaks, and no link:
+    GitHub turns `name@domain` into a mailto link even inside `<code>`, and joins escaped characters back before
+    it looks, so the `@` goes in a tag of its own (copied text is unchanged)."""
     s = html.escape(str(text), quote=False)
     s = _MD_SPECIAL.sub(r"\\\1", s)
-    return s.replace("\r", "").replace("\n", "<br>")
+    return s.replace("\r", "").replace("\n", "<br>").replace("@", "<span>@</span>")
 
 
 def prose(text: Any) -> str:
@@ -50,9 +52,9 @@ def code(value: Any, limit: int = VALUE_LIMIT) -> str:
 
 
 def side(value: Any) -> str:
-    """One side of an old → new change: the value as code, or "(none)" where that side has none (added,
-    removed), never the JSON word null."""
-    return "<i>(none)</i>" if value is None else code(value)
+    """One side of an old → new change: the value as code, or "(none)" where that side has none (added, removed,
+    emptied), never the JSON word null nor an empty code span."""
+    return "<i>(none)</i>" if value is None or value in ("", [], {}) else code(value)
 
 
 def short_type(type_token: str | None) -> str:

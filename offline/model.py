@@ -57,3 +57,6 @@ class PolicyReport:
     violations: list[PolicyViolation]
     outcomes: dict[str, str]
     not_applicable: dict[str, str]  # policy name -> the pack's reason, for the "not-applicable" outcomes
+    # The SDK's "can't run during preview" diagnostics, with the level each rule will have at `pulumi up`: not
+    # violations (they decide nothing now), reported apart, one line per rule.
+    checked_at_up: list[PolicyViolation] = field(default_factory=list)

@@ -6,8 +6,9 @@ only the pack can say (its policy names, their settings' schemas) is checked aga
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,8 @@ def reconcile_policy_config(
     unknown = [name for name in given if name != "all" and name not in by_name]
     if unknown:
         raise UsageError(
-            f"{source}: {unknown[0]!r} is not a policy of this pack; its policies are: {', '.join(sorted(by_name))}"
+            f"{source}: {unknown[0]!r} is not a policy of this pack{_did_you_mean(unknown[0], by_name)}; its "
+            f"policies are: {', '.join(sorted(by_name))}"
         )
 
     result: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -135,7 +137,11 @@ def reconcile_policy_config(
             schema = policy.config_schema.get(prop)
             if schema is None:
                 settings = ", ".join(sorted(policy.config_schema)) or "none"
-                raise UsageError(f"{source}: {name}.{prop}: not a setting of this policy (its settings: {settings})")
+                near = _did_you_mean(prop, policy.config_schema).strip(" ()")
+                raise UsageError(
+                    f"{source}: {name}.{prop}: not a setting of this policy ({near + '; ' if near else ''}its "
+                    f"settings: {settings})"
+                )
             problem = _schema_problem(schema, value)
             if problem:
                 raise UsageError(f"{source}: {name}.{prop}: {problem}")
@@ -143,6 +149,13 @@ def reconcile_policy_config(
             if prop not in props:
                 raise UsageError(f"{source}: {name}.{prop}: required by this policy but not set")
     return result
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`; did you mean 'x'?` for the known name `name` is a typo of (case aside, or a letter or two off)."""
+    lowered = {k.lower(): k for k in known}
+    near = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)
+    return f" (did you mean {lowered[near[0]]!r}?)" if near else ""
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {

@@ -42,6 +42,9 @@ def preview_command(args: argparse.Namespace) -> int:
     from .markdown import preview_markdown
 
     outcomes = report.outcomes if report else None
-    tree = functools.partial(render.tree_lines, run, violations, details=not args.no_details, outcomes=outcomes)
-    render.write_reports(args, render.document(run, violations), tree, preview_markdown)
+    later = report.checked_at_up if report else []
+    tree = functools.partial(
+        render.tree_lines, run, violations, details=not args.no_details, outcomes=outcomes, later=later
+    )
+    render.write_reports(args, render.document(run, violations, later), tree, preview_markdown)
     return 1 if any(v.enforcement_level == "mandatory" for v in violations) else 0

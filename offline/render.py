@@ -22,7 +22,7 @@ from policies.vocabulary import SECRET_MARKER, UNKNOWN_MARKER
 from .engine import OUTPUT_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN, ProgramRun
 from .model import PolicyViolation, RecordedResource
 from .ordering import ordered_violations, tree_order, verdict_key
-from .review import user_name_source_change
+from .review import checked_at_up, user_name_source_change, weakened_guards
 from .value_diff import top_property
 
 SECRET = SECRET_MARKER
@@ -72,8 +72,12 @@ def ordered_resources(run: ProgramRun) -> list[RecordedResource]:
     )
 
 
-def document(run: ProgramRun, violations: Iterable[PolicyViolation]) -> dict[str, Any]:
-    """The `--json` document (shape borrowed from `pulumi preview --json`), steps and verdicts in a stable order."""
+def document(
+    run: ProgramRun, violations: Iterable[PolicyViolation], checked_at_up: Iterable[PolicyViolation] = ()
+) -> dict[str, Any]:
+    """The `--json` document (shape borrowed from `pulumi preview --json`), steps and verdicts in a stable order.
+    `checkedAtUp` holds the verdicts the pack could not give during preview, shaped as `policyViolations` entries
+    but apart from them (they are not violations: no verdict yet), with the level each rule has at `pulumi up`."""
     steps = [
         {
             "op": "create",
@@ -93,6 +97,7 @@ def document(run: ProgramRun, violations: Iterable[PolicyViolation]) -> dict[str
         "steps": steps,
         "outputs": display_inputs(run.outputs),
         "policyViolations": ordered_violations((v.as_json() for v in violations), steps),
+        "checkedAtUp": ordered_violations((v.as_json() for v in checked_at_up), steps),
         "warnings": list(run.warnings),
         "changeSummary": {"create": len(steps)} if steps else {},
     }
@@ -169,6 +174,7 @@ def tree_lines(
     *,
     details: bool = True,
     outcomes: dict[str, str] | None = None,
+    later: list[PolicyViolation] | None = None,
 ) -> list[tuple[str, str]]:
     """(style, text) lines of the preview, in the order `pulumi preview` prints them."""
     lines: list[tuple[str, str]] = [
@@ -210,9 +216,11 @@ def tree_lines(
                 lines.append(("yellow", f"{pad}(retainOnDelete: destroy leaves it in the tenant)"))
         for v in per_resource.get(r.urn, []):
             style = "red" if v.enforcement_level == "mandatory" else "yellow"
-            lines.append((style, f"{pad}{v.enforcement_level}: [{v.policy}] {v.message}"))
+            first, *rest = v.message.splitlines() or [""]
+            lines.append((style, f"{pad}{v.enforcement_level}: [{v.policy}] {first}"))
+            lines += [(style, f"{pad}    {part}") for part in rest]  # a multi-line message keeps the tree's margin
 
-    if violations or outcomes:
+    if violations or outcomes or later:
         lines += [("", ""), ("bold", "Policies:")]
         label = "webex-scim-guard"
         if outcomes:
@@ -224,8 +232,9 @@ def tree_lines(
             ]
             label += f": {len(outcomes)} rules, " + ", ".join(p for p in parts if not p.startswith("0 "))
         lines.append(("", f"    {label}"))
-        if "unknown-at-preview" in (outcomes or {}).values():
-            lines.append(("dim", "    (unknown at preview: a rule that needs ids only the tenant gives; up checks it)"))
+        types = {r.urn: r.type for r in resources}
+        for policy, level, count in checked_at_up([v.as_json() for v in later or []], types):
+            lines.append(("dim", f"      - checked at `pulumi up` ({level} then): {policy} on {count}"))
         for v in violations:
             style = "red" if v.enforcement_level == "mandatory" else "yellow"
             where = f"  ({by_urn[v.urn].type}: {by_urn[v.urn].name})" if v.urn in by_urn else ""
@@ -261,7 +270,7 @@ _OP_STYLE = {"create": ("green", "+"), "update": ("yellow", "~"), "replace": ("m
 
 def _side(value: Any, limit: int = 90) -> str:
     """One side of an old → new change: "(none)" where that side has no value (added, removed), not the JSON word."""
-    return "(none)" if value is None else _short(value, limit)
+    return "(none)" if value is None or value in ("", [], {}) else _short(value, limit)
 
 
 def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -291,7 +300,13 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     for p in access.get("added", []):
         lines.append(("green", f"gains access: {p['principal']}" + (f" (role {p['role']})" if p.get("role") else "")))
     for p in access.get("changed", []):
-        lines.append(("yellow", f"role change: {p['principal']}: {p.get('oldRole')} → {p.get('newRole')}"))
+        old_role, new_role = p.get("oldRole") or "(default)", p.get("newRole") or "(default)"
+        lines.append(("yellow", f"role change: {p['principal']}: {old_role} → {new_role}"))
+    for g in weakened_guards(doc):
+        if g["key"] != "mappings.userNameSource":  # said on its own line below, as before
+            lines.append(
+                ("bold red", f"GUARD WEAKENED: {g['guard']} ({g['key']}: {_side(g['old'])} → {_side(g['new'])})")
+            )
     if source := user_name_source_change(doc):
         lines.append(("bold red", f"USERNAME SOURCE CHANGES: {source[0]} → {source[1]} (Webex matches users on it)"))
     steps = [*doc.get("headSteps", []), *doc.get("steps", [])]
@@ -300,8 +315,10 @@ def diff_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         style = "red" if v.get("enforcementLevel") == "mandatory" else "yellow"
         new = " (new)" if v.get("new") else ""
         lines.append((style, f"{v.get('enforcementLevel')}: [{v.get('policy')}]{new}{names.get(v.get('urn'), '')}"))
-        # The whole message: its first line is the rule's description, what is wrong and the fix come after.
         lines += [("", f"    {part}") for part in str(v.get("message", "")).splitlines()]
+    types = {str(s.get("urn")): str(s.get("type")) for s in steps}
+    for policy, level, count in checked_at_up(list(doc.get("checkedAtUp") or []), types):
+        lines.append(("dim", f"checked at `pulumi up` ({level} then): [{policy}] on {count}"))
     if doc.get("users"):
         from provisioning_cycle.diffusers import terminal_lines
 

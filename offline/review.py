@@ -16,7 +16,11 @@ from policies.vocabulary import (
     APP_ROLE_ASSIGNMENT,
     ASSIGNMENTS,
     ATTRIBUTE_MAPPINGS,
+    ENTERPRISE_APP,
+    JOB_RESTART,
+    PROVISIONING_JOB,
     SECRET_MARKER,
+    SERVICE_PRINCIPAL,
     TOKEN_CONFIG_KEY,
     config_set_command,
 )
@@ -169,3 +173,62 @@ def changed_secrets(base_file: Path, head_file: Path, project: str) -> dict[str,
         for k in sorted(set(old) | set(new))
         if old.get(k) != new.get(k)
     }
+
+
+# What a resource a rule could not judge during preview is called in its count ("32 assignments").
+_NOUNS = {APP_ROLE_ASSIGNMENT: "assignment", SERVICE_PRINCIPAL: "service principal"}
+
+
+def checked_at_up(entries: list[Mapping[str, Any]], types: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The verdicts only `pulumi up` can give, one per rule: (rule, its level then, "32 assignments"). `types`:
+    urn -> resource type, to name what is counted."""
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for entry in entries:
+        kind = types.get(str(entry.get("urn")), "")
+        noun = _NOUNS.get(kind) or (kind.rsplit(":", 1)[-1] if kind else "stack")
+        per = counts.setdefault((str(entry.get("policy")), str(entry.get("enforcementLevel"))), {})
+        per[noun] = per.get(noun, 0) + 1
+    return [
+        (policy, level, ", ".join(f"{n} {noun}{'' if n == 1 else 's'}" for noun, n in per.items()))
+        for (policy, level), per in counts.items()
+    ]
+
+
+# The guards a change can weaken: (resource type, input, the stack setting, is old -> new a weakening, what it means).
+_OFF = lambda old, new: new is False and old is not False  # noqa: E731  (a table of one-line tests)
+_GUARDS: list[tuple[str, str, str, Any, str]] = [
+    (PROVISIONING_JOB, "deleteThreshold", "provisioning.deleteThreshold", lambda old, new: new == 0 and old != 0,
+     "accidental-deletion threshold off: one bad change can deprovision every Webex user in a single cycle"),
+    (PROVISIONING_JOB, "scope", "provisioning.scope", lambda old, new: new == "all" and old != "all",
+     "scope widened to all users: every user in the tenant is provisioned to Webex, not only the assigned ones"),
+    (PROVISIONING_JOB, "enabled", "provisioning.enabled", _OFF,
+     "provisioning switched off: Webex stops receiving changes (leavers stay active there)"),
+    (ENTERPRISE_APP, "hideFromUsers", "app.hideFromUsers", _OFF,
+     "the Cisco Webex app made visible in users' My Apps portal"),
+    (ENTERPRISE_APP, "assignmentRequired", "app.assignmentRequired", _OFF,
+     "assignment no longer required: any user in the tenant can get a token for the app"),
+    (JOB_RESTART, "forceDeletesRequest", "provisioning.forceDeletesRequest", lambda old, new: bool(new) and new != old,
+     "a restart that forces through the deletions the accidental-deletion threshold held back"),
+]  # fmt: skip
+
+
+def weakened_guards(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every guard the change in a diff document weakens: {"guard", "key" (the stack setting), "old", "new"}; a
+    change of userName's source is one too (Webex matches users on it)."""
+    found: list[dict[str, Any]] = []
+    for step in doc.get("steps", []):
+        for kind, prop, key, weakens, what in _GUARDS:
+            change = (step.get("diff") or {}).get(prop) if step.get("op") in ("update", "replace") else None
+            if step.get("op") == "create":
+                change = {"old": None, "new": (step.get("inputs") or {}).get(prop)}
+            if step.get("type") == kind and change is not None and weakens(change.get("old"), change.get("new")):
+                found.append({"guard": what, "key": key, "old": change.get("old"), "new": change.get("new")})
+    if source := user_name_source_change(doc):
+        what = "userName's source changed: Webex matches users on it, and creates those it cannot match as new users"
+        found.append({"guard": what, "key": "mappings.userNameSource", "old": source[0], "new": source[1]})
+    return found
+
+
+def guard_label(guard: Mapping[str, Any]) -> str:
+    """The few words a summary line names a weakened guard with (the text before its colon)."""
+    return str(guard["guard"]).split(":", 1)[0]

@@ -11,6 +11,8 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from .errors import UsageError
+
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
@@ -33,6 +35,26 @@ def _safe_member(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
         return None
 
 
+def check_ref(project_dir: Path, ref: str) -> None:
+    """Refuse a `--base` that names no commit here (UsageError, exit 2) before any preview runs: a diff against a
+    ref that does not exist compares nothing, and saying "not compared" would pass a typo in CI. (A base that exists
+    but cannot run, or a stack new in the change, stays a reported "not compared".)"""
+    try:
+        top = _git(project_dir, "rev-parse", "--show-toplevel")
+    except FileNotFoundError:
+        return  # no git at all: said as the base's failure, with the rest of the report
+    if top.returncode != 0:
+        raise UsageError(
+            f"--base {ref}: {project_dir} is not in a git checkout ({_git_error(top)}), so there is no base"
+        )
+    commit = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if commit.returncode != 0 or not commit.stdout.strip():
+        raise UsageError(
+            f"--base {ref}: no such commit here; give a branch, tag or commit that exists (`git branch -a` lists "
+            "them; fetch it first, e.g. `git fetch origin`; in CI check out with fetch-depth: 0)"
+        )
+
+
 def materialize(project_dir: Path, ref: str, dest: Path) -> Path:
     """Extract the tree of `ref` (the project's folder of it) into `dest`; the project folder inside it. Any
     failure is the base's, reported as such (BaseUnavailable), never a crash."""
@@ -52,13 +74,8 @@ def _extract(project_dir: Path, ref: str, dest: Path) -> Path:
     if top.returncode != 0:
         raise BaseUnavailable(f"{project_dir} is not in a git checkout ({_git_error(top)})")
     prefix = _git(project_dir, "rev-parse", "--show-prefix").stdout.strip()
-    commit = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if commit.returncode != 0 or not commit.stdout.strip():
-        raise BaseUnavailable(
-            f"git ref {ref!r} is not a commit here (fetch it first, e.g. `git fetch origin`; in CI check out with "
-            "fetch-depth: 0)"
-        )
-    sha = commit.stdout.strip()
+    # `check_ref` refused a ref that names no commit, before the diff began.
+    sha = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").stdout.strip() or ref
     root = Path(top.stdout.strip())
     argv = ["git", "archive", "--format=tar", sha]
     if prefix:

@@ -132,7 +132,7 @@ def _load_yaml(path: Path, what: str) -> tuple[Any, dict[str, int]]:
     except yaml.YAMLError as exc:
         where = _position(exc, text)
         raise UsageError(
-            f"{path}: not valid YAML{where}: {_problem(exc)}; fix the file or restore it from git"
+            f"{path}: not valid YAML{where}: {_problem(exc, text)}; fix the file or restore it from git"
         ) from None
     return doc, _config_key_lines(root)
 
@@ -147,7 +147,10 @@ def _position(exc: yaml.YAMLError, text: str) -> str:
     return ""
 
 
-def _problem(exc: yaml.YAMLError) -> str:
+def _problem(exc: yaml.YAMLError, text: str) -> str:
+    mark = getattr(exc, "problem_mark", None)  # libyaml's "found character that cannot start any token" names none
+    if (mark and text[mark.index : mark.index + 1] == "\t") or "tab character" in str(getattr(exc, "problem", "")):
+        return "a tab character, and YAML indents with spaces only: replace the tab with spaces"
     if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.character, int):
         return f"character #x{exc.character:04x} is not allowed in YAML (a control character or binary data)"
     return getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -214,7 +217,7 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
             if stack.startswith("Pulumi.") and stack.endswith((".yaml", ".yml")):  # a file name given as a stack
                 fix = f"give the stack's name (--stack {stack_name_from(Path(stack))}) or --config-file {stack}"
             else:
-                fix = f"create one with `pulumi stack init {stack}`"
+                fix = f"copy the dev stack's file and edit it: `cp Pulumi.dev.yaml {config_file.name}`"
             raise UsageError(
                 f"stack {stack!r} has no stack file {config_file.name} in {project_dir}; "
                 f"known stacks: {', '.join(known) or 'none'} ({fix})"

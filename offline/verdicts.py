@@ -19,6 +19,18 @@ PROTO_TO_LEVEL = {v: k for k, v in LEVEL_TO_PROTO.items()}
 _CANT_RUN = "can't run policy "  # how pulumi_policy words a check that needs values unknown during a preview
 
 
+def stack_message(d: analyzer_pb2.AnalyzeDiagnostic) -> str:
+    """What a violation says about this stack. pulumi_policy sends the rule's description, a newline, then what the
+    rule reported; the description says what the rule wants (the opposite of what is wrong), so it is left out."""
+    head = f"{d.description}\n"
+    return d.message[len(head) :] if d.description and d.message.startswith(head) else d.message
+
+
+def is_checked_at_up(message: str) -> bool:
+    """Whether a verdict is the SDK's "can't run ... during preview": no verdict until `pulumi up`."""
+    return message.startswith(_CANT_RUN)
+
+
 def policy_infos(info: analyzer_pb2.AnalyzerInfo) -> list[PolicyInfo]:
     """The pack's policies, as GetAnalyzerInfo describes them."""
     kinds = {analyzer_pb2.POLICY_TYPE_RESOURCE: "resource", analyzer_pb2.POLICY_TYPE_STACK: "stack"}
@@ -65,6 +77,7 @@ class Tally:
         self._policies = policies
         self._levels = levels
         self.violations: list[PolicyViolation] = []
+        self.checked_at_up: list[PolicyViolation] = []
         self._failed: set[str] = set()
         self._unknown: set[str] = set()
         self._evaluated: collections.Counter[str] = collections.Counter()
@@ -73,12 +86,18 @@ class Tally:
         self._resource_policies = [p.name for p in policies if p.kind != "stack" and levels[p.name][0] != "disabled"]
 
     def _diagnostic(self, d: analyzer_pb2.AnalyzeDiagnostic, urn: str | None) -> None:
-        # The SDK's "can't run policy ... during preview" advisory: unknown until deploy, not a failure.
-        (self._unknown if d.message.startswith(_CANT_RUN) else self._failed).add(d.policyName)
+        if d.message.startswith(_CANT_RUN):
+            # The SDK's "can't run policy ... during preview" advisory: no verdict yet, checked at `pulumi up`. It
+            # is kept apart, with the level the rule will have then, so it is never counted as an advisory.
+            self._unknown.add(d.policyName)
+            level = self._levels.get(d.policyName, ("advisory", {}))[0]
+            self.checked_at_up.append(PolicyViolation(d.policyName, level, urn, d.message))
+            return
+        self._failed.add(d.policyName)
         level = PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory")
         level = "mandatory" if level == "remediate" else level  # a remediating policy that still reports, as the CLI
         self.violations.append(
-            PolicyViolation(policy=d.policyName, enforcement_level=level, urn=urn, message=d.message)
+            PolicyViolation(policy=d.policyName, enforcement_level=level, urn=urn, message=stack_message(d))
         )
 
     def add_resource(self, urn: str, response: analyzer_pb2.AnalyzeResponse) -> None:
@@ -114,4 +133,9 @@ class Tally:
                 not_applicable[p.name] = f"no resource it applies to ({reason})" if reason else "no resource to check"
             else:
                 outcomes[p.name] = "passed"
-        return PolicyReport(violations=self.violations, outcomes=outcomes, not_applicable=not_applicable)
+        return PolicyReport(
+            violations=self.violations,
+            outcomes=outcomes,
+            not_applicable=not_applicable,
+            checked_at_up=self.checked_at_up,
+        )

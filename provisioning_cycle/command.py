@@ -2,8 +2,9 @@
 [--check-with-graph] [--scim-url URL --scim-token-env NAME]`.
 
 Exit codes as the preview's (shared/DESIGN.md): 0 every provisioned user is fine; 1 a user has a problem (something
-Webex would refuse, or an attribute the simulation cannot evaluate), a Graph check found a mismatch, or a replay
-failed; 2 bad config, a bad snapshot or bad usage, with one message on stderr.
+Webex would refuse, or an attribute the simulation cannot evaluate), the snapshot cannot answer for the stack (a
+group-assigned stack, users without group membership), a Graph check found a mismatch, or a replay failed; 2 bad
+config, a bad snapshot or bad usage, with one message on stderr.
 """
 
 from __future__ import annotations
@@ -80,4 +81,4 @@ def simulate_command(args: argparse.Namespace) -> int:
         for note in sim.notes:
             print(f"note: {note}", file=sys.stderr)
         print(render.summary_line(sim), file=sys.stderr)
-    return 1 if sim.summary()["problems"] or mismatches or replay_failed else 0
+    return 1 if sim.summary()["problems"] or sim.attention or mismatches or replay_failed else 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from offline.markdown_writer import code, esc
+from offline.markdown_writer import code, esc, prose
 
 from .payload import flatten
 from .run import PROVISION, Simulation, UserResult, simulate
@@ -161,7 +161,7 @@ def markdown_section(doc: dict[str, Any]) -> tuple[str, list[str]]:
     section = doc.get("users") or {}
     head = f"### Users (simulated with {code(section.get('snapshot'))})\n\n"
     if section.get("error"):
-        return head, [f"{esc(section['error'])}\n"]
+        return head, [f"{prose(section['error'])}\n"]
     counts = section.get("counts") or {}
     head += (
         f"🟢 {counts.get('start', 0):,} start being provisioned · 🔴 {counts.get('stop', 0):,} stop · "
@@ -179,7 +179,7 @@ def markdown_section(doc: dict[str, Any]) -> tuple[str, list[str]]:
     for item in mappings.get("added", []) + mappings.get("removed", []) + mappings.get("changed", []):
         if item.get("usersChanged"):
             items.append(f"- mapping {code(item.get('target'))}: {item['usersChanged']:,} payloads change\n")
-    items += [f"- 🔴 {code(_who(e))} stops: {esc(e.get('reason'))}\n" for e in section.get("stop", [])]
+    items += [f"- 🔴 {code(_who(e))} stops: {prose(e.get('reason'))}\n" for e in section.get("stop", [])]
     items += [f"- 🟢 {code(_who(e))} starts\n" for e in section.get("start", [])]
     items += [
         f"- 🟡 {code(_who(e))}: "

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from offline.markdown_writer import code, esc
+from offline.markdown_writer import code, esc, prose
 
 from .run import PROVISION, Simulation
 
@@ -49,9 +49,10 @@ def summary_line(sim: Simulation) -> str:
     reasons = sim.skip_reasons()
     why = f" ({', '.join(f'{n:,} {r}' for r, n in reasons.most_common())})" if reasons else ""
     refused = f" (Webex may refuse {'it' if s['problems'] == 1 else 'them'})" if s["problems"] else ""
+    unsure = " — not to be trusted: the snapshot has no group membership (see the note)" if sim.attention else ""
     return (
         f"Webex gets {s['provision']:,} of {_users(len(sim.users))}; {s['skip']:,} skipped{why}; "
-        f"{s['problems']:,} with problems{refused}"
+        f"{s['problems']:,} with problems{refused}{unsure}"
     )
 
 
@@ -93,15 +94,18 @@ def markdown(sim: Simulation, *, limit: int = BUDGET, extra: Iterable[str] = ())
     parts = [MARKER.format(stack=esc(sim.stack)) + "\n"]
     parts.append(
         f"**{esc(sim.project)}** {code(sim.stack)}, simulated with {code(sim.source)}: "
-        f"✅ {s['provision']:,} provisioned · ⏭️ {s['skip']:,} skipped · ⚠️ {s['problems']:,} with problems\n\n"
+        f"{'✅ ' if s['provision'] else ''}{s['provision']:,} provisioned · ⏭️ {s['skip']:,} skipped · "
+        f"{'⚠️ ' if s['problems'] else ''}{s['problems']:,} with problems\n\n"
     )
     reasons = sim.skip_reasons()
     if reasons:
         parts.append("| Skipped because | Users |\n|---|---|\n")
         parts += [f"| {esc(r)} | {n:,} |\n" for r, n in reasons.most_common()]
         parts.append("\n")
-    if sim.notes:
-        parts.append("> [!NOTE]\n" + "".join(f"> - {esc(n)}\n" for n in sim.notes) + "\n")
+    if sim.attention:
+        parts.append("> [!CAUTION]\n" + "".join(f"> - {prose(n)}\n" for n in sim.attention) + "\n")
+    if notes := [n for n in sim.notes if n not in sim.attention]:
+        parts.append("> [!NOTE]\n" + "".join(f"> - {prose(n)}\n" for n in notes) + "\n")
     parts += list(extra)
     closing = f"\n{esc(summary_line(sim))}\n"
     troubled = [u for u in sim.users if u.problems]
@@ -109,7 +113,7 @@ def markdown(sim: Simulation, *, limit: int = BUDGET, extra: Iterable[str] = ())
         (
             f"### Problems ({len(troubled):,} user{'' if len(troubled) == 1 else 's'})\n\n| User | Problem |\n"
             "|---|---|\n",
-            [f"| {code(_who(u))} | {esc(p)} |\n" for u in troubled for p in u.problems],
+            [f"| {code(_who(u))} | {prose(p)} |\n" for u in troubled for p in u.problems],
             "\n",
         ),
         (

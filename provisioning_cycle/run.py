@@ -69,6 +69,9 @@ class Simulation:
     users: list[UserResult]
     notes: list[str] = field(default_factory=list)
     validated: int = 0  # payloads scim2-models validated in full (the others shared a shape's verdict)
+    # What makes the whole result unreliable (a group-assigned stack, a snapshot without group membership): said
+    # with the notes, and the run needs attention (exit 1) even when no user has a problem.
+    attention: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         provision = sum(1 for u in self.users if u.action == PROVISION)
@@ -125,13 +128,15 @@ def simulate(
     else:
         results, validated = each(users), 0
     _check_across(results, stack.verified_domains)
-    notes = [*snapshot.notes, *scope.notes, *_absent_properties(stack, snapshot)]
+    attention = _missing_membership(stack, snapshot)
+    notes = [*snapshot.notes, *scope.notes, *attention, *_absent_properties(stack, snapshot)]
     if not stack.enabled:
         notes.append(
             "provisioning.enabled is false: the job is paused, so nothing is sent until it is switched on; the users "
             "below are what it would send then"
         )
-    return Simulation(stack.project, stack.stack, snapshot.source, results, notes, validator.validated + validated)
+    validated += validator.validated
+    return Simulation(stack.project, stack.stack, snapshot.source, results, notes, validated, attention)
 
 
 def _on_two_cores(
@@ -264,19 +269,26 @@ def attributes_to_keep(stack: SimulationStack) -> frozenset[str]:
     return frozenset(needed_attributes(stack)) | always
 
 
+def _missing_membership(stack: SimulationStack, snapshot: Snapshot) -> list[str]:
+    """A group-assigned stack and a snapshot without group membership: every group member would count as not
+    assigned ("0 of N"), which says nothing about the stack. Said as the run's own problem, with the fix."""
+    groups = sorted({p.ref for p in stack.principals if p.kind == "group"})
+    if stack.scope != "assigned" or not groups or not snapshot.users or snapshot.properties.get("memberOf"):
+        return []
+    return [
+        f"the stack assigns group(s) {', '.join(groups)}, but no user in {snapshot.source} has memberOf (Graph's "
+        "group membership), so no group member can be simulated as assigned; export the users with their groups "
+        "(`$expand=memberOf`, docs/simulation.md shows the command; `az ad user list` and the portal's CSV leave "
+        "it out), or read the directory with `--users graph`"
+    ]
+
+
 def _absent_properties(stack: SimulationStack, snapshot: Snapshot) -> list[str]:
     if not snapshot.users:
         return []
     notes = []
     needed = needed_attributes(stack)
     needed["accountEnabled"].append("the scope (disabled users are not provisioned)")
-    groups = sorted({p.ref for p in stack.principals if p.kind == "group"})
-    if stack.scope == "assigned" and groups and not snapshot.properties.get("memberOf"):
-        notes.append(
-            f"the stack assigns group(s) {', '.join(groups)}, but no user in {snapshot.source} has memberOf (Graph's "
-            "group membership), so every group member counts as not assigned: export with $expand=memberOf "
-            "(`az ad user list` leaves it out), or read the directory with --users graph"
-        )
     for name, readers in sorted(needed.items()):
         prop = graph_property(name)
         if name in COMPUTED or prop is None or snapshot.properties.get(prop):

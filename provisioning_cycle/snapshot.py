@@ -7,7 +7,8 @@ Accepted, as a user gets them without editing:
   `@odata.nextLink` is a partial directory, said in a note);
 * CSV with Graph property names as headers (`id,userPrincipalName,accountEnabled,…`), collections as a JSON array or
   `;`-separated values, `onPremisesExtensionAttributes.extensionAttribute1` as a column, `memberOf` as a JSON array
-  or `;`-separated group object IDs or names.
+  or `;`-separated group object IDs or names; the Entra portal's "Download users" file too, whose columns use the
+  engine's names where they differ (`objectId` for `id`, `telephoneNumber`, `mobile`, …).
 
 Group membership is Graph's `memberOf` expansion, `[{"id": …, "displayName": …}]` (directory roles and
 administrative units in it are ignored: they are not groups). Properties the simulation does not use are ignored.
@@ -32,7 +33,7 @@ from components.settings import is_object_id
 from offline.errors import UsageError
 from offline.userfiles import read_text
 
-from .attributes import BOOLEAN, ENGINE_NAME, MULTI_VALUED, b2b_user_principal_name
+from .attributes import BOOLEAN, ENGINE_NAME, MULTI_VALUED, RENAMED, b2b_user_principal_name
 
 MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024  # 1 GiB: some 1.5 million users in Graph's default shape
 COLLECTIONS = frozenset({"businessPhones", "otherMails", "proxyAddresses"})
@@ -304,7 +305,7 @@ def _csv_users(content: str, where: str) -> list[tuple[str, dict[str, Any]]]:
         raise UsageError(f"{where}: is empty; the first line names Graph properties (id,userPrincipalName,…)") from None
     except csv.Error as exc:
         raise UsageError(f"{where}, line 1: not CSV ({exc})") from None
-    names = [h.strip() for h in header]
+    names = [_graph_column(h.strip().lstrip("\ufeff"), header) for h in header]
     doubled = [n for n, c in Counter(names).items() if c > 1 and n]
     if doubled:
         raise UsageError(f"{where}, line 1: column {doubled[0]!r} appears twice; keep one")
@@ -326,6 +327,16 @@ def _csv_users(content: str, where: str) -> list[tuple[str, dict[str, Any]]]:
     except csv.Error as exc:
         raise UsageError(f"{where}, line {reader.line_num}: not CSV ({exc})") from None
     return users
+
+
+# The Entra portal's "Download users" CSV names some columns as the engine (Azure AD Graph) does: read each as the
+# Graph property holding it, unless the file has that property's column too.
+_ENGINE_COLUMNS = {engine: prop for engine, prop in RENAMED.items() if "." not in prop}
+
+
+def _graph_column(name: str, header: list[str]) -> str:
+    prop = _ENGINE_COLUMNS.get(name)
+    return prop if prop and prop not in [h.strip() for h in header] else name
 
 
 def _csv_user(row: dict[str, str], where: str) -> dict[str, Any]:

@@ -358,7 +358,17 @@ class Directory:
     # carry their @odata.type.
 
     def op_list_users(self, *, query: str, body: Any) -> tuple[int, Any]:
-        return 200, self._page("/users", query, [_selected(u, query) for u in self.users.values()])
+        users = [_selected(u, query) for u in self.users.values()]
+        expand = (parse_qs(query).get("$expand") or [""])[0]
+        if expand.split("(", 1)[0] != "memberOf":
+            return 200, self._page("/users", query, users)
+        # `$expand=memberOf($select=…)`, as Graph expands a directory object's relationship: at most 20 items each,
+        # with no link to the rest, and pages of at most 100 users.
+        inner = expand[len("memberOf(") : -1] if expand.startswith("memberOf(") else ""
+        for shown, user in zip(users, self.users.values(), strict=True):
+            groups = [g for g, members in self.members.items() if user["id"] in members]
+            shown["memberOf"] = [self._typed(g, inner) for g in groups[:20]]
+        return 200, self._page("/users", query, users, largest=100)
 
     def op_list_members(self, *, query: str, body: Any, oid: str) -> tuple[int, Any]:
         if oid not in self.groups:
@@ -378,9 +388,9 @@ class Directory:
         kind, found = ("user", self.users.get(oid)) if oid in self.users else ("group", self.groups.get(oid))
         return {"@odata.type": f"#microsoft.graph.{kind}", **_selected(found or {"id": oid}, query)}
 
-    def _page(self, route: str, query: str, items: list[Any]) -> dict[str, Any]:
+    def _page(self, route: str, query: str, items: list[Any], largest: int = 999) -> dict[str, Any]:
         params = parse_qs(query)
-        size = min(int((params.get("$top") or ["100"])[0]), self.max_page)
+        size = min(int((params.get("$top") or ["100"])[0]), self.max_page, largest)
         skip = int((params.get("$skiptoken") or ["0"])[0])
         reply: dict[str, Any] = {
             "@odata.context": f"{self.base_url}/$metadata#{route}",

@@ -154,6 +154,9 @@ def good_inputs() -> dict[str, dict[str, Any]]:
             "notificationEmail": "webex-admins@contoso.com",
             "tokenExpiresOn": "2099-01-01",
             "rollout": "pilot",
+            "verifiedDomains": [],
+            "graphBaseUrl": "https://graph.microsoft.com/v1.0",
+            "azureEnvironmentGraphUrl": "https://graph.microsoft.com/v1.0",
         },
         "credentials": {
             "servicePrincipalId": SP_ID,

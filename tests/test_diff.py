@@ -137,7 +137,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _git(repo, "tag", "base")
 
     # A base whose components/ differ from the head's (another default): its program must import its own.
-    settings = repo / "components" / "settings.py"
+    settings = repo / "components" / "settings_models.py"
     original = settings.read_text(encoding="utf-8")
     assert original.count(HEAD_APP_NAME) == 1
     settings.write_text(original.replace(HEAD_APP_NAME, BASE_APP_NAME), encoding="utf-8")
@@ -419,8 +419,8 @@ def test_a_base_with_the_same_policy_pack_reports_the_same_verdicts(repo: Path) 
     run = diff(repo, "--stack", "quiet", "--base", "base")
     assert run.code == 0, run.stderr
     assert run.doc["resolvedPolicyViolations"] == []
-    assert {v["policy"] for v in run.doc["policyViolations"]} == {"no-default-access"}  # unknown at preview
-    assert all(v["new"] is False for v in run.doc["policyViolations"])
+    assert run.doc["policyViolations"] == []
+    assert {v["policy"] for v in run.doc["checkedAtUp"]} == {"no-default-access"}  # unknown at preview
 
 
 def test_an_unexpected_extraction_error_is_the_bases_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -485,7 +485,6 @@ def test_a_diff_of_another_project_dir_runs_that_projects_own_components(repo: P
 @pytest.mark.parametrize(
     ("ref", "expected"),
     [
-        ("no-such-ref", "git ref 'no-such-ref' is not a commit here"),
         (
             "no-stack",
             "stack 'quiet' has no stack file Pulumi.quiet.yaml in no-stack: a stack new in this change has no base",
@@ -503,6 +502,14 @@ def test_a_base_that_fails_is_reported_never_as_everything_new(repo: Path, ref: 
     assert "webex-scim-diff-" not in base["error"] and "/tmp" not in base["error"]  # no temporary path
     assert run.doc["steps"] == [] and run.doc["changeSummary"] == {}  # no claim that everything is new
     assert run.doc["headSteps"]  # the head's own resources are still there to read
+
+
+def test_a_base_ref_that_does_not_exist_is_bad_usage_said_before_any_preview(repo: Path) -> None:
+    """A typo in --base compares nothing: exit 2 naming the flag, not a green "not compared" in CI."""
+    run = diff(repo, "--stack", "quiet", "--base", "orign/main", "--no-policies")
+    assert run.code == 2 and run.doc == {}
+    assert run.stderr.startswith("error: --base orign/main: no such commit here; give a branch, tag or commit")
+    assert "Traceback" not in run.stderr
 
 
 def test_bad_base_config_is_the_bases_config_error_in_its_own_words(repo: Path) -> None:
@@ -646,10 +653,14 @@ def test_retain_on_delete_change_is_an_update() -> None:
 
 
 def test_policy_verdicts_new_and_resolved() -> None:
-    v1 = {"policy": "p1", "enforcementLevel": "advisory", "urn": "u", "message": "m"}
-    v2 = {"policy": "p2", "enforcementLevel": "mandatory", "urn": "u", "message": "m"}
-    out = compare(_doc(violations=[v1]), _doc(violations=[v2]))
+    kept = _step("kept", APP_ROLE_ASSIGNMENT, {})
+    gone = _step("gone", APP_ROLE_ASSIGNMENT, {})
+    v1 = {"policy": "p1", "enforcementLevel": "advisory", "urn": kept["urn"], "message": "m"}
+    v2 = {"policy": "p2", "enforcementLevel": "mandatory", "urn": kept["urn"], "message": "m"}
+    v3 = {"policy": "p1", "enforcementLevel": "advisory", "urn": gone["urn"], "message": "m"}
+    out = compare(_doc(kept, gone, violations=[v1, v3]), _doc(kept, violations=[v2]))
     assert out["policyViolations"] == [{**v2, "new": True}]
+    # Resolved only where the resource is still there: a deleted resource's verdict went with it.
     assert out["resolvedPolicyViolations"] == [v1]
 
 
@@ -764,7 +775,9 @@ def test_a_token_removed_from_the_head_is_shown_removed_with_the_heads_warning(r
         line.startswith("    warning: webex-scim:scimToken is not set in Pulumi.notoken.yaml") for line in terminal
     )
     markdown = md_path.read_text(encoding="utf-8")
-    assert "<code>\\[secret\\]</code> → <i>(none)</i> <sub>removed: the stack file no longer sets scimToken" in markdown
+    assert (
+        "old: <code>\\[secret\\]</code><br>new: <i>(none)</i><br><sub>removed: the stack file no longer sets scimToken"
+    ) in markdown
     assert "changed" not in token["reason"]
     for cipher in (CIPHER_OLD, "c2VjcmV0"):
         assert cipher not in proc.stdout + proc.stderr + markdown + json_path.read_text(encoding="utf-8")

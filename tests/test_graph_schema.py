@@ -125,7 +125,7 @@ def test_an_operator_graph_does_not_list_fails_before_the_put(server: GraphTestS
             {
                 "clauses": [
                     {"attribute": "department", "operator": "EQUALS", "values": ["Sales"]},
-                    {"attribute": "employeeNumber", "operator": "Greater_Than", "values": ["1000"]},
+                    {"attribute": "employeeId", "operator": "Greater_Than", "values": ["1000"]},
                 ]
             }
         ]
@@ -133,7 +133,7 @@ def test_an_operator_graph_does_not_list_fails_before_the_put(server: GraphTestS
     with pytest.raises(ScopingOperatorError) as caught:
         AttributeMappingsProvider().create(props(server, job, config))
     assert str(caught.value) == (
-        "webex-scim:mappings.scopingFilter[0].clauses[1].operator: 'Greater_Than' (on 'employeeNumber') is not a "
+        "webex-scim:mappings.scopingFilter[0].clauses[1].operator: 'Greater_Than' (on 'employeeId') is not a "
         "scoping operator this job supports (Graph spells it 'GREATER_THAN'); Graph lists: EQUALS, NOT_EQUALS, "
         "IS_TRUE, IS_FALSE, IS_NULL, IS_NOT_NULL, REGEX_MATCH, NOT_REGEX_MATCH, GREATER_THAN, GREATER_THAN_OR_EQUALS, "
         "LESS_THAN, LESS_THAN_OR_EQUALS, ENDS_WITH. Nothing was written."

@@ -181,7 +181,7 @@ VALID: list[dict[str, Any]] = [
             }
         ]
     },
-    {"overrides": [{"target": "title", "expression": 'IIF([a]="(", "\\"[", "])")'}]},  # brackets inside strings
+    {"overrides": [{"target": "title", "expression": 'IIF([jobTitle]="(", "\\"[", "])")'}]},  # brackets inside strings
     {"overrides": [{"target": "userType", "constant": "Employee"}]},
     {"remove": ["nickName"]},
     {

@@ -130,7 +130,7 @@ def test_values_are_escaped() -> None:
     text = preview_markdown(doc)
     assert "<script>" not in text
     row = next(line for line in text.splitlines() if "user-a" in line)
-    assert len(re.findall(r"(?<!\\)\|", row)) == 5  # 4 cells: the value's pipe did not split the row
+    assert re.findall(r"(?<!\\)\|", row) == []  # the value's pipe is escaped: in a table it would split a cell
 
 
 def test_base_failure_is_loud_and_claims_no_change() -> None:
@@ -256,10 +256,53 @@ def test_the_destructive_section_holds_a_username_source_change_not_a_no_op_dele
             "changed": [{"target": "userName", "old": "userPrincipalName", "new": "mail", "list": "userMappings"}],
         },
     }
-    loud = diff_markdown(doc).split("**Destructive changes**", 1)[1].split("\n\n", 1)[0]
+    text = diff_markdown(doc)
+    loud = text.split("**Destructive changes and weakened guards**", 1)[1].split("\n\n", 1)[0]
     assert "provision-pilot-user" not in loud  # pilot → full: deleting a one-shot action changes nothing
-    assert "**userName's source changes** (<code>userPrincipalName</code> → <code>mail</code>)" in loud
+    assert (
+        "**Guard weakened: userName's source changed** (<code>mappings.userNameSource</code>: "
+        "<code>userPrincipalName</code> → <code>mail</code>)"
+    ) in loud
+    assert "🛡️ weakened: userName's source changed" in text.splitlines()[1]
     from offline.render import diff_lines
 
     text = [line for _, line in diff_lines(doc)]
     assert "USERNAME SOURCE CHANGES: userPrincipalName → mail (Webex matches users on it)" in text
+
+
+@pytest.mark.parametrize(
+    ("type_", "prop", "old", "new", "label"),
+    [
+        ("webex-scim:index:ProvisioningJob", "deleteThreshold", 500, 0, "accidental-deletion threshold off"),
+        ("webex-scim:index:ProvisioningJob", "scope", "assigned", "all", "scope widened to all users"),
+        ("webex-scim:index:ProvisioningJob", "enabled", True, False, "provisioning switched off"),
+        ("webex-scim:index:WebexEnterpriseApp", "hideFromUsers", True, False, "the Cisco Webex app made visible"),
+        ("webex-scim:index:WebexEnterpriseApp", "assignmentRequired", True, False, "assignment no longer required"),
+        ("pulumi-python:dynamic/webex:JobRestart", "forceDeletesRequest", "", "2026-12-01", "a restart that forces"),
+    ],
+)
+def test_every_weakened_guard_is_in_the_summary_and_the_caution_section(type_, prop, old, new, label) -> None:
+    step = {
+        "op": "update",
+        "urn": f"urn:x::{prop}",
+        "type": type_,
+        "name": "n",
+        "diff": {prop: {"old": old, "new": new}},
+    }
+    doc = {"stack": "t", "steps": [step], "changeSummary": {"update": 1}, "base": {"ref": "main", "ok": True}}
+    text = diff_markdown(doc)
+    assert f"🛡️ weakened: {label}" in text.splitlines()[1]
+    assert f"> - **Guard weakened: {label}" in text
+    from offline.render import diff_lines
+
+    assert any(line.startswith(f"GUARD WEAKENED: {label}") for _, line in diff_lines(doc))
+    # The other way round is no weakening: nothing loud.
+    back = {**doc, "steps": [{**step, "diff": {prop: {"old": new, "new": old}}}]}
+    assert "weakened" not in diff_markdown(back) and "[!CAUTION]" not in diff_markdown(back)
+
+
+def test_an_emptied_value_reads_none_not_an_empty_code_span() -> None:
+    from offline.markdown_writer import side
+
+    assert side("") == side(None) == side([]) == "<i>(none)</i>"
+    assert side(0) == "<code>0</code>" and side(False) == "<code>false</code>"

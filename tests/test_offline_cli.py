@@ -49,14 +49,29 @@ def test_dev_stack_preview_exits_0_and_shows_the_resources(dev_preview):
     ):
         assert text in out, text
     # The policy summary never counts a check that needed unknown values as passed.
-    assert re.search(r"webex-scim-guard: 16 rules, 15 passed, 1 unknown at preview\n", out)
+    assert re.search(r"webex-scim-guard: 17 rules, 16 passed, 1 unknown at preview\n", out)
+    # ...and names it once, with what it waits for, apart from the verdicts.
+    assert "      - checked at `pulumi up` (mandatory then): no-default-access on 1 assignment\n" in out
     # The committed dev stack has no token: a loud warning that a real preview needs it.
     assert "pulumi config set --secret scimToken" in out
 
 
 def test_dev_stack_json_matches_the_contract(dev_preview):
     _, doc = dev_preview
-    assert set(doc) == {"project", "stack", "steps", "outputs", "policyViolations", "warnings", "changeSummary"}
+    assert set(doc) == {
+        "project",
+        "stack",
+        "steps",
+        "outputs",
+        "policyViolations",
+        "checkedAtUp",
+        "warnings",
+        "changeSummary",
+    }
+    # The dev stack's one verdict only `pulumi up` can give: apart, in the policyViolations entries' shape.
+    assert doc["policyViolations"] == []
+    assert [(v["policy"], v["enforcementLevel"]) for v in doc["checkedAtUp"]] == [("no-default-access", "mandatory")]
+    assert set(doc["checkedAtUp"][0]) == {"policy", "enforcementLevel", "urn", "message"}
     assert (doc["project"], doc["stack"]) == ("webex-scim", "dev")
     urns = {s["urn"] for s in doc["steps"]}
     for step in doc["steps"]:

@@ -60,7 +60,7 @@ def test_no_process_is_left_after_a_preview():
     marker = f"marker-{uuid.uuid4().hex}"
     proc = _run_offline(marker, "preview", "--stack", "dev", "--no-details")
     assert proc.returncode == 0, proc.stderr
-    assert "webex-scim-guard: 16 rules" in proc.stdout  # the pack did run
+    assert "webex-scim-guard: 17 rules" in proc.stdout  # the pack did run
     assert _wait_gone(marker) == []
 
 

@@ -165,6 +165,9 @@ CASES = [
      {"mappings": {"userMappings": mappings(add=[{"target": "DisplayName", "source": "mailNickname"}])}},
      "webex-scim:mappings.overrides"),
     ("no-group-objects", {"mappings": {"groupObjects": True}}, "webex-scim:mappings.groupObjects"),
+    ("government-setup", {"provisioning": {"offer": "government"}}, "pulumi config set --path 'verifiedDomains[0]'"),
+    ("government-setup", {"provisioning": {"graphBaseUrl": "https://graph.microsoft.us/v1.0"}},
+     "pulumi config rm graphBaseUrl"),
 ]  # fmt: skip
 
 
@@ -191,20 +194,28 @@ def test_violations_point_at_the_resource_at_fault() -> None:
     assert [v.urn for v in violations(stack, "tenant-url-matches-org")] == [secret_resource.urn]
 
 
-def test_message_starts_with_the_rule_description_as_the_cli_prints_it() -> None:
+def test_the_message_says_what_is_wrong_on_this_stack_not_the_rules_description() -> None:
+    """pulumi_policy sends the description, a newline, then the report; the description says what the rule wants,
+    the opposite of what is wrong, so the reports leave it out (the JSON's message is what the rule reported)."""
     (found,) = violations(webex_stack(sp={"appRoleAssignmentRequired": False}), "assignment-required")
     description = next(p.description for p in policies() if p.name == "assignment-required")
-    assert found.message.startswith(description + "\n")
+    assert description not in found.message
+    assert found.message.startswith("Assignment is not required, so any user in the tenant can get a token")
+    off = {"SyncNotificationSettings": notification(DeleteThresholdEnabled=False)}
+    (threshold,) = violations(webex_stack(credentials=off), "delete-threshold-on")
+    assert threshold.message.startswith("The accidental-deletion threshold is off")
 
 
 # -- values unknown during preview ------------------------------------------------------------------------------
 
 
-def test_unknown_value_gives_the_cli_cant_run_advisory() -> None:
+def test_unknown_value_gives_the_cli_cant_run_advisory_kept_apart_as_checked_at_up() -> None:
     stack = webex_stack(assignment={"appRoleId": UNKNOWN})
-    (found,) = violations(stack, "no-default-access")
+    report = evaluate(stack)
+    assert report.violations == []  # no verdict yet: not an advisory
+    (found,) = report.checked_at_up
     assignment = next(r for r in stack if r.type == TYPES["assignment"])
-    assert found.enforcement_level == "advisory"
+    assert found.enforcement_level == "mandatory"  # the rule's level when `pulumi up` gives the verdict
     assert found.urn == assignment.urn
     assert found.message == (
         "can't run policy 'no-default-access' from policy pack 'webex-scim-guard@v0.0.1' during preview: "
@@ -214,14 +225,14 @@ def test_unknown_value_gives_the_cli_cant_run_advisory() -> None:
 
 def test_unknown_secret_value_only_matters_to_the_rule_that_reads_it() -> None:
     stack = webex_stack(credentials={"SecretToken": secret(UNKNOWN), "SyncAll": UNKNOWN})
-    found = violations(stack)
-    assert [(v.policy, v.enforcement_level) for v in found] == [("scope-assigned-only", "advisory")]
+    found = evaluate(stack).checked_at_up
+    assert [(v.policy, v.enforcement_level) for v in found] == [("scope-assigned-only", "mandatory")]
     assert "during preview: string value at .credentials.3.value can't be known during preview" in found[0].message
 
 
 def test_unknown_stack_value_gives_a_stack_level_advisory() -> None:
-    found = violations(webex_stack(credentials={"BaseAddress": UNKNOWN}), "tenant-url-matches-org")
-    assert [(v.enforcement_level, v.urn) for v in found] == [("advisory", None)]
+    found = evaluate(webex_stack(credentials={"BaseAddress": UNKNOWN})).checked_at_up
+    assert [(v.policy, v.enforcement_level, v.urn) for v in found] == [("tenant-url-matches-org", "mandatory", None)]
     assert found[0].message.startswith("can't run policy 'tenant-url-matches-org'")
 
 
@@ -320,8 +331,9 @@ def test_no_message_repeats_the_token() -> None:
 
 def test_hidden_from_users_with_unknown_tags_follows_the_setting_or_says_it_cannot_run():
     assert violations(webex_stack(sp={"tags": UNKNOWN}), "hidden-from-users") == []
-    found = violations(webex_stack(sp={"tags": UNKNOWN}, drop=("app",)), "hidden-from-users")
-    assert [v.enforcement_level for v in found] == ["advisory"]
+    assert violations(webex_stack(sp={"tags": UNKNOWN}, drop=("app",)), "hidden-from-users") == []
+    found = evaluate(webex_stack(sp={"tags": UNKNOWN}, drop=("app",))).checked_at_up
+    assert [(v.policy, v.enforcement_level) for v in found] == [("hidden-from-users", "mandatory")]
     assert "can't run policy 'hidden-from-users'" in found[0].message and "during preview" in found[0].message
 
 

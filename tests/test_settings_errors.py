@@ -164,7 +164,8 @@ def test_stack_name_with_no_file(capsys):
     known = ", ".join(sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml")))
     assert known.split(", ").count("dev") == 1  # the example stack, whatever other stacks a user has added
     assert "Pulumi.nosuchstack.yaml" in err and f"known stacks: {known}" in err
-    assert "pulumi stack init nosuchstack" in err
+    # Offline there is no backend for `pulumi stack init`: the way to a new stack is a copy of the example's file.
+    assert "(copy the dev stack's file and edit it: `cp Pulumi.dev.yaml Pulumi.nosuchstack.yaml`)" in err
 
 
 def test_several_problems_are_one_message(tmp_path, capsys):
@@ -371,7 +372,7 @@ def test_an_unknown_key_names_the_key_it_is_a_typo_of(tmp_path, capsys):
     path = write_stack(tmp_path, stack)
     assert main(["preview", "--config-file", str(path), "--no-policies"]) == 2
     assert (
-        "  - webex-scim:notificationEmial: unknown key (a typo of `webex-scim:notificationEmail`?); remove it with "
+        "  - webex-scim:notificationEmial: unknown key (did you mean `webex-scim:notificationEmail`?); remove it with "
         "`pulumi config rm --path 'notificationEmial'`"
     ) in capsys.readouterr().err.splitlines()
 

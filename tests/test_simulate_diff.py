@@ -128,14 +128,17 @@ def test_each_change_says_how_many_users_it_moves(diffed):
 
 def test_the_pr_comment_says_it_loudly(diffed, repo):
     text = (repo / "comment.md").read_text()
-    assert "> - **1 user stops being provisioned** (deactivated in Webex): <code>alice@contoso.com</code>" in text
+    assert (
+        "> - **1 user stops being provisioned** (deactivated in Webex): <code>alice<span>@</span>contoso.com</code>"
+        in text
+    )
     assert "### Users (simulated with <code>users.json</code>)" in text
     assert "🟢 1 start being provisioned · 🔴 1 stop · 🟡 1 receive a changed payload" in text
     assert "- group <code>Support</code>: 1 start, 0 stop" in text
     assert "- mapping <code>userName</code>: 1 payloads change" in text
     assert (
-        "- 🟡 <code>bob@contoso.com</code>: <code>userName</code> <code>bob@contoso.com</code> → "
-        "<code>robert@contoso.com</code>" in text
+        "- 🟡 <code>bob<span>@</span>contoso.com</code>: <code>userName</code> "
+        "<code>bob<span>@</span>contoso.com</code> → <code>robert<span>@</span>contoso.com</code>" in text
     )
 
 

@@ -75,7 +75,7 @@ def test_new_users_are_created_as_webex_would_receive_them(tmp_path, capsys, tok
     # Entra's order: look the user up by the matching attribute, then create.
     assert requests == [("GET", "/v2/Users"), ("POST", "/v2/Users")] * 2
     assert "Replay against" in out and "2 created, 0 updated, 0 unchanged, 0 failed" in out
-    assert "| <code>user1@contoso.com</code> | created |" in md
+    assert "| <code>user1<span>@</span>contoso.com</code> | created |" in md
     assert token not in out and token not in md
 
 

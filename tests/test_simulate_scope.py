@@ -3,6 +3,8 @@ the pilot's one user, `scope: all`, and the scoping filter with Entra's operator
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.simulate_support import by_upn, group, simulate, simulate_full, user
@@ -40,22 +42,16 @@ def test_assigned_directly_or_as_a_direct_member_of_an_assigned_group(tmp_path, 
     assert doc["summary"] == {"provision": 3, "skip": 2, "problems": 0}
 
 
-def test_default_access_only_is_skipped_and_a_webex_role_elsewhere_wins(tmp_path, capsys):
+@pytest.mark.parametrize("role", ["Default Access", "default_access", "00000000-0000-0000-0000-000000000000"])
+def test_a_default_access_role_is_refused_before_anything_is_simulated(tmp_path, capsys, role):
+    """Entra does not provision Default Access principals: the stack is refused (exit 2), as the preview refuses it,
+    instead of simulating users that could never reach Webex."""
     users = [user(1, memberOf=[SALES]), user(2, memberOf=[SALES, SUPPORT])]
-    _, doc = simulate(
-        tmp_path,
-        capsys,
-        users,
-        assignments=[{"group": "Sales", "role": "Default Access"}, {"group": "Support", "role": "User"}],
+    code, doc, err = simulate_full(
+        tmp_path, capsys, users, assignments=[{"group": "Sales", "role": role}, {"group": "Support", "role": "User"}]
     )
-    assert actions(doc) == {
-        "user1@contoso.com": (
-            "skip",
-            "Default Access only: assigned with the Default Access role (group Sales), and Entra does not provision "
-            "Default Access users; assign a Webex role",
-        ),
-        "user2@contoso.com": ("provision", None),
-    }
+    assert code == 2 and doc is None
+    assert "webex-scim:assignments[0].role:" in err and "Default Access role" in err and "`role: User`" in err
 
 
 def test_the_pilot_rollout_provisions_its_one_user(tmp_path, capsys):
@@ -196,14 +192,41 @@ def test_a_group_name_several_groups_share(tmp_path, capsys):
     assert "note: group 'sales' is assigned by name, and 2 groups in the snapshot have that name" in err
 
 
-def test_a_snapshot_without_group_membership_is_said_when_groups_are_assigned(tmp_path, capsys):
+def test_a_snapshot_without_group_membership_is_exit_1_with_the_fix_when_groups_are_assigned(tmp_path, capsys):
+    """Not "0 of 1" and exit 0: the snapshot cannot say who the group assigns, and the run says so (exit 1)."""
     bare = [{"id": "u1", "userPrincipalName": "a@contoso.com", "accountEnabled": True}]  # az ad user list's shape
-    _, doc, err = simulate_full(tmp_path, capsys, bare, assignments=[{"group": "Sales"}, {"user": "x@contoso.com"}])
-    assert doc["users"][0]["action"] == "skip"
+    code, doc, err = simulate_full(tmp_path, capsys, bare, assignments=[{"group": "Sales"}, {"user": "x@contoso.com"}])
+    assert code == 1 and doc["users"][0]["action"] == "skip"
     assert (
         "note: the stack assigns group(s) Sales, but no user in users.json has memberOf (Graph's group membership), "
-        "so every group member counts as not assigned: export with $expand=memberOf (`az ad user list` leaves it "
-        "out), or read the directory with --users graph"
+        "so no group member can be simulated as assigned; export the users with their groups (`$expand=memberOf`, "
+        "docs/simulation.md shows the command; `az ad user list` and the portal's CSV leave it out), or read the "
+        "directory with `--users graph`"
     ) in err
-    _, _, err = simulate_full(tmp_path, capsys, [{**bare[0], "memberOf": [SALES]}], assignments=[{"group": "Sales"}])
-    assert "has memberOf" not in err
+    assert err.rstrip().endswith("— not to be trusted: the snapshot has no group membership (see the note)")
+    code, _, err = simulate_full(tmp_path, capsys, [{**bare[0], "memberOf": [SALES]}], assignments=[{"group": "Sales"}])
+    assert code == 0 and "has memberOf" not in err
+    code, _, _ = simulate_full(tmp_path, capsys, bare, assignments=[{"user": "a@contoso.com"}])
+    assert code == 0  # users only: membership does not matter
+
+
+def test_the_portals_download_users_csv_is_read(tmp_path, capsys):
+    """The Entra portal's "Download users" file names the object ID objectId, and phones as the engine does."""
+    csv = tmp_path / "exportUsers.csv"
+    csv.write_text(
+        "\ufeffobjectId,userPrincipalName,displayName,givenName,surname,accountEnabled,telephoneNumber\n"
+        "00000000-0000-4000-8000-000000000001,user1@contoso.com,User 1,User,1,True,+1 555 0100\n"
+        "00000000-0000-4000-8000-000000000002,user2@contoso.com,User 2,User,2,False,\n",
+        encoding="utf-8",
+    )
+    from tests.simulate_support import stack_file
+    from webex_scim.cli import main
+
+    path = stack_file(tmp_path, assignments=[{"user": "user1@contoso.com"}, {"user": "user2@contoso.com"}])
+    assert main(["simulate", "--config-file", str(path), "--users", str(csv), "--json", "-"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    got = {u["id"]: (u["action"], (u["scim"] or {}).get("externalId")) for u in doc["users"]}
+    assert got == {
+        "00000000-0000-4000-8000-000000000001": ("provision", "00000000-0000-4000-8000-000000000001"),
+        "00000000-0000-4000-8000-000000000002": ("skip", None),  # accountEnabled False, as the portal writes it
+    }

@@ -51,8 +51,8 @@ def _check_pilot(props: Mapping[str, Any], _args: ResourceValidationArgs, report
     if len(users) == 1 and not groups:
         return
     report(
-        f"A pilot rollout provisions exactly one user first (the Webex article's test step); this stack assigns "
-        f"{len(users)} user(s) and {len(groups)} group(s). "
+        f"This pilot rollout assigns {len(users)} user(s) and {len(groups)} group(s), but a pilot provisions exactly "
+        "one user first (the Webex article's test step). "
         + cfg.fix_edit(cfg.ASSIGNMENTS, "keep a single `- user: <UPN>` entry")
         + f" Or, when the pilot user arrived in Webex, go wide: `{cfg.set_command(cfg.ROLLOUT, 'full')}`."
     )

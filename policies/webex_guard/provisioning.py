@@ -29,8 +29,8 @@ def _check_scope(props: Mapping[str, Any], _args: ResourceValidationArgs, report
         return
     what = f"SyncAll is {quote(value)}" if found else "SyncAll is not set"
     report(
-        f"{what}: the job would provision every user in the tenant to Webex, not only the assigned users and "
-        "groups. " + cfg.fix_set(cfg.SCOPE, "assigned")
+        f"The scope is every user in the tenant ({what}): the job would provision all of them to Webex, not only "
+        "the assigned users and groups. " + cfg.fix_set(cfg.SCOPE, "assigned")
     )
 
 
@@ -103,9 +103,10 @@ def _check_delete_threshold(props: Mapping[str, Any], _args: ResourceValidationA
         threshold = 0
     if settings.get("DeleteThresholdEnabled") is True and threshold > 0:
         return
+    shown = f"DeleteThresholdEnabled {str(settings.get('DeleteThresholdEnabled')).lower()}, value {threshold}"
     report(
-        "The accidental-deletion threshold is off: one bad scoping change could disable every Webex user in a "
-        "single cycle. " + cfg.fix_set(cfg.DELETE_THRESHOLD, "500")
+        f"The accidental-deletion threshold is off ({shown}): one bad scoping change could disable every Webex "
+        "user in a single cycle. " + cfg.fix_set(cfg.DELETE_THRESHOLD, "500")
     )
 
 
@@ -260,7 +261,7 @@ def _check_token_expiry(props: Mapping[str, Any], args: ResourceValidationArgs, 
     if raw is None or not str(raw).strip():
         report(
             "The SCIM token's expiry date is not recorded, so nothing warns before the token lapses and provisioning "
-            "stops. " + cfg.fix_set(cfg.TOKEN_EXPIRES_ON, "<YYYY-MM-DD> (the date the token expires)")
+            "stops. " + cfg.fix_set(cfg.TOKEN_EXPIRES_ON, "<YYYY-MM-DD>", meaning="the date the token expires")
         )
         return
     try:
@@ -303,6 +304,48 @@ token_expiry = ResourceRule(
     ),
 )
 
+
+def _host(url: Any) -> str:
+    return (urlsplit(str(url or "")).hostname or "").lower()
+
+
+def _check_government(props: Mapping[str, Any], _args: ResourceValidationArgs, report: ReportViolation) -> None:
+    problems = []
+    if props.get("offer") == "government" and not props.get("verifiedDomains"):
+        problems.append(
+            f"`{cfg.key(cfg.VERIFIED_DOMAINS)}` is not set, and most Webex for Government orgs enforce verified "
+            "domains: users in other domains are refused. List the org's domains (Control Hub > Organization Settings "
+            f"> Domains), `{cfg.set_command(cfg.VERIFIED_DOMAINS + '[0]', '<domain>')}`, and `make simulate` names "
+            "each user Webex would refuse"
+        )
+    graph, expected = _host(props.get("graphBaseUrl")), _host(props.get("azureEnvironmentGraphUrl"))
+    if graph and expected and graph != expected and graph not in ("127.0.0.1", "localhost", "::1"):
+        problems.append(
+            f"the program calls Microsoft Graph at {graph} (`{cfg.key(cfg.GRAPH_BASE_URL)}`), but the azuread "
+            f"provider's cloud (`azuread:environment`) has its Graph at {expected}: the two sign in to different "
+            f"clouds. Check which cloud the tenant is in; `pulumi config rm {cfg.GRAPH_BASE_URL}` follows the "
+            "provider's"
+        )
+    if problems:
+        report("Check before the first `pulumi up`: " + "; and ".join(problems) + ".")
+
+
+government_setup = ResourceRule(
+    name="government-setup",
+    description=(
+        "A Webex for Government stack lists the org's verified domains, and the program's Microsoft Graph is in the "
+        "cloud the azuread provider uses."
+    ),
+    applies_to=PROVISIONING_JOB,
+    check=_check_government,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.MEDIUM,
+    remediation_steps=(
+        f"Set `{cfg.key(cfg.VERIFIED_DOMAINS)}` to the Webex org's verified domains; leave "
+        f"`{cfg.key(cfg.GRAPH_BASE_URL)}` unset to follow `azuread:environment`, or make the two name one cloud."
+    ),
+)
+
 RULES = [
     scope_assigned_only,
     notification_email,
@@ -310,4 +353,5 @@ RULES = [
     tenant_url_matches_org,
     deletions_not_forced,
     token_expiry,
+    government_setup,
 ]

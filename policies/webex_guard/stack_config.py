@@ -31,6 +31,8 @@ USER_NAME_SOURCE = "mappings.userNameSource"
 GROUP_OBJECTS = "mappings.groupObjects"
 MAPPING_REMOVE = "mappings.remove"
 MAPPING_OVERRIDES = "mappings.overrides"
+VERIFIED_DOMAINS = "verifiedDomains"
+GRAPH_BASE_URL = "graphBaseUrl"
 
 
 def key(path: str) -> str:
@@ -38,9 +40,11 @@ def key(path: str) -> str:
     return f"{PROJECT}:{path}"
 
 
-def fix_set(path: str, value: str, *, secret: bool = False) -> str:
-    """'Fix: set `webex-scim:<path>` to <value>: `pulumi config set ...`' — the sentence every message ends with."""
-    return f"Fix: set `{key(path)}` to {value}: `{set_command(path, value, secret=secret)}`."
+def fix_set(path: str, value: str, *, secret: bool = False, meaning: str = "") -> str:
+    """'Fix: set `webex-scim:<path>` to <value>: `pulumi config set ...`' — the sentence every message ends with.
+    `meaning` explains a placeholder value, outside the command (so the command stays one to copy)."""
+    explained = f" ({meaning})" if meaning else ""
+    return f"Fix: set `{key(path)}` to {value}{explained}: `{set_command(path, value, secret=secret)}`."
 
 
 def fix_edit(path: str, what: str) -> str:

@@ -19,6 +19,7 @@ import yaml
 from graph_server import BEARER, GraphTestServer
 
 from components.settings import is_object_id
+from offline.verdicts import is_checked_at_up
 from real_engine.workspace import RealWorkspace
 
 TEST_TOKEN = "real-preview-test-token"
@@ -66,20 +67,23 @@ def document(project: str, stack: str, outcome: Any) -> dict[str, Any]:
     summary: dict[str, int] = {}
     for s in steps:
         summary[s["op"]] = summary.get(s["op"], 0) + 1
+    verdicts = [
+        {
+            "policy": p["policy"],
+            "enforcementLevel": p["enforcementLevel"],
+            "urn": p["urn"] or None,
+            "message": p["message"].strip(),
+        }
+        for p in outcome.policy
+    ]
     return {
         "project": project,
         "stack": stack,
         "steps": steps,
         "outputs": outcome.outputs,
-        "policyViolations": [
-            {
-                "policy": p["policy"],
-                "enforcementLevel": p["enforcementLevel"],
-                "urn": p["urn"] or None,
-                "message": p["message"].strip(),
-            }
-            for p in outcome.policy
-        ],
+        # As the offline document keeps them: the SDK's "can't run during preview" apart from the violations.
+        "policyViolations": [v for v in verdicts if not is_checked_at_up(v["message"])],
+        "checkedAtUp": [v for v in verdicts if is_checked_at_up(v["message"])],
         "warnings": outcome.warnings,
         "changeSummary": summary,
     }

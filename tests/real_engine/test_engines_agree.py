@@ -47,6 +47,11 @@ def test_offline_and_real_previews_agree(stack_file: Path, tmp_path: Path) -> No
     assert sorted((v["policy"], v["enforcementLevel"], v["urn"]) for v in real["policyViolations"]) == sorted(
         (v["policy"], v["enforcementLevel"], v["urn"]) for v in offline["policyViolations"]
     )
+    # What only `pulumi up` can judge, per rule and resource (the CLI reports it as advisory, the offline document
+    # with the level the rule will have then).
+    assert sorted((v["policy"], v["urn"]) for v in real["checkedAtUp"]) == sorted(
+        (v["policy"], v["urn"]) for v in offline["checkedAtUp"]
+    )
     assert real["changeSummary"] == offline["changeSummary"]
     # The stack's exports, unknowns and secrets alike.
     assert real["outputs"] == offline["outputs"]
