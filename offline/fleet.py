@@ -41,8 +41,7 @@ class StackPreview:
 
 
 def preview_all(args: argparse.Namespace) -> int:
-    from .engine import preview_tree, printed_warning
-    from .render import document
+    from .preview import exit_code, judged, start_pack
 
     names = stack_names(args.project_dir)
     if not names:
@@ -54,26 +53,16 @@ def preview_all(args: argparse.Namespace) -> int:
     started: list[Any] = []
     with interrupt.on_signal(lambda: [p.kill_now() for p in started]):
         try:
-            policy_config = None
-            if not args.no_policies:
-                from .pack_process import PackProcess
-                from .policy_config import load_policy_config
-
-                policy_config = load_policy_config(args.policy_config) if args.policy_config is not None else None
-                with interrupt.starting():
-                    started.append(PackProcess(args.project_dir / "policies"))
+            policy_config = start_pack(args, started)
             for name in names:
                 try:
-                    cfg = stackfile.load(args.project_dir, stack=name)
-                    run, report = preview_tree(cfg, started[0] if started else None, policy_config)
+                    _, _, doc = judged(
+                        stackfile.load(args.project_dir, stack=name), started[0] if started else None, policy_config
+                    )
                 except (UsageError, EngineError) as exc:
                     results.append(StackPreview(name, exc.exit_code, None, str(exc)))
                     continue
-                if run.printed.strip():
-                    run.warnings.append(printed_warning("the program", run.printed))
-                violations = report.violations if report else []
-                mandatory = any(v.enforcement_level == "mandatory" for v in violations)
-                results.append(StackPreview(name, 1 if mandatory else 0, document(run, violations)))
+                results.append(StackPreview(name, exit_code(doc), doc))
         finally:
             for pack in started:
                 pack.kill()

@@ -18,7 +18,7 @@ BAD = "config:\n  webex-scim:orgId: not-a-uuid\n  webex-scim:notificationEmail: 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    """A copy of the project with four stacks: dev (one advisory), compliant, visible-app (mandatory), broken."""
+    """A copy of the project with four stacks: dev, compliant, visible-app (a mandatory violation), broken."""
     project = tmp_path_factory.mktemp("fleet")
     for name in ("Pulumi.yaml", "__main__.py", "Pulumi.dev.yaml"):
         shutil.copy(ROOT / name, project / name)
@@ -76,8 +76,8 @@ def test_the_terminal_table_names_each_stack_its_verdict_counts_and_the_mandator
     lines = done.stdout.splitlines()
     assert lines[0] == "Previewing every stack of webex-scim, offline (4)"
     rows = {line.split()[0]: line for line in lines if line.startswith("    ") and not line.startswith("        ")}
-    assert rows["dev"].split()[1:3] == ["0", "1"]
-    assert rows["visible-app"].split()[1:3] == ["1", "1"]
+    assert rows["dev"].split()[1:3] == ["0", "0"]
+    assert rows["visible-app"].split()[1:3] == ["1", "0"]
     assert "bad config: invalid stack config (1 problem):" in rows["broken"]
     assert any("webex-scim:orgId" in line for line in lines[lines.index(rows["broken"]) :][:3])
     assert any(line.strip().startswith("mandatory hidden-from-users:") for line in lines)
@@ -90,7 +90,7 @@ def test_the_markdown_is_one_table_of_the_stacks(fleet, tmp_path):
     _run("preview", "--all", "--project-dir", str(fleet), "--markdown", str(md))
     text = md.read_text()
     assert "| Stack | Mandatory | Advisory | Changes |" in text
-    assert "| ⛔ <code>visible-app</code> | 1 | 1 | 16 to create |" in text
+    assert "| ⛔ <code>visible-app</code> | 1 | 0 | 16 to create |" in text
     assert "<code>broken</code> | | | bad config:" in text
 
 

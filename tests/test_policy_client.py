@@ -174,6 +174,7 @@ LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 @LINUX_ONLY
 def test_the_pack_is_started_like_the_cli_does() -> None:
     pack = shared_pack()
+    pack.policies()  # serving: the process has exec'ed (before that, /proc shows the parent's or no command line)
     args = Path(f"/proc/{pack.pid}/cmdline").read_bytes().split(b"\0")
     assert args[1:5] == [b"-m", b"pulumi.policy", b"127.0.0.1:1", str(PACK_DIR).encode()]
     assert Path(f"/proc/{pack.pid}/cwd").resolve() == PACK_DIR
