@@ -28,7 +28,7 @@ from .attributes import COMPUTED, graph_property
 from .evaluate import Evaluator
 from .expressions import ExpressionSyntaxError, attributes_of, parse
 from .models import PayloadValidator
-from .payload import build, compile_rows
+from .payload import build, compile_rows, update_set
 from .scope import Scope
 from .snapshot import Snapshot, SourceUser
 from .stack import SimulationStack
@@ -46,17 +46,23 @@ class UserResult:
     upn: str | None
     action: str
     reason: str | None
-    scim: dict[str, Any] | None
+    scim: dict[str, Any] | None  # the create payload
     problems: list[str]
+    create_only: tuple[str, ...] = ()  # targets only a create sends (payload.build)
+
+    def update(self) -> dict[str, Any] | None:
+        """What an update of this user, once Webex has them, carries (PATCH path -> value); None when not sent."""
+        return None if self.scim is None else update_set(self.scim, self.create_only)
 
     def as_json(self) -> dict[str, Any]:
-        """The user's entry in the Simulation document (shared/DESIGN.md)."""
+        """The user's entry in the Simulation document (shared/DESIGN.md, plus `scimUpdate`)."""
         return {
             "id": self.id,
             "userPrincipalName": self.upn,
             "action": self.action,
             "reason": self.reason,
             "scim": self.scim,
+            "scimUpdate": self.update(),
             "problems": self.problems,
         }
 
@@ -107,7 +113,7 @@ def simulate(
                     problems.append(verdict.reason or "not simulated")
                 results.append(UserResult(user.id, user.upn, SKIP, verdict.reason, None, problems))
                 continue
-            payload, payload_problems = build(rows, user.attrs)
+            payload, payload_problems, create_only = build(rows, user.attrs)
             problems += payload_problems
             missing = [t for t in required if not _has(payload, t)]
             problems += [f"{t} is missing: {_why_missing(stack, t)}; Webex requires it" for t in missing]
@@ -116,7 +122,7 @@ def simulate(
                 for p in validator.problems(payload)
                 if not any(p.startswith(t + ":") or f"Field '{t}' is required" in p for t in missing)
             ]
-            results.append(UserResult(user.id, user.upn, PROVISION, None, payload, problems))
+            results.append(UserResult(user.id, user.upn, PROVISION, None, payload, problems, create_only))
         return results
 
     users = snapshot.users
@@ -152,7 +158,7 @@ def _on_two_cores(
             os.close(read_end)
             before = validated()
             part = each(users[middle:])
-            rows = [(u.id, u.upn, u.action, u.reason, u.scim, u.problems) for u in part]
+            rows = [(u.id, u.upn, u.action, u.reason, u.scim, u.problems, u.create_only) for u in part]
             data = pickle.dumps((rows, validated() - before), protocol=5)
             with os.fdopen(write_end, "wb") as out:
                 out.write(data)

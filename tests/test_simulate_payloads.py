@@ -50,6 +50,15 @@ def test_the_dev_stack_sends_its_pilot_user_exactly_this(tmp_path, capsys):
             "name": {"givenName": "Pilot", "familyName": "User"},
             "externalId": PILOT["id"],
         },
+        # What a cycle sends a pilot Webex already has: every default mapping is Always, every source has a value.
+        "scimUpdate": {
+            "userName": "pilot.user@contoso.com",
+            "active": True,
+            "displayName": "Pilot User",
+            "name.givenName": "Pilot",
+            "name.familyName": "User",
+            "externalId": PILOT["id"],
+        },
         "problems": [],
     }
     assert doc["users"][1] == {
@@ -58,6 +67,7 @@ def test_the_dev_stack_sends_its_pilot_user_exactly_this(tmp_path, capsys):
         "action": "skip",
         "reason": "not assigned: a pilot rollout assigns only pilot.user@contoso.com",
         "scim": None,
+        "scimUpdate": None,
         "problems": [],
     }
     assert doc["summary"] == {"provision": 1, "skip": 1, "problems": 0}
@@ -107,12 +117,18 @@ def test_every_kind_of_mapping_lands_where_webex_reads_it(tmp_path, capsys):
         "phoneNumbers": [{"type": "work", "value": "+1 425 555 0100"}, {"type": "mobile", "value": "+1 425 555 0101"}],
         "addresses": [{"type": "work", "locality": "Building 4"}],
         WEBEX: {
-            "extensionAttribute1": "EA1",
+            "extensionAttribute1": ["EA1"],  # Webex's extensionAttributeN is an array of strings
             "sipAddresses": [{"type": "enterprise", "value": "sip:alice@contoso.com"}],
         },
         "userType": "Employee",
         # nickName: IgnoreFlowIfNullOrEmpty dropped it; preferredLanguage: its source is null, so it is not sent
     }
+    # An update leaves out what only a create sends: employeeNumber's default value stood in for a null employeeId.
+    update = doc["users"][0]["scimUpdate"]
+    assert ENTERPRISE + ":employeeNumber" not in update
+    assert update[ENTERPRISE + ":department"] == "R&D / Contoso"
+    assert update[WEBEX + ":extensionAttribute1"] == ["EA1"]
+    assert update['emails[type eq "work"].value'] == "alice@contoso.com"
 
 
 def test_a_mapping_the_simulator_cannot_evaluate_is_reported_and_the_user_kept(tmp_path, capsys):
@@ -267,7 +283,7 @@ def test_a_preview_imports_nothing_of_the_simulation():
     code = (
         "import sys, os; from webex_scim.cli import main; "
         "main(['preview', '--stack', 'dev', '--no-policies', '--json', os.devnull]); "
-        "print(sorted(m for m in sys.modules if m.startswith('offline.simulate')))"
+        "print(sorted(m for m in sys.modules if m.startswith('provisioning_cycle')))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.webex_openapi import COPIED, SHARED, WEBEX, documented_user, search_parameters, search_statuses, user_schema
+from tests.webex_openapi import COPIED, SHARED, WEBEX, documented_user, search_parameters, search_statuses
 
 
 @pytest.mark.skipif(not SHARED.is_file(), reason="../shared is not beside this checkout (a plain clone)")
