@@ -5,13 +5,9 @@ For each user the simulation provisions, in order (Microsoft's SCIM tutorial, us
 specified matching attributes", creates it when none is found, updates it when one is):
 
 1. `GET /Users?filter=userName eq "<userName>"` (userName is the matching attribute: matchingPriority 1);
-2. no match: `POST /Users` with the payload; one match: `PATCH /Users/{id}` with an operation per attribute whose
-   value differs (none: nothing is sent); several: the user fails, as in Entra's logs.
-
-The PATCH operations are the ones Entra sends by default ("Known issues and resolutions with SCIM 2.0 protocol
-compliance", application-provisioning-config-problem-scim-compatibility.md, "without feature flag"): `Add` for an
-attribute the user does not have yet, `Replace` for one whose value changes, one operation per attribute path
-(`emails[type eq "work"].value`, `urn:…:enterprise:2.0:User:department`), and a Boolean as the text "True" / "False".
+2. no match: `POST /Users` with the create payload; one match: `PATCH /Users/{id}` with what the first cycle sends
+   a user Webex already has (first_cycle.py: the update set's attributes whose value differs, in Entra's default
+   PATCH dialect; none: nothing is sent); several: the user fails, as in Entra's logs.
 
 Against any SCIM 2.0 server: https, or http on a loopback address only (a bearer token never crosses a network in
 clear). The token comes from an environment variable, is sent in the Authorization header only, and is never
@@ -28,8 +24,8 @@ from urllib.parse import urlsplit
 from offline.errors import UsageError
 from offline.markdown_writer import code, esc
 
-from .payload import flatten
-from .run import PROVISION, Simulation
+from .first_cycle import operations
+from .run import PROVISION, Simulation, UserResult
 
 REDACTED = "[redacted]"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -85,11 +81,6 @@ class ReplayOutcome:
         )
 
 
-def _existing(resource: dict[str, Any]) -> dict[str, Any]:
-    lowered = {k.lower() if not k.startswith("urn:") else k: v for k, v in resource.items()}
-    return {path.lower() if not path.startswith("urn:") else path: v for path, v in flatten(lowered).items()}
-
-
 class _Replayer:
     def __init__(self, base_url: str, token: str, transport: Any = None, timeout: float = 30.0) -> None:
         import httpx
@@ -117,10 +108,11 @@ class _Replayer:
             detail = response.text[:200]
         return self._safe(f"failed: {what} answered {response.status_code}" + (f" ({detail})" if detail else ""))
 
-    def one(self, payload: dict[str, Any]) -> tuple[str, str | None]:
+    def one(self, user: UserResult) -> tuple[str, str | None]:
         """(outcome, the server's id for the user)."""
         import httpx
 
+        payload = user.scim or {}
         name = payload.get("userName")
         if not isinstance(name, str) or not name:
             return "failed: no userName to match on", None
@@ -138,14 +130,7 @@ class _Replayer:
             if len(resources) > 1:
                 return f"failed: {len(resources)} users match userName {name!r}", None
             existing = resources[0]
-            have = _existing(existing)
-            ops = []
-            for path, value in flatten(payload).items():
-                current = have.get(path if path.startswith("urn:") else path.lower())
-                if current == value:
-                    continue
-                sent = ("True" if value else "False") if isinstance(value, bool) else value
-                ops.append({"op": "Add" if current is None else "Replace", "path": path, "value": sent})
+            ops = [op.patch() for op in operations(user.update() or {}, existing)]
             if not ops:
                 return "unchanged", str(existing.get("id"))
             patched = self.http.patch(f"/Users/{existing['id']}", json={"schemas": [PATCH_SCHEMA], "Operations": ops})
@@ -166,7 +151,7 @@ def replay(sim: Simulation, base_url: str, token: str, *, transport: Any = None)
         for user in sim.users:
             if user.action != PROVISION or user.scim is None:
                 continue
-            what, _ = replayer.one(user.scim)
+            what, _ = replayer.one(user)
             outcome.entries.append((user.upn or user.id, what))
             if what == "created":
                 outcome.created += 1

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.scim_peer import ScimPeer
-from tests.simulate_support import CORE, ENTERPRISE, snapshot_file, stack_file, user
+from tests.simulate_support import CORE, ENTERPRISE, WEBEX, snapshot_file, stack_file, user
 from webex_scim.cli import main
 
 TOKEN_ENV = "WEBEX_SCIM_TEST_SCIM_TOKEN"
@@ -193,3 +193,47 @@ def test_replay_usage_is_checked_before_anything_is_sent(tmp_path, capsys, token
     assert main(["simulate", "--stack", "dev", "--users", str(snap), *args]) == 2
     err = capsys.readouterr().err
     assert message in err and token not in err
+
+
+CREATE_ONLY = [
+    {"target": ENTERPRISE + ":employeeNumber", "source": "employeeId", "flowType": "ObjectAddOnly"},
+    {"target": ENTERPRISE + ":department", "source": "department", "defaultValue": "Unknown"},
+    {"target": 'emails[type eq "work"].value', "source": "mail"},
+    {"target": "title", "source": "jobTitle"},
+]
+
+
+def test_an_existing_user_gets_only_what_an_update_carries_and_no_case_only_change(tmp_path, capsys, token):
+    people = [user(1, mail="user1@contoso.com", employeeId="E1", jobTitle="Engineer")]  # no department
+    with ScimPeer(token) as peer:
+        webex_id = seed(
+            peer,
+            token,
+            userName="User1@Contoso.com",
+            displayName="User 1",
+            name={"givenName": "User", "familyName": "1"},
+            active=True,
+            externalId="00000000-0000-4000-8000-000000000001".upper(),
+            emails=[{"type": "work", "value": "USER1@contoso.com", "primary": True}],
+            **{ENTERPRISE: {"department": "Finance", "employeeNumber": "OLD"}},
+        )
+        code, out, _ = replay(tmp_path, capsys, peer.base_url, overrides=CREATE_ONLY, people=people)
+        (stored,) = peer.users()
+    assert code == 0, out
+    # Not the ObjectAddOnly employeeNumber, not the default department, not userName, email or externalId, which
+    # differ only in case (Webex declares them caseExact: false): the title alone.
+    assert "user1@contoso.com: updated (title)" in out
+    assert stored["id"] == webex_id and stored["title"] == "Engineer"
+    assert stored[ENTERPRISE] == {"department": "Finance", "employeeNumber": "OLD"}
+    assert stored["userName"] == "User1@Contoso.com"
+
+
+def test_extension_attributes_sent_as_arrays_are_unchanged_on_the_next_cycle(tmp_path, capsys, token):
+    overrides = [{"target": WEBEX + ":extensionAttribute3", "expression": 'Split([department], ",")'}]
+    people = [user(1, department="Sales,EMEA")]
+    with ScimPeer(token) as peer:
+        assert replay(tmp_path, capsys, peer.base_url, overrides=overrides, people=people)[0] == 0
+        (stored,) = peer.users()
+        code, out, _ = replay(tmp_path, capsys, peer.base_url, overrides=overrides, people=people)
+    assert stored[WEBEX] == {"extensionAttribute3": ["Sales", "EMEA"]}
+    assert code == 0 and "0 created, 0 updated, 1 unchanged, 0 failed" in out

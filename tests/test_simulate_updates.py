@@ -88,3 +88,32 @@ def test_payloads_that_differ_only_in_their_extension_values_share_one_validatio
     assert validator.problems({**base, WEBEX: {"extensionAttribute1": "not-an-array"}}) == (
         f"{WEBEX}.extensionAttribute1: Input should be a valid list",
     )
+
+
+def test_what_the_first_cycle_changes_on_webex_s_documented_user():
+    from provisioning_cycle.first_cycle import operations
+
+    webex_user = documented_user()
+    webex_user[WEBEX]["extensionAttribute3"] = "held as one string"  # a single value where Webex declares an array
+    update = {
+        "userName": "USER1@example.com",  # Webex: user1@example.com, caseExact false
+        "active": True,
+        "displayName": "Jonathan Joestar",
+        "externalId": "EXTERNALIDVALUE",  # Webex: externalIdValue, caseExact false
+        'emails[type eq "work"].value': "User1@Example.com",
+        "title": "Sales manager",
+        WEBEX + ":extensionAttribute1": ["extensionAttribute1_Item2", "extensionAttribute1_Item1"],  # order aside
+        WEBEX + ":extensionAttribute3": ["held as one string"],
+        WEBEX + ":extensionAttribute4": ["new"],
+        ENTERPRISE + ":department": "department 789",
+        ENTERPRISE + ":costCenter": "CC-1",
+    }
+    ops = [op.as_json() for op in operations(update, webex_user)]
+    assert ops == [
+        {"op": "Replace", "path": "displayName", "value": "Jonathan Joestar", "was": "Mr. Jonathan Jane Joestar, III"},
+        {"op": "Add", "path": WEBEX + ":extensionAttribute4", "value": ["new"], "was": None},
+        {"op": "Replace", "path": ENTERPRISE + ":costCenter", "value": "CC-1", "was": "costCenter 123"},
+    ]
+    assert [op.patch() for op in operations({"active": True}, {**webex_user, "active": False})] == [
+        {"op": "Replace", "path": "active", "value": "True"}  # Entra's default dialect: a Boolean as text
+    ]
