@@ -1,8 +1,9 @@
 """A simulation as the JSON document of shared/DESIGN.md ("Simulation"), as Markdown, and as terminal lines.
 
 The JSON is written one user per line, streamed: 100,000 users never sit in memory as one string, and a diff of two
-runs reads user by user. Keys and order are exactly the document's: project, stack, users (id, userPrincipalName,
-action, reason, scim, problems), summary (provision, skip, problems: the users with at least one problem).
+runs reads user by user. Keys and order are the document's: project, stack, users (id, userPrincipalName, action,
+reason, scim, scimUpdate, problems, warnings), summary (provision, skip, problems: the users with at least one
+problem; a warning is not one).
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ def summary_line(sim: Simulation) -> str:
     reasons = sim.skip_reasons()
     why = f" ({', '.join(f'{n:,} {r}' for r, n in reasons.most_common())})" if reasons else ""
     refused = f" (Webex may refuse {'it' if s['problems'] == 1 else 'them'})" if s["problems"] else ""
+    warned = sum(1 for u in sim.users if u.warnings)
     return (
         f"Webex gets {s['provision']:,} of {_users(len(sim.users))}; {s['skip']:,} skipped{why}; "
-        f"{s['problems']:,} with problems{refused}"
+        f"{s['problems']:,} with problems{refused}" + (f"; {warned:,} with a warning" if warned else "")
     )
 
 
@@ -71,6 +73,7 @@ def terminal_lines(sim: Simulation) -> list[tuple[str, str]]:
         else:
             lines.append(("dim", f" -  {_who(user)}  skip: {user.reason}"))
         lines += [("yellow", f"      problem: {p}") for p in user.problems]
+        lines += [("dim yellow", f"      warning: {w}") for w in user.warnings]
     hidden = sim.users[TERMINAL_USERS:]
     if hidden:
         troubled = [u for u in hidden if u.problems]
@@ -105,11 +108,17 @@ def markdown(sim: Simulation, *, limit: int = BUDGET, extra: Iterable[str] = ())
     parts += list(extra)
     closing = f"\n{esc(summary_line(sim))}\n"
     troubled = [u for u in sim.users if u.problems]
+    warned = [u for u in sim.users if u.warnings]
     sections = [
         (
             f"### Problems ({len(troubled):,} user{'' if len(troubled) == 1 else 's'})\n\n| User | Problem |\n"
             "|---|---|\n",
             [f"| {code(_who(u))} | {esc(p)} |\n" for u in troubled for p in u.problems],
+            "\n",
+        ),
+        (
+            f"### Warnings ({len(warned):,} user{'' if len(warned) == 1 else 's'})\n\n| User | Warning |\n|---|---|\n",
+            [f"| {code(_who(u))} | {esc(w)} |\n" for u in warned for w in u.warnings],
             "\n",
         ),
         (

@@ -9,6 +9,9 @@ specified matching attributes", creates it when none is found, updates it when o
    a user Webex already has (first_cycle.py: the update set's attributes whose value differs, in Entra's default
    PATCH dialect; none: nothing is sent); several: the user fails, as in Entra's logs.
 
+Two users with one userName (without case) are Entra's `DuplicateSourceEntries`: nothing is sent for either, and
+both are reported failed with that reason.
+
 Against any SCIM 2.0 server: https, or http on a loopback address only (a bearer token never crosses a network in
 clear). The token comes from an environment variable, is sent in the Authorization header only, and is never
 printed, written or raised: every message the server's answer shapes has it redacted.
@@ -24,6 +27,7 @@ from urllib.parse import urlsplit
 from offline.errors import UsageError
 from offline.markdown_writer import code, esc
 
+from .checks import DUPLICATE_SOURCE, duplicate_user_names
 from .first_cycle import operations
 from .run import PROVISION, Simulation, UserResult
 
@@ -147,11 +151,18 @@ def replay(sim: Simulation, base_url: str, token: str, *, transport: Any = None)
     check_url(base_url)
     outcome = ReplayOutcome(base_url)
     replayer = _Replayer(base_url, token, transport=transport)
+    duplicates = {id(u): len(same) for same in duplicate_user_names(sim.users).values() for u in same}
     try:
         for user in sim.users:
             if user.action != PROVISION or user.scim is None:
                 continue
-            what, _ = replayer.one(user)
+            if id(user) in duplicates:
+                what = (
+                    f"failed: {DUPLICATE_SOURCE}: {duplicates[id(user)]} users have userName "
+                    f"{user.scim.get('userName')!r} (without regard to case), so Entra sends neither"
+                )
+            else:
+                what, _ = replayer.one(user)
             outcome.entries.append((user.upn or user.id, what))
             if what == "created":
                 outcome.created += 1

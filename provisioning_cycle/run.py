@@ -1,12 +1,11 @@
 """The simulation: every user of a snapshot through scope, mappings and validation, then the checks across users.
 
 Per user: the scope's verdict (scope.py); for a user Entra provisions, the create payload (payload.py), validated by
-scim2-models (models.py), and its problems. Across users, what Webex refuses (Webex developer docs: "userName …
-must be the user's primary email address and unique within Webex"; the Webex article: orgs enforcing verified
-domains cannot create users in other domains): a userName that is empty or not an email address, two users with one
-userName (compared without case, as email addresses are) or one externalId (caseExact in RFC 7643), a userName in a
-domain not listed in `webex-scim:verifiedDomains`, and a required Webex attribute (components/webex_catalog.json
-requiredWebexTargets) missing from the payload.
+scim2-models (models.py), and its problems. Then what Webex refuses or Entra fails, per user and across users
+(checks.py: userName not an email, in a domain outside `webex-scim:verifiedDomains`, shared by two users without
+regard to case, a work email that is not userName, one externalId twice; characters Entra may not filter on, a
+warning), and a required Webex attribute (components/webex_catalog.json requiredWebexTargets) missing from the
+payload.
 
 About the snapshot as a whole (`notes`): an attribute the mappings or the scoping filter read that no user in it has
 (the export probably left it out), a group assigned by a name several groups share, a partial Graph page.
@@ -17,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pickle
-import re
 import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .attributes import COMPUTED, graph_property
+from .checks import check_across
 from .evaluate import Evaluator
 from .expressions import ExpressionSyntaxError, attributes_of, parse
 from .models import PayloadValidator
@@ -37,7 +36,6 @@ PROVISION, SKIP = "provision", "skip"
 # From this many users on, the second half is simulated in a forked child on another core (each user's simulation
 # is independent; the checks across users run once all are back). Below it, a fork costs more than it saves.
 PARALLEL_FROM = 5_000
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(slots=True)
@@ -49,13 +47,14 @@ class UserResult:
     scim: dict[str, Any] | None  # the create payload
     problems: list[str]
     create_only: tuple[str, ...] = ()  # targets only a create sends (payload.build)
+    warnings: list[str] = field(default_factory=list)  # what may go wrong, not what will (checks.filter_warning)
 
     def update(self) -> dict[str, Any] | None:
         """What an update of this user, once Webex has them, carries (PATCH path -> value); None when not sent."""
         return None if self.scim is None else update_set(self.scim, self.create_only)
 
     def as_json(self) -> dict[str, Any]:
-        """The user's entry in the Simulation document (shared/DESIGN.md, plus `scimUpdate`)."""
+        """The user's entry in the Simulation document (shared/DESIGN.md, plus `scimUpdate` and `warnings`)."""
         return {
             "id": self.id,
             "userPrincipalName": self.upn,
@@ -64,6 +63,7 @@ class UserResult:
             "scim": self.scim,
             "scimUpdate": self.update(),
             "problems": self.problems,
+            "warnings": self.warnings,
         }
 
 
@@ -130,7 +130,7 @@ def simulate(
         results, validated = _on_two_cores(users, each, lambda: validator.validated)
     else:
         results, validated = each(users), 0
-    _check_across(results, stack.verified_domains)
+    check_across(results, stack.verified_domains, user_name_source(stack))
     notes = [*snapshot.notes, *scope.notes, *_absent_properties(stack, snapshot)]
     if not stack.enabled:
         notes.append(
@@ -203,45 +203,10 @@ def _why_missing(stack: SimulationStack, name: str) -> str:
     return "its mapping gives no value"
 
 
-def _check_across(results: list[UserResult], verified: list[str]) -> None:
-    by_name: dict[str, list[UserResult]] = defaultdict(list)
-    by_external: dict[str, list[UserResult]] = defaultdict(list)
-    domains = {d.lower() for d in verified}
-    for result in results:
-        if result.scim is None:
-            continue
-        name = result.scim.get("userName")
-        if isinstance(name, str):
-            if not name.strip():
-                result.problems.append("userName is empty: Webex needs the user's email address")
-            elif not _EMAIL.match(name):
-                result.problems.append(
-                    f"userName {name!r} is not an email address: Webex userName is the user's primary email"
-                )
-            else:
-                by_name[name.lower()].append(result)
-                domain = name.rsplit("@", 1)[1].lower()
-                if domains and domain not in domains:
-                    result.problems.append(
-                        f"userName domain {domain!r} is not a verified domain of the Webex org "
-                        f"(webex-scim:verifiedDomains: {', '.join(sorted(domains))}): Webex refuses to create it"
-                    )
-        external = result.scim.get("externalId")
-        if isinstance(external, str) and external:
-            by_external[external].append(result)
-    for attribute, groups in (("userName", by_name), ("externalId", by_external)):
-        for same in groups.values():
-            if len(same) < 2:
-                continue
-            for result in same:
-                others = [o for o in same if o is not result]
-                shown = ", ".join(o.upn or o.id for o in others[:3]) + (
-                    f" and {len(others) - 3} more" if len(others) > 3 else ""
-                )
-                result.problems.append(
-                    f"duplicate {attribute} {result.scim[attribute]!r} (also {shown}): Webex keeps {attribute} unique, "
-                    "so only one of these users can be created"
-                )
+def user_name_source(stack: SimulationStack) -> str | None:
+    """The attribute userName is mapped from, when it is a direct mapping."""
+    row = next((r for r in stack.rows if r.get("target") == "userName"), None)
+    return str(row["source"]) if row and row.get("source") else None
 
 
 def needed_attributes(stack: SimulationStack) -> dict[str, list[str]]:

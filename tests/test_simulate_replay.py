@@ -237,3 +237,24 @@ def test_extension_attributes_sent_as_arrays_are_unchanged_on_the_next_cycle(tmp
         code, out, _ = replay(tmp_path, capsys, peer.base_url, overrides=overrides, people=people)
     assert stored[WEBEX] == {"extensionAttribute3": ["Sales", "EMEA"]}
     assert code == 0 and "0 created, 0 updated, 1 unchanged, 0 failed" in out
+
+
+def test_two_entra_users_with_one_username_are_sent_nothing_and_fail_as_entra_says(tmp_path, capsys, token):
+    people = [user(1), user(2, userPrincipalName="USER1@Contoso.com"), user(3)]
+    with ScimPeer(token) as peer:
+        webex_id = seed(peer, token)
+        code, out, md = replay(tmp_path, capsys, peer.base_url, people=people)
+        stored = peer.users()
+        requests = list(peer.requests)
+    assert code == 1
+    for who, name in (("user1@contoso.com", "user1@contoso.com"), ("USER1@Contoso.com", "USER1@Contoso.com")):
+        assert (
+            f"{who}: failed: DuplicateSourceEntries: 2 users have userName '{name}' (without regard to case), so "
+            "Entra sends neither"
+        ) in out
+    assert "user3@contoso.com: created" in out and "1 created, 0 updated, 0 unchanged, 2 failed" in out
+    # The Webex user both would match is left as it was, and only user 3 was looked up and created.
+    assert requests[1:] == [("GET", "/v2/Users"), ("POST", "/v2/Users")]
+    (kept,) = [u for u in stored if u["id"] == webex_id]
+    assert (kept["displayName"], kept.get("externalId")) == ("Old Name", None)
+    assert "DuplicateSourceEntries" in md
