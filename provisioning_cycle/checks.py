@@ -16,10 +16,20 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from .run import UserResult
+
+class UserResult(Protocol):
+    """What the rules read and write of a simulated user (run.UserResult)."""
+
+    id: str
+    upn: str | None
+    scim: dict[str, Any] | None
+    problems: list[str]
+    warnings: list[str]
+
+
+U = TypeVar("U", bound=UserResult)
 
 WORK_EMAIL = 'emails[type eq "work"].value'
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -29,9 +39,9 @@ _PLAIN = re.compile(r"[A-Za-z0-9._+@-]")
 DUPLICATE_SOURCE = "DuplicateSourceEntries"
 
 
-def duplicate_user_names(users: Iterable[UserResult]) -> dict[str, list[UserResult]]:
+def duplicate_user_names(users: Iterable[U]) -> dict[str, list[U]]:
     """userName (case-folded, as Webex compares it) -> the provisioned users sharing it, two or more each."""
-    by_name: dict[str, list[UserResult]] = defaultdict(list)
+    by_name: dict[str, list[U]] = defaultdict(list)
     for user in users:
         name = (user.scim or {}).get("userName")
         if isinstance(name, str) and name.strip():
@@ -104,9 +114,9 @@ def filter_warning(name: str) -> str | None:
     )
 
 
-def check_across(results: list[UserResult], verified: list[str], user_name_source: str | None = None) -> None:
+def check_across(results: list[U], verified: list[str], user_name_source: str | None = None) -> None:
     """Each provisioned user's problems and warnings that the payload alone, or the users together, show."""
-    by_external: dict[str, list[UserResult]] = defaultdict(list)
+    by_external: dict[str, list[U]] = defaultdict(list)
     for result in results:
         if result.scim is None:
             continue
