@@ -28,7 +28,7 @@ def simulate_command(args: argparse.Namespace) -> int:
         raise UsageError("--scim-token-env is for --scim-url; give the SCIM base URL too")
     token = None
     if args.scim_url is not None:
-        from .replay import check_url
+        from .scim_http import check_url
 
         check_url(args.scim_url)
         token = os.environ.get(args.scim_token_env or "")

@@ -12,47 +12,25 @@ specified matching attributes", creates it when none is found, updates it when o
 Two users with one userName (without case) are Entra's `DuplicateSourceEntries`: nothing is sent for either, and
 both are reported failed with that reason.
 
-Against any SCIM 2.0 server: https, or http on a loopback address only (a bearer token never crosses a network in
-clear). The token comes from an environment variable, is sent in the Authorization header only, and is never
+Against any SCIM 2.0 server, through scim_http.py: https, or http on a loopback address only (a bearer token never
+crosses a network in clear); 429 and 503 are retried as `Retry-After` says (capped, a few tries), then reported
+for that user. The token comes from an environment variable, is sent in the Authorization header only, and is never
 printed, written or raised: every message the server's answer shapes has it redacted.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from offline.errors import UsageError
 from offline.markdown_writer import code, esc
 
 from .checks import DUPLICATE_SOURCE, duplicate_user_names
 from .first_cycle import operations
 from .run import PROVISION, Simulation, UserResult
+from .scim_http import ScimHttp, check_url
 
-REDACTED = "[redacted]"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-SCIM_JSON = "application/scim+json"
-
-
-def _loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UsageError(f"--scim-url {url!r}: not an http(s) URL of a SCIM 2.0 base (e.g. https://scim.example/v2)")
-    if parts.scheme == "http" and not _loopback(parts.hostname):
-        raise UsageError(
-            f"--scim-url {url}: http sends the bearer token in clear; use https (http is accepted on loopback only)"
-        )
 
 
 @dataclass
@@ -86,31 +64,15 @@ class ReplayOutcome:
 
 
 class _Replayer:
-    def __init__(self, base_url: str, token: str, transport: Any = None, timeout: float = 30.0) -> None:
-        import httpx
-
-        self.token = token
-        self.http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}", "Accept": SCIM_JSON, "Content-Type": SCIM_JSON},
-            follow_redirects=False,
-            timeout=timeout,
-            transport=transport,
-        )
+    def __init__(self, base_url: str, token: str, transport: Any = None) -> None:
+        self.scim = ScimHttp(base_url, token, transport=transport)
+        self.http = self.scim.http
 
     def close(self) -> None:
-        self.http.close()
-
-    def _safe(self, text: str) -> str:
-        return text.replace(self.token, REDACTED) if self.token else text
+        self.scim.close()
 
     def _error(self, what: str, response: Any) -> str:
-        try:
-            body = response.json()
-            detail = body.get("detail") or body.get("scimType") or ""
-        except ValueError:
-            detail = response.text[:200]
-        return self._safe(f"failed: {what} answered {response.status_code}" + (f" ({detail})" if detail else ""))
+        return "failed: " + self.scim.error(what, response)
 
     def one(self, user: UserResult) -> tuple[str, str | None]:
         """(outcome, the server's id for the user)."""
@@ -142,7 +104,7 @@ class _Replayer:
                 return self._error(f"PATCH /Users/{existing['id']}", patched), None
             return "updated (" + ", ".join(op["path"] for op in ops) + ")", str(existing.get("id"))
         except httpx.HTTPError as exc:
-            return self._safe(f"failed: {type(exc).__name__} talking to the SCIM server ({exc})"), None
+            return self.scim.safe(f"failed: {type(exc).__name__} talking to the SCIM server ({exc})"), None
         except ValueError:
             return "failed: the SCIM server answered something that is not JSON", None
 

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from tests.scim_faults import Faults, on
 from tests.scim_peer import ScimPeer
 from tests.simulate_support import CORE, ENTERPRISE, WEBEX, snapshot_file, stack_file, user
 from webex_scim.cli import main
@@ -258,3 +259,27 @@ def test_two_entra_users_with_one_username_are_sent_nothing_and_fail_as_entra_sa
     (kept,) = [u for u in stored if u["id"] == webex_id]
     assert (kept["displayName"], kept.get("externalId")) == ("Old Name", None)
     assert "DuplicateSourceEntries" in md
+
+
+def test_a_throttled_replay_waits_as_retry_after_says_and_goes_on(tmp_path, capsys, token):
+    faults = Faults()
+    faults.add(on("GET", "/Users"), status=429, headers={"Retry-After": "1"}, body={"detail": "slow down"})
+    faults.add(on("POST", "/Users"), status=503, body="busy")  # no Retry-After: a short backoff
+    with ScimPeer(token, faults) as peer:
+        code, out, _ = replay(tmp_path, capsys, peer.base_url, people=[user(1)])
+        stored = peer.users()
+    assert code == 0, out
+    assert "user1@contoso.com: created" in out and [u["userName"] for u in stored] == ["user1@contoso.com"]
+    first, retry = faults.requests[0], faults.requests[1]
+    assert (first.method, retry.method) == ("GET", "GET") and retry.at - first.at >= 1.0
+    assert faults.methods() == ["GET", "GET", "POST", "POST"]
+
+
+def test_a_replay_throttled_past_its_tries_reports_the_user_failed(tmp_path, capsys, token):
+    faults = Faults()
+    faults.add(on("GET", "/Users"), status=429, headers={"Retry-After": "0"}, body=b"{}", times=-1)
+    with ScimPeer(token, faults) as peer:
+        code, out, _ = replay(tmp_path, capsys, peer.base_url, people=[user(1)])
+    assert code == 1
+    assert "user1@contoso.com: failed: GET /Users?filter answered 429 (Retry-After: 0)" in out
+    assert faults.methods() == ["GET"] * 4  # bounded: four tries, then the user is reported
