@@ -70,6 +70,8 @@ def terminal_lines(sim: Simulation) -> list[tuple[str, str]]:
         if user.action == PROVISION:
             name = (user.scim or {}).get("userName")
             lines.append(("green", f" +  {_who(user)}  provision" + (f" as {name}" if name else "")))
+            if user.create_only:
+                lines.append(("dim", f"      on create only, not on an update: {', '.join(user.create_only)}"))
         else:
             lines.append(("dim", f" -  {_who(user)}  skip: {user.reason}"))
         lines += [("yellow", f"      problem: {p}") for p in user.problems]

@@ -117,3 +117,19 @@ def test_what_the_first_cycle_changes_on_webex_s_documented_user():
     assert [op.patch() for op in operations({"active": True}, {**webex_user, "active": False})] == [
         {"op": "Replace", "path": "active", "value": "True"}  # Entra's default dialect: a Boolean as text
     ]
+
+
+def test_the_terminal_says_what_only_a_create_sends(tmp_path, capsys):
+    from tests.simulate_support import snapshot_file, stack_file
+    from webex_scim.cli import main
+
+    stack = stack_file(tmp_path, provisioning={"scope": "all"}, mappings={"overrides": CREATE_ONLY})
+    snap = snapshot_file(tmp_path, [user(1, employeeId="E1", department="Sales"), user(2)])
+    assert main(["simulate", "--config-file", str(stack), "--users", str(snap)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:6] == [
+        " +  user1@contoso.com  provision as user1@contoso.com",
+        f"      on create only, not on an update: {ENTERPRISE}:employeeNumber",
+        " +  user2@contoso.com  provision as user2@contoso.com",
+        f"      on create only, not on an update: {ENTERPRISE}:department",
+    ]
