@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview diff simulate test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: preview diff simulate match match-demo test lint bench clean pulumi policy-venv conformance real-preview
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ USERS ?=
 simulate: $(STAMP)
 	@test -n "$(USERS)" || { echo "make simulate USERS=<users.json, e.g. from az ad user list> (or USERS=graph)" >&2; exit 2; }
 	$(PY) -m webex_scim simulate --stack $(STACK) --users $(USERS) $(ARGS)
+
+## make match USERS=users.json ARGS='--scim-token-env NAME': which Webex user each Entra user will match, read-only
+## (the stack's tenant URL; ARGS='… --scim-url URL' another; CONFIG=path/Pulumi.x.yaml a stack file anywhere)
+match: $(STAMP)
+	@test -n "$(USERS)" || { echo "make match USERS=<users.json> (or USERS=graph) ARGS='--scim-token-env NAME'" >&2; exit 2; }
+	$(PY) -m webex_scim match $(if $(filter command line,$(origin CONFIG)),--config-file $(CONFIG),--stack $(STACK)) --users $(USERS) $(ARGS)
+
+## make match-demo: a Webex org on http://127.0.0.1:8765/v2 (token demo-token) for docs/match.md's example
+match-demo: $(STAMP)
+	$(PY) -m tests.webex_org --org docs/match-demo/webex-org.json $(ARGS)
 
 ## make test: the whole test suite
 test: $(STAMP)
