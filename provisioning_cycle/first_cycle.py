@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-
-from .payload import flatten
 
 # Attribute paths compared without case (lower-cased): Webex declares them caseExact: false, and they name the user.
 _CASE_INSENSITIVE = re.compile(r'^(?:username|externalid|emails(?:\[type eq "[^"]*"\])?\.value)$')
@@ -60,10 +59,43 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def held(resource: dict[str, Any]) -> dict[str, Any]:
-    """A Webex user's attributes as PATCH paths, core paths lower-cased (SCIM attribute names have no case)."""
-    lowered = {k.lower() if not k.startswith("urn:") else k: v for k, v in resource.items()}
-    return {path.lower() if not path.startswith("urn:") else path: v for path, v in flatten(lowered).items()}
+_PATH = re.compile(
+    r'^(?:(?P<urn>urn:.+:User):)?(?P<attr>[A-Za-z][A-Za-z0-9]*)(?:\[type eq "(?P<type>[^"]+)"\])?'
+    r"(?:\.(?P<sub>[A-Za-z][A-Za-z0-9$]*))?$"
+)
+
+
+def _get(holder: Any, name: str) -> Any:
+    """An attribute of a JSON object, its name without case (RFC 7643 §2.1)."""
+    if not isinstance(holder, dict):
+        return None
+    value = holder.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    return next((v for k, v in holder.items() if k.lower() == lowered), None)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(path: str) -> tuple[str | None, str, str | None, str | None] | None:
+    match = _PATH.match(path)
+    return (match["urn"], match["attr"], match["type"], match["sub"]) if match else None
+
+
+def held(resource: dict[str, Any], path: str) -> Any:
+    """What a Webex user holds at a PATCH path (`displayName`, `name.givenName`, `emails[type eq "work"].value`,
+    `urn:…:enterprise:2.0:User:department`); None when it holds nothing there."""
+    parsed = _parsed(path)
+    if parsed is None:
+        return None
+    urn, attr, kind, sub = parsed
+    value = _get(resource if urn is None else _get(resource, urn), attr)
+    if kind is not None:
+        if not isinstance(value, list):
+            return None
+        entry = next((e for e in value if isinstance(e, dict) and str(e.get("type", "")).lower() == kind.lower()), None)
+        return _get(entry, sub or "value")
+    return _get(value, sub) if sub is not None else value
 
 
 def _folded(value: Any) -> Any:
@@ -90,10 +122,9 @@ def same(path: str, ours: Any, theirs: Any) -> bool:
 def operations(update: dict[str, Any], resource: dict[str, Any]) -> list[Operation]:
     """What the first cycle's PATCH of `resource` (a Webex user, as a GET returns it) holds for an update set; an
     empty list: nothing is sent."""
-    have = held(resource)
     out: list[Operation] = []
     for path, value in update.items():
-        current = have.get(path if path.startswith("urn:") else path.lower())
+        current = held(resource, path)
         if same(path, value, current):
             continue
         out.append(Operation("Add" if current is None else "Replace", path, value, current))
