@@ -229,3 +229,57 @@ def test_the_stack_s_tenant_url_is_what_is_read_by_default(tmp_path, capsys, tok
     err = capsys.readouterr().err
     assert f'the probe (GET {url}/Users?filter=userName eq "' in err
     assert "is the SCIM base URL right, and the server up?" in err and token not in err
+
+
+def test_json_on_stdout_puts_the_summary_on_stderr(tmp_path, capsys, token):
+    import json
+
+    from tests.simulate_support import snapshot_file, stack_file
+    from webex_scim.cli import main
+
+    stack = stack_file(tmp_path, provisioning={"scope": "all"})
+    snap = snapshot_file(tmp_path, [entra(8, "heidi.moss@contoso.com")])
+    with WebexOrg(token, WEBEX_ORG) as org:
+        argv = ["match", "--config-file", str(stack), "--users", str(snap), "--scim-url", org.base_url]
+        assert main([*argv, "--scim-token-env", TOKEN_ENV, "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert list(doc) == [
+        "project",
+        "stack",
+        "scimUrl",
+        "listOrg",
+        "users",
+        "webexOnly",
+        "notes",
+        "partial",
+        "requests",
+        "summary",
+    ]
+    assert list(doc["users"][0]) == [
+        "id",
+        "userPrincipalName",
+        "userName",
+        "class",
+        "reason",
+        "webexId",
+        "inactiveInWebex",
+        "firstCycle",
+        "problems",
+        "warnings",
+    ]
+    assert captured.err.splitlines()[-1] == (
+        "1 user Entra would send: 0 match existing Webex users by userName, 1 new, 0 near misses, 0 conflicts"
+    )
+
+
+def test_a_long_markdown_report_is_cut_to_fit_a_comment_and_says_so(tmp_path, capsys, token):
+    from provisioning_cycle.match_render import BUDGET
+
+    people = [entra(n, f"someone.new{n}@contoso.com") for n in range(400)]
+    people[0] = entra(0, "dave.jones@contoso.com")  # a near miss, listed before the new users
+    with WebexOrg(token, WEBEX_ORG) as org:
+        code, _out, _err, doc, md = run_match(tmp_path, capsys, org.base_url, "--list-org", people=people)
+    assert code == 1 and doc["summary"]["new"] == 399
+    assert len(md) <= BUDGET and "more, trimmed to fit a comment_" in md
+    assert "### Near misses" in md and md.rstrip().endswith("7 Webex users no Entra user reaches")
