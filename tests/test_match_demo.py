@@ -26,9 +26,12 @@ def test_the_documented_example_runs_as_written_and_prints_what_the_page_shows()
     lines = [line.split("  #", 1)[0].strip() for line in _block("## Try it on loopback", "sh").splitlines()]
     serve, export, match = lines
     assert serve == "make match-demo" and export == "export WEBEX_SCIM_TOKEN=demo-token"
+    # As a user's shell runs them: not as a sub-make of `make test` (which would announce its directories).
+    shell = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     server = subprocess.Popen(
         [*shlex.split(serve), "-s", "ARGS=--port 0"],
         cwd=ROOT,
+        env=shell,
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
@@ -38,7 +41,7 @@ def test_the_documented_example_runs_as_written_and_prints_what_the_page_shows()
         announced = server.stdout.readline()
         port = re.search(r"http://127\.0\.0\.1:(\d+)/v2", announced)
         assert port, announced
-        env = {**os.environ, "WEBEX_SCIM_TOKEN": export.split("=", 1)[1]}
+        env = {**shell, "WEBEX_SCIM_TOKEN": export.split("=", 1)[1]}
         run = subprocess.run(
             ["bash", "-c", match.replace(":8765/", f":{port[1]}/")],
             cwd=ROOT,
