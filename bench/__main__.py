@@ -328,8 +328,9 @@ def main(argv: list[str] | None = None) -> int:
                 growth.append(bench_growth(n, args.runs_large if n >= 5000 else args.runs, config, tmp))
             rows += growth
             rows.append(bench_diff(args.runs, config, tmp))
-        simulated = [] if args.match else simulation.bench(args.runs_large, config, tmp)
-        matched = None if args.simulation else match.bench(args.runs_large, config, tmp)
+        only = args.simulation or args.match  # either alone, or both together
+        simulated = simulation.bench(args.runs_large, config, tmp) if args.simulation or not only else []
+        matched = match.bench(args.runs_large, config, tmp) if args.match or not only else None
 
     if rows:
         show(rows, info, notes, growth)

@@ -26,7 +26,7 @@ class UserResult(Protocol):
     upn: str | None
     scim: dict[str, Any] | None
     problems: list[str]
-    warnings: list[str]
+    warnings: tuple[str, ...]
 
 
 U = TypeVar("U", bound=UserResult)
@@ -127,7 +127,7 @@ def check_across(results: list[U], verified: list[str], user_name_source: str | 
                 problem = domain_problem(name, verified)
                 warning = filter_warning(name)
                 if warning:
-                    result.warnings.append(warning)
+                    result.warnings = (*result.warnings, warning)
             if problem:
                 result.problems.append(problem)
         mismatch = work_email_problem(result.scim, user_name_source)

@@ -130,6 +130,19 @@ def _direct(name: str) -> Callable[[Mapping[str, Value]], Value]:
 
 
 CREATE_ONLY_NONE: tuple[str, ...] = ()
+# One list per distinct value of a multi-valued attribute (a department code, a constant), shared by the payloads
+# that hold it: payloads are never changed once built, and 100,000 users would otherwise hold 100,000 lists.
+_SHARED_LISTS: dict[tuple[str, ...], list[str]] = {}
+
+
+def _shared(values: list[str]) -> list[str]:
+    key = tuple(values)
+    held = _SHARED_LISTS.get(key)
+    if held is not None:
+        return held
+    if len(_SHARED_LISTS) < 4096:
+        _SHARED_LISTS[key] = values
+    return values
 
 
 def build(rows: list[Row], attrs: Mapping[str, Value]) -> tuple[dict[str, Any], list[str], tuple[str, ...]]:
@@ -159,7 +172,7 @@ def build(rows: list[Row], attrs: Mapping[str, Value]) -> tuple[dict[str, Any], 
             if not items:
                 continue  # no value: not sent, as a null is not
             try:
-                row.target.put(payload, [text(v, name) for v in items])
+                row.target.put(payload, _shared([text(v, name) for v in items]))
             except NotSimulated as exc:
                 problems.append(f"{name}: {exc}")
             continue
@@ -193,26 +206,28 @@ def _convert(name: str, value: Value) -> Any:
 def flatten(payload: dict[str, Any]) -> dict[str, Any]:
     """A payload's attributes as PATCH paths (`name.familyName`, `emails[type eq "work"].value`, `<urn>:department`)."""
     paths: dict[str, Any] = {}
-
-    def walk(prefix: str, value: dict[str, Any]) -> None:
-        for name, item in value.items():
-            if name == "schemas":
-                continue
-            if name.startswith("urn:") and isinstance(item, dict):
-                walk(f"{name}:", item)
-            elif isinstance(item, dict):
-                for sub, leaf in item.items():
-                    paths[f"{prefix}{name}.{sub}"] = leaf
-            elif isinstance(item, list) and all(isinstance(e, dict) and "type" in e for e in item):
-                for entry in item:
-                    for sub, leaf in entry.items():
-                        if sub not in ("type", "primary"):
-                            paths[f'{prefix}{name}[type eq "{entry["type"]}"].{sub}'] = leaf
-            else:
-                paths[f"{prefix}{name}"] = item
-
-    walk("", payload)
+    _walk(paths, "", payload)
     return paths
+
+
+def _walk(paths: dict[str, Any], prefix: str, value: dict[str, Any]) -> None:
+    # A module-level function, not a closure: a recursive closure is a reference cycle, which would keep each
+    # payload's paths alive until the (rarely run) cyclic collector frees them.
+    for name, item in value.items():
+        if name == "schemas":
+            continue
+        if name.startswith("urn:") and isinstance(item, dict):
+            _walk(paths, f"{name}:", item)
+        elif isinstance(item, dict):
+            for sub, leaf in item.items():
+                paths[f"{prefix}{name}.{sub}"] = leaf
+        elif isinstance(item, list) and all(isinstance(e, dict) and "type" in e for e in item):
+            for entry in item:
+                for sub, leaf in entry.items():
+                    if sub not in ("type", "primary"):
+                        paths[f'{prefix}{name}[type eq "{entry["type"]}"].{sub}'] = leaf
+        else:
+            paths[f"{prefix}{name}"] = item
 
 
 def update_set(payload: dict[str, Any], create_only: tuple[str, ...]) -> dict[str, Any]:

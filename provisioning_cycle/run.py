@@ -47,7 +47,8 @@ class UserResult:
     scim: dict[str, Any] | None  # the create payload
     problems: list[str]
     create_only: tuple[str, ...] = ()  # targets only a create sends (payload.build)
-    warnings: list[str] = field(default_factory=list)  # what may go wrong, not what will (checks.filter_warning)
+    # What may go wrong, not what will (checks.filter_warning); most users have none, so they share one empty tuple.
+    warnings: tuple[str, ...] = ()
 
     def update(self) -> dict[str, Any] | None:
         """What an update of this user, once Webex has them, carries (PATCH path -> value); None when not sent."""
