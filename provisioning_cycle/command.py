@@ -36,7 +36,7 @@ def simulation_for(
     if args.users == GRAPH:
         from .graph_users import read_from_graph
 
-        snapshot = read_from_graph(sim_stack)
+        snapshot = read_from_graph(sim_stack, also=also_keep)
     else:
         from .snapshot import read_snapshot
 

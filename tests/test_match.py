@@ -283,3 +283,28 @@ def test_a_long_markdown_report_is_cut_to_fit_a_comment_and_says_so(tmp_path, ca
     assert code == 1 and doc["summary"]["new"] == 399
     assert len(md) <= BUDGET and "more, trimmed to fit a comment_" in md
     assert "### Near misses" in md and md.rstrip().endswith("7 Webex users no Entra user reaches")
+
+
+def test_users_read_from_graph_are_matched_with_their_mail_too(tmp_path, capsys, token, monkeypatch):
+    # `--users graph` asks Graph for mail even when no mapping reads it: a near miss by the user's mail needs it.
+    from urllib.parse import parse_qs
+
+    from components.graph.auth import TEST_TOKEN_ENV
+    from tests.graph_server import BEARER, GraphTestServer
+    from tests.simulate_support import stack_file
+    from webex_scim.cli import main
+
+    monkeypatch.setenv(TEST_TOKEN_ENV, BEARER)
+    with GraphTestServer() as graph, WebexOrg(token, WEBEX_ORG) as org:
+        alice = graph.directory.add_user("alice.k@contoso.com")
+        graph.directory.users[alice]["mail"] = "d.jones@contoso.com"  # a Webex user's userName
+        stack = stack_file(tmp_path, graphBaseUrl=graph.base_url, assignments=[{"user": "alice.k@contoso.com"}])
+        argv = ["match", "--config-file", str(stack), "--users", "graph", "--scim-url", org.base_url]
+        assert main([*argv, "--scim-token-env", TOKEN_ENV, "--json", str(tmp_path / "m.json")]) == 1
+        selects = [parse_qs(r.query).get("$select", [""])[0] for r in graph.requests("GET")]
+    capsys.readouterr()
+    import json
+
+    (entry,) = json.loads((tmp_path / "m.json").read_text())["users"]
+    assert entry["class"] == "near-miss" and "holds 'd.jones@contoso.com' as its userName" in entry["reason"]
+    assert any("mail" in s.split(",") for s in selects)
