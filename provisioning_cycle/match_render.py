@@ -11,6 +11,7 @@ from typing import IO, Any
 from offline.markdown_writer import code, esc
 
 from .classify import CONFLICT, MATCH, NEAR_MISS, NEW, NOT_PROVISIONED, ORDER, UNKNOWN, Entry
+from .render import fit_rows
 from .webex_users import WebexAccount
 
 MARKER = "<!-- webex-scim-match:{stack} -->"
@@ -171,19 +172,15 @@ def markdown(report: Report, *, limit: int = BUDGET) -> str:
         table = "| User | userName | Webex user | Reason |\n|---|---|---|---|\n"
         head = f"<details><summary>{title}</summary>\n\n{table}" if folded else f"### {title}\n\n{table}"
         tail = "\n</details>\n\n" if folded else "\n"
-        room = limit - used - len(head) - len(tail) - 100
-        rows: list[str] = []
-        for entry in group:
-            reason = "; ".join([entry.reason, *entry.problems, *entry.warnings])
-            row = (
-                f"| {code(_who(entry))} | {code(entry.user_name or '')} | {code(entry.webex_id or '')} | "
-                f"{esc(reason)} |\n"
-            )
-            if len(row) > room:
-                rows.append(f"| _… and {len(group) - len(rows):,} more, trimmed to fit a comment_ | | | |\n")
-                break
-            rows.append(row)
-            room -= len(row)
+        rows, room = fit_rows(
+            [
+                f"| {code(_who(e))} | {code(e.user_name or '')} | {code(e.webex_id or '')} | "
+                f"{esc('; '.join([e.reason, *e.problems, *e.warnings]))} |\n"
+                for e in group
+            ],
+            limit - used - len(head) - len(tail) - 100,
+            columns=4,
+        )
         if room > 0:
             chunk = head + "".join(rows) + tail
             parts.append(chunk)
@@ -194,14 +191,7 @@ def markdown(report: Report, *, limit: int = BUDGET) -> str:
             "| userName | Webex id | Status |\n|---|---|---|\n"
         )
         rows = [f"| {code(a.user_name)} | {code(a.id)} | {esc(a.status())} |\n" for a in report.only]
-        room = limit - used - len(head) - 200
-        kept = []
-        for row in rows:
-            if len(row) > room:
-                kept.append(f"| _… and {len(rows) - len(kept):,} more_ | | |\n")
-                break
-            kept.append(row)
-            room -= len(row)
+        kept, _ = fit_rows(rows, limit - used - len(head) - 200, columns=3)
         parts.append(head + "".join(kept) + "\n</details>\n")
     parts.append(closing)
     return "".join(parts)

@@ -91,6 +91,20 @@ def terminal_lines(sim: Simulation) -> list[tuple[str, str]]:
     return lines
 
 
+def fit_rows(rows: list[str], room: int, *, columns: int) -> tuple[list[str], int]:
+    """The table rows that fit in `room` characters, a last row saying how many more were cut, and the room left."""
+    kept: list[str] = []
+    for row in rows:
+        if len(row) > room:
+            kept.append(
+                f"| _… and {len(rows) - len(kept):,} more, trimmed to fit a comment_ |" + " |" * (columns - 1) + "\n"
+            )
+            break
+        kept.append(row)
+        room -= len(row)
+    return kept, room
+
+
 def markdown(sim: Simulation, *, limit: int = BUDGET, extra: Iterable[str] = ()) -> str:
     """A PR comment / job summary: the summary first, then what needs a look, then the users, collapsed. Sections
     are cut to stay under `limit` characters, and the cut is said; the summary never is."""
@@ -136,14 +150,7 @@ def markdown(sim: Simulation, *, limit: int = BUDGET, extra: Iterable[str] = ())
     ]
     used = sum(map(len, parts)) + len(closing)
     for head, items, tail in sections:
-        room = limit - used - len(head) - len(tail) - 100
-        kept: list[str] = []
-        for item in items:
-            if len(item) > room:
-                kept.append(f"| _… and {len(items) - len(kept):,} more, trimmed to fit a comment_ | |\n")
-                break
-            kept.append(item)
-            room -= len(item)
+        kept, room = fit_rows(items, limit - used - len(head) - len(tail) - 100, columns=2)
         if items and room > 0:
             chunk = head + "".join(kept) + tail
             parts.append(chunk)
