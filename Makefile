@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: venv preview preview-all bootstrap-preview stacks diff simulate status status-all test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: venv preview preview-all bootstrap-preview stacks diff simulate match match-demo status status-all test lint bench clean pulumi policy-venv conformance real-preview
 
 $(RUNTIME): requirements.txt
 	@echo "Setting up $(VENV) from the pinned requirements (first run, or they changed): a minute or two of pip..." >&2
@@ -53,6 +53,16 @@ USERS ?=
 simulate: $(RUNTIME)
 	@test -n "$(USERS)" || { echo "make simulate USERS=<users.json, e.g. from az ad user list> (or USERS=graph)" >&2; exit 2; }
 	$(PY) -m webex_scim simulate --stack $(STACK) --users $(USERS) $(ARGS)
+
+## make match USERS=users.json ARGS='--scim-token-env NAME': which Webex user each Entra user will match, read-only
+## (the stack's tenant URL; ARGS='… --scim-url URL' another; CONFIG=path/Pulumi.x.yaml a stack file anywhere)
+match: $(RUNTIME)
+	@test -n "$(USERS)" || { echo "make match USERS=<users.json> (or USERS=graph) ARGS='--scim-token-env NAME'" >&2; exit 2; }
+	$(PY) -m webex_scim match $(if $(filter command line,$(origin CONFIG)),--config-file $(CONFIG),--stack $(STACK)) --users $(USERS) $(ARGS)
+
+## make match-demo: a Webex org on http://127.0.0.1:8765/v2 (token demo-token) for docs/match.md's example
+match-demo: $(STAMP)
+	$(PY) -m tests.webex_org --org docs/match-demo/webex-org.json $(ARGS)
 
 ## make status: the deployed job's health, read live from Graph (STACK_FILE=path for a stack file elsewhere)
 STACK_FILE ?=

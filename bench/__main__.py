@@ -5,6 +5,7 @@ Options: --runs N (small cases, default 7), --runs-large N (5,000 assignments, d
 --json PATH (results; default bench/results/<UTC time>.json), --simulation (only the simulation's rows: 10,000 and
 100,000 generated users through `python -m webex_scim simulate`, bench/simulation.py; --runs-large runs each),
 --fleet (only the row of 50 stacks previewed by one `preview --all`, against one preview; --runs-large runs each).
+--match (only the match report's rows: 20,000 users against a loopback org of 20,000, bench/match.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import simulation, stacks
+from . import match, simulation, stacks
 from .measure import Series, compare, run_once
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -317,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_path", type=Path)
     ap.add_argument("--simulation", action="store_true", help="only the simulation rows (bench/simulation.py)")
     ap.add_argument("--fleet", action="store_true", help=f"only the {FLEET}-stack `preview --all` row")
+    ap.add_argument("--match", action="store_true", help="only the match report's rows (bench/match.py)")
     args = ap.parse_args(argv)
     if args.quick:
         args.runs, args.runs_large, args.sizes = 3, 2, "10,1000"
@@ -337,24 +339,30 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             profile(args.profile, config, tmp)
             return 0
+        only = args.simulation or args.match or args.fleet  # any of them alone, or together
         if args.fleet:
             rows.append(bench_fleet(args.runs_large, config, tmp))
-        elif not args.simulation:
+        if not only:
             rows.append(bench_dev(args.runs, dev_argv))
             for n in sizes:
                 growth.append(bench_growth(n, args.runs_large if n >= 5000 else args.runs, config, tmp))
             rows += growth
             rows.append(bench_diff(args.runs, config, tmp))
             rows.append(bench_fleet(args.runs_large, config, tmp))
-        simulated = [] if args.fleet else simulation.bench(args.runs_large, config, tmp)
+        simulated = simulation.bench(args.runs_large, config, tmp) if args.simulation or not only else []
+        matched = match.bench(args.runs_large, config, tmp) if args.match or not only else None
 
     if rows:
         show(rows, info, notes, growth)
-    print("\n".join(simulation.lines(simulated)))
+    if simulated:
+        print("\n".join(simulation.lines(simulated)))
+    if matched is not None:
+        print("\n".join(match.lines(matched)))
     out = args.json_path or PROJECT_DIR / "bench" / "results" / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     results = {"machine": info, "notes": notes, "rows": [r.as_json() for r in rows]}
     results["simulation"] = [r.as_json() for r in simulated]
+    results["match"] = None if matched is None else matched.as_json()
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"results: {out}")
     return 0

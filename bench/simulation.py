@@ -176,7 +176,7 @@ def bench(runs: int, config: dict[str, Any], tmp: Path, sizes: tuple[int, ...] =
         command = [
             PY,
             "-m",
-            "offline",
+            "webex_scim",
             "simulate",
             "--config-file",
             str(stack),

@@ -13,15 +13,40 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from offline.errors import UsageError
+
+if TYPE_CHECKING:
+    from .run import Simulation
+    from .snapshot import Snapshot
+    from .stack import SimulationStack
 
 GRAPH = "graph"  # `--users graph`: read the users from Microsoft Graph
 
 
-def simulate_command(args: argparse.Namespace) -> int:
-    from . import render, stack
+def simulation_for(
+    args: argparse.Namespace, also_keep: frozenset[str] = frozenset()
+) -> tuple[SimulationStack, Snapshot, Simulation]:
+    """The stack, the snapshot (`--users PATH|graph`) and their simulation, as `simulate` and `match` read them;
+    `also_keep`: engine attributes to hold per user beyond what the stack reads."""
+    from . import stack
     from .run import attributes_to_keep, simulate
+
+    sim_stack = stack.load(args.project_dir, stack=args.stack, config_file=args.config_file)
+    if args.users == GRAPH:
+        from .graph_users import read_from_graph
+
+        snapshot = read_from_graph(sim_stack, also=also_keep)
+    else:
+        from .snapshot import read_snapshot
+
+        snapshot = read_snapshot(Path(args.users), keep=attributes_to_keep(sim_stack) | also_keep)
+    return sim_stack, snapshot, simulate(sim_stack, snapshot)
+
+
+def simulate_command(args: argparse.Namespace) -> int:
+    from . import render
 
     if args.scim_url is not None and not args.scim_token_env:
         raise UsageError("--scim-url needs --scim-token-env NAME: the environment variable that holds the token")
@@ -29,7 +54,7 @@ def simulate_command(args: argparse.Namespace) -> int:
         raise UsageError("--scim-token-env is for --scim-url; give the SCIM base URL too")
     token = None
     if args.scim_url is not None:
-        from .replay import check_url
+        from .scim_http import check_url
 
         check_url(args.scim_url)
         token = os.environ.get(args.scim_token_env or "")
@@ -38,16 +63,7 @@ def simulate_command(args: argparse.Namespace) -> int:
                 f"--scim-token-env {args.scim_token_env}: that environment variable is not set or empty; export the "
                 "SCIM bearer token in it (never pass the token on the command line)"
             )
-    sim_stack = stack.load(args.project_dir, stack=args.stack, config_file=args.config_file)
-    if args.users == GRAPH:
-        from .graph_users import read_from_graph
-
-        snapshot = read_from_graph(sim_stack)
-    else:
-        from .snapshot import read_snapshot
-
-        snapshot = read_snapshot(Path(args.users), keep=attributes_to_keep(sim_stack))
-    sim = simulate(sim_stack, snapshot)
+    sim_stack, snapshot, sim = simulation_for(args)
     mismatches = 0
     extra_markdown: list[str] = []
     if args.check_with_graph:

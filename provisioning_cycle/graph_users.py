@@ -50,10 +50,11 @@ def client_for(stack: SimulationStack) -> Any:
         raise UsageError(f"Microsoft Graph credentials: {exc}") from None
 
 
-def read_from_graph(stack: SimulationStack, client: Any | None = None) -> Snapshot:
+def read_from_graph(stack: SimulationStack, client: Any | None = None, also: frozenset[str] = frozenset()) -> Snapshot:
+    """The users the stack's assignments cover; `also`: engine attributes to read beyond what the stack reads."""
     from components.graph.errors import GraphError
 
-    select = ",".join(sorted(set(select_for(set(needed_attributes(stack)))) | {"displayName"}))
+    select = ",".join(sorted(set(select_for(set(needed_attributes(stack)) | also)) | {"displayName"}))
     own = client is None
     # azure-identity logs each failed sign-in attempt as a warning; the one error below says it, with the fix.
     identity_log = logging.getLogger("azure.identity")

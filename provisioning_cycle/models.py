@@ -3,7 +3,9 @@ extension declared as a scim2-models Extension.
 
 Webex's schemas (developer.webex.com, SCIM 2 users): `urn:ietf:params:scim:schemas:core:2.0:User`, the enterprise
 extension, and `urn:scim:schemas:extension:cisco:webexidentity:2.0:User`, whose attributes the mappings can target
-are the ones in components/webex_catalog.json (`sipAddresses[type eq "enterprise"].value`, extensionAttribute1…5).
+are the ones in components/webex_catalog.json (`sipAddresses[type eq "enterprise"].value`, extensionAttribute1…15).
+Webex's own schema (GET /Schemas/SCIM2/User) declares each extensionAttributeN a multi-valued String, and its users
+carry them as arrays (`"extensionAttribute1": ["…", "…"]`): they are modelled and sent so (MULTI_VALUED_STRINGS).
 
 Validation is scim2-models' own, in the context of a creation request (`Context.RESOURCE_CREATION_REQUEST`: required
 attributes, mutability, email syntax). It costs ~0.2 ms a payload, 20 s for 100,000 users, so verdicts are
@@ -15,7 +17,8 @@ remembered per *shape*: a payload's key is the payload with
 * every other text value (an email's `value` is an `EmailStr`) replaced by the verdict of that attribute's own type
   on it (pydantic's TypeAdapter of the field's annotation, the check the model runs on that leaf), kept as it is when
   that verdict is "invalid";
-* Booleans, lists of strings (schemas) and names kept as they are.
+* a list of plain strings (extensionAttributeN) replaced by each item's "non-empty" or "empty", for the same reason;
+* Booleans, `schemas` and names kept as they are.
 
 The model-level checks (required, mutability, one primary) read only what the key keeps, so two payloads with one key
 get one verdict. A payload whose key is new is validated in full.
@@ -48,17 +51,29 @@ class WebexUser(Extension):
     __schema__ = URN(WEBEX_SCHEMA)
 
     sip_addresses: list[SipAddress] | None = None
-    extension_attribute1: str | None = None
-    extension_attribute2: str | None = None
-    extension_attribute3: str | None = None
-    extension_attribute4: str | None = None
-    extension_attribute5: str | None = None
+    extension_attribute1: list[str] | None = None
+    extension_attribute2: list[str] | None = None
+    extension_attribute3: list[str] | None = None
+    extension_attribute4: list[str] | None = None
+    extension_attribute5: list[str] | None = None
+    extension_attribute6: list[str] | None = None
+    extension_attribute7: list[str] | None = None
+    extension_attribute8: list[str] | None = None
+    extension_attribute9: list[str] | None = None
+    extension_attribute10: list[str] | None = None
+    extension_attribute11: list[str] | None = None
+    extension_attribute12: list[str] | None = None
+    extension_attribute13: list[str] | None = None
+    extension_attribute14: list[str] | None = None
+    extension_attribute15: list[str] | None = None
 
 
 WebexScimUser = User[EnterpriseUser | WebexUser]
+# Mapping targets whose value Webex holds as an array of strings: a mapping's one value is sent as a one-element list.
+MULTI_VALUED_STRINGS: frozenset[str] = frozenset(f"{WEBEX_SCHEMA}:extensionAttribute{n}" for n in range(1, 16))
 EXTENSIONS: dict[str, type[BaseModel]] = {ENTERPRISE_SCHEMA: EnterpriseUser, WEBEX_SCHEMA: WebexUser}
 
-_PLAIN, _NESTED, _LIST, _OTHER = "plain", "nested", "list", "other"
+_PLAIN, _NESTED, _LIST, _STRINGS, _OTHER = "plain", "nested", "list", "strings", "other"
 _UNKNOWN: tuple[str, Any] = (_OTHER, None)  # an attribute the models do not declare: kept as it is
 
 
@@ -76,6 +91,8 @@ def _kind(field: Any) -> tuple[str, Any]:
         (item,) = typing.get_args(annotation)
         if isinstance(item, type) and issubclass(item, BaseModel):
             return _LIST, item
+        if item is str and scim_only:
+            return _STRINGS, None
     return _OTHER, field.annotation
 
 
@@ -84,7 +101,8 @@ def _fields(model: type[BaseModel]) -> dict[str, tuple[str, Any]]:
     out = {}
     for name, field in model.model_fields.items():
         alias = field.serialization_alias or field.alias or name
-        out[alias] = out[alias.lower()] = _kind(field)
+        # `schemas` is read by the model-level checks (which extensions a payload declares): kept as it is.
+        out[alias] = out[alias.lower()] = _UNKNOWN if alias == "schemas" else _kind(field)
     return out
 
 
@@ -136,6 +154,8 @@ class PayloadValidator:
                     append((name, _freeze(item)))
             elif of is list and kind is _LIST:
                 append((name, tuple(self._key(i, sub) if type(i) is dict else _freeze(i) for i in item)))
+            elif of is list and kind is _STRINGS:
+                append((name, tuple(("x" if i else "") if type(i) is str else _freeze(i) for i in item)))
             else:
                 append((name, _freeze(item)))  # schemas, Booleans: kept as they are
         return tuple(out)

@@ -1,8 +1,9 @@
 """A simulation as the JSON document of shared/DESIGN.md ("Simulation"), as Markdown, and as terminal lines.
 
 The JSON is written one user per line, streamed: 100,000 users never sit in memory as one string, and a diff of two
-runs reads user by user. Keys and order are exactly the document's: project, stack, users (id, userPrincipalName,
-action, reason, scim, problems), summary (provision, skip, problems: the users with at least one problem).
+runs reads user by user. Keys and order are the document's: project, stack, users (id, userPrincipalName, action,
+reason, scim, scimUpdate, problems, warnings), summary (provision, skip, problems: the users with at least one
+problem; a warning is not one).
 """
 
 from __future__ import annotations
@@ -50,9 +51,10 @@ def summary_line(sim: Simulation) -> str:
     why = f" ({', '.join(f'{n:,} {r}' for r, n in reasons.most_common())})" if reasons else ""
     refused = f" (Webex may refuse {'it' if s['problems'] == 1 else 'them'})" if s["problems"] else ""
     unsure = " — not to be trusted: the snapshot has no group membership (see the note)" if sim.attention else ""
+    warned = sum(1 for u in sim.users if u.warnings)
     return (
         f"Webex gets {s['provision']:,} of {_users(len(sim.users))}; {s['skip']:,} skipped{why}; "
-        f"{s['problems']:,} with problems{refused}{unsure}"
+        f"{s['problems']:,} with problems{refused}" + (f"; {warned:,} with a warning" if warned else "") + unsure
     )
 
 
@@ -69,9 +71,12 @@ def terminal_lines(sim: Simulation) -> list[tuple[str, str]]:
         if user.action == PROVISION:
             name = (user.scim or {}).get("userName")
             lines.append(("green", f" +  {_who(user)}  provision" + (f" as {name}" if name else "")))
+            if user.create_only:
+                lines.append(("dim", f"      on create only, not on an update: {', '.join(user.create_only)}"))
         else:
             lines.append(("dim", f" -  {_who(user)}  skip: {user.reason}"))
         lines += [("yellow", f"      problem: {p}") for p in user.problems]
+        lines += [("dim yellow", f"      warning: {w}") for w in user.warnings]
     hidden = sim.users[TERMINAL_USERS:]
     if hidden:
         troubled = [u for u in hidden if u.problems]
@@ -85,6 +90,20 @@ def terminal_lines(sim: Simulation) -> list[tuple[str, str]]:
         lines += [("yellow", f"    note: {n}") for n in sim.notes]
     lines += [("", ""), ("bold", summary_line(sim))]
     return lines
+
+
+def fit_rows(rows: list[str], room: int, *, columns: int) -> tuple[list[str], int]:
+    """The table rows that fit in `room` characters, a last row saying how many more were cut, and the room left."""
+    kept: list[str] = []
+    for row in rows:
+        if len(row) > room:
+            kept.append(
+                f"| _… and {len(rows) - len(kept):,} more, trimmed to fit a comment_ |" + " |" * (columns - 1) + "\n"
+            )
+            break
+        kept.append(row)
+        room -= len(row)
+    return kept, room
 
 
 def markdown(sim: Simulation, *, limit: int = BUDGET, extra: Iterable[str] = ()) -> str:
@@ -109,11 +128,17 @@ def markdown(sim: Simulation, *, limit: int = BUDGET, extra: Iterable[str] = ())
     parts += list(extra)
     closing = f"\n{esc(summary_line(sim))}\n"
     troubled = [u for u in sim.users if u.problems]
+    warned = [u for u in sim.users if u.warnings]
     sections = [
         (
             f"### Problems ({len(troubled):,} user{'' if len(troubled) == 1 else 's'})\n\n| User | Problem |\n"
             "|---|---|\n",
             [f"| {code(_who(u))} | {prose(p)} |\n" for u in troubled for p in u.problems],
+            "\n",
+        ),
+        (
+            f"### Warnings ({len(warned):,} user{'' if len(warned) == 1 else 's'})\n\n| User | Warning |\n|---|---|\n",
+            [f"| {code(_who(u))} | {esc(w)} |\n" for u in warned for w in u.warnings],
             "\n",
         ),
         (
@@ -129,14 +154,7 @@ def markdown(sim: Simulation, *, limit: int = BUDGET, extra: Iterable[str] = ())
     ]
     used = sum(map(len, parts)) + len(closing)
     for head, items, tail in sections:
-        room = limit - used - len(head) - len(tail) - 100
-        kept: list[str] = []
-        for item in items:
-            if len(item) > room:
-                kept.append(f"| _… and {len(items) - len(kept):,} more, trimmed to fit a comment_ | |\n")
-                break
-            kept.append(item)
-            room -= len(item)
+        kept, room = fit_rows(items, limit - used - len(head) - len(tail) - 100, columns=2)
         if items and room > 0:
             chunk = head + "".join(kept) + tail
             parts.append(chunk)

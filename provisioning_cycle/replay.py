@@ -5,54 +5,32 @@ For each user the simulation provisions, in order (Microsoft's SCIM tutorial, us
 specified matching attributes", creates it when none is found, updates it when one is):
 
 1. `GET /Users?filter=userName eq "<userName>"` (userName is the matching attribute: matchingPriority 1);
-2. no match: `POST /Users` with the payload; one match: `PATCH /Users/{id}` with an operation per attribute whose
-   value differs (none: nothing is sent); several: the user fails, as in Entra's logs.
+2. no match: `POST /Users` with the create payload; one match: `PATCH /Users/{id}` with what the first cycle sends
+   a user Webex already has (first_cycle.py: the update set's attributes whose value differs, in Entra's default
+   PATCH dialect; none: nothing is sent); several: the user fails, as in Entra's logs.
 
-The PATCH operations are the ones Entra sends by default ("Known issues and resolutions with SCIM 2.0 protocol
-compliance", application-provisioning-config-problem-scim-compatibility.md, "without feature flag"): `Add` for an
-attribute the user does not have yet, `Replace` for one whose value changes, one operation per attribute path
-(`emails[type eq "work"].value`, `urn:…:enterprise:2.0:User:department`), and a Boolean as the text "True" / "False".
+Two users with one userName (without case) are Entra's `DuplicateSourceEntries`: nothing is sent for either, and
+both are reported failed with that reason.
 
-Against any SCIM 2.0 server: https, or http on a loopback address only (a bearer token never crosses a network in
-clear). The token comes from an environment variable, is sent in the Authorization header only, and is never
+Against any SCIM 2.0 server, through scim_http.py: https, or http on a loopback address only (a bearer token never
+crosses a network in clear); 429 and 503 are retried as `Retry-After` says (capped, a few tries), then reported
+for that user. The token comes from an environment variable, is sent in the Authorization header only, and is never
 printed, written or raised: every message the server's answer shapes has it redacted.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from offline.errors import UsageError
 from offline.markdown_writer import code, esc
 
-from .payload import flatten
-from .run import PROVISION, Simulation
+from .checks import DUPLICATE_SOURCE, duplicate_user_names
+from .first_cycle import operations
+from .run import PROVISION, Simulation, UserResult
+from .scim_http import ScimHttp, check_url
 
-REDACTED = "[redacted]"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-SCIM_JSON = "application/scim+json"
-
-
-def _loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UsageError(f"--scim-url {url!r}: not an http(s) URL of a SCIM 2.0 base (e.g. https://scim.example/v2)")
-    if parts.scheme == "http" and not _loopback(parts.hostname):
-        raise UsageError(
-            f"--scim-url {url}: http sends the bearer token in clear; use https (http is accepted on loopback only)"
-        )
 
 
 @dataclass
@@ -85,42 +63,22 @@ class ReplayOutcome:
         )
 
 
-def _existing(resource: dict[str, Any]) -> dict[str, Any]:
-    lowered = {k.lower() if not k.startswith("urn:") else k: v for k, v in resource.items()}
-    return {path.lower() if not path.startswith("urn:") else path: v for path, v in flatten(lowered).items()}
-
-
 class _Replayer:
-    def __init__(self, base_url: str, token: str, transport: Any = None, timeout: float = 30.0) -> None:
-        import httpx
-
-        self.token = token
-        self.http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}", "Accept": SCIM_JSON, "Content-Type": SCIM_JSON},
-            follow_redirects=False,
-            timeout=timeout,
-            transport=transport,
-        )
+    def __init__(self, base_url: str, token: str, transport: Any = None) -> None:
+        self.scim = ScimHttp(base_url, token, transport=transport)
+        self.http = self.scim.http
 
     def close(self) -> None:
-        self.http.close()
-
-    def _safe(self, text: str) -> str:
-        return text.replace(self.token, REDACTED) if self.token else text
+        self.scim.close()
 
     def _error(self, what: str, response: Any) -> str:
-        try:
-            body = response.json()
-            detail = body.get("detail") or body.get("scimType") or ""
-        except ValueError:
-            detail = response.text[:200]
-        return self._safe(f"failed: {what} answered {response.status_code}" + (f" ({detail})" if detail else ""))
+        return "failed: " + self.scim.error(what, response)
 
-    def one(self, payload: dict[str, Any]) -> tuple[str, str | None]:
+    def one(self, user: UserResult) -> tuple[str, str | None]:
         """(outcome, the server's id for the user)."""
         import httpx
 
+        payload = user.scim or {}
         name = payload.get("userName")
         if not isinstance(name, str) or not name:
             return "failed: no userName to match on", None
@@ -138,14 +96,7 @@ class _Replayer:
             if len(resources) > 1:
                 return f"failed: {len(resources)} users match userName {name!r}", None
             existing = resources[0]
-            have = _existing(existing)
-            ops = []
-            for path, value in flatten(payload).items():
-                current = have.get(path if path.startswith("urn:") else path.lower())
-                if current == value:
-                    continue
-                sent = ("True" if value else "False") if isinstance(value, bool) else value
-                ops.append({"op": "Add" if current is None else "Replace", "path": path, "value": sent})
+            ops = [op.patch() for op in operations(user.update() or {}, existing)]
             if not ops:
                 return "unchanged", str(existing.get("id"))
             patched = self.http.patch(f"/Users/{existing['id']}", json={"schemas": [PATCH_SCHEMA], "Operations": ops})
@@ -153,7 +104,7 @@ class _Replayer:
                 return self._error(f"PATCH /Users/{existing['id']}", patched), None
             return "updated (" + ", ".join(op["path"] for op in ops) + ")", str(existing.get("id"))
         except httpx.HTTPError as exc:
-            return self._safe(f"failed: {type(exc).__name__} talking to the SCIM server ({exc})"), None
+            return self.scim.safe(f"failed: {type(exc).__name__} talking to the SCIM server ({exc})"), None
         except ValueError:
             return "failed: the SCIM server answered something that is not JSON", None
 
@@ -162,11 +113,18 @@ def replay(sim: Simulation, base_url: str, token: str, *, transport: Any = None)
     check_url(base_url)
     outcome = ReplayOutcome(base_url)
     replayer = _Replayer(base_url, token, transport=transport)
+    duplicates = {id(u): len(same) for same in duplicate_user_names(sim.users).values() for u in same}
     try:
         for user in sim.users:
             if user.action != PROVISION or user.scim is None:
                 continue
-            what, _ = replayer.one(user.scim)
+            if id(user) in duplicates:
+                what = (
+                    f"failed: {DUPLICATE_SOURCE}: {duplicates[id(user)]} users have userName "
+                    f"{user.scim.get('userName')!r} (without regard to case), so Entra sends neither"
+                )
+            else:
+                what, _ = replayer.one(user)
             outcome.entries.append((user.upn or user.id, what))
             if what == "created":
                 outcome.created += 1

@@ -1,12 +1,11 @@
 """The simulation: every user of a snapshot through scope, mappings and validation, then the checks across users.
 
 Per user: the scope's verdict (scope.py); for a user Entra provisions, the create payload (payload.py), validated by
-scim2-models (models.py), and its problems. Across users, what Webex refuses (Webex developer docs: "userName …
-must be the user's primary email address and unique within Webex"; the Webex article: orgs enforcing verified
-domains cannot create users in other domains): a userName that is empty or not an email address, two users with one
-userName (compared without case, as email addresses are) or one externalId (caseExact in RFC 7643), a userName in a
-domain not listed in `webex-scim:verifiedDomains`, and a required Webex attribute (components/webex_catalog.json
-requiredWebexTargets) missing from the payload.
+scim2-models (models.py), and its problems. Then what Webex refuses or Entra fails, per user and across users
+(checks.py: userName not an email, in a domain outside `webex-scim:verifiedDomains`, shared by two users without
+regard to case, a work email that is not userName, one externalId twice; characters Entra may not filter on, a
+warning), and a required Webex attribute (components/webex_catalog.json requiredWebexTargets) missing from the
+payload.
 
 About the snapshot as a whole (`notes`): an attribute the mappings or the scoping filter read that no user in it has
 (the export probably left it out), a group assigned by a name several groups share, a partial Graph page.
@@ -17,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pickle
-import re
 import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -25,10 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .attributes import COMPUTED, graph_property
+from .checks import check_across
 from .evaluate import Evaluator
 from .expressions import ExpressionSyntaxError, attributes_of, parse
 from .models import PayloadValidator
-from .payload import build, compile_rows
+from .payload import build, compile_rows, update_set
 from .scope import Scope
 from .snapshot import Snapshot, SourceUser
 from .stack import SimulationStack
@@ -37,7 +36,6 @@ PROVISION, SKIP = "provision", "skip"
 # From this many users on, the second half is simulated in a forked child on another core (each user's simulation
 # is independent; the checks across users run once all are back). Below it, a fork costs more than it saves.
 PARALLEL_FROM = 5_000
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(slots=True)
@@ -46,18 +44,27 @@ class UserResult:
     upn: str | None
     action: str
     reason: str | None
-    scim: dict[str, Any] | None
+    scim: dict[str, Any] | None  # the create payload
     problems: list[str]
+    create_only: tuple[str, ...] = ()  # targets only a create sends (payload.build)
+    # What may go wrong, not what will (checks.filter_warning); most users have none, so they share one empty tuple.
+    warnings: tuple[str, ...] = ()
+
+    def update(self) -> dict[str, Any] | None:
+        """What an update of this user, once Webex has them, carries (PATCH path -> value); None when not sent."""
+        return None if self.scim is None else update_set(self.scim, self.create_only)
 
     def as_json(self) -> dict[str, Any]:
-        """The user's entry in the Simulation document (shared/DESIGN.md)."""
+        """The user's entry in the Simulation document (shared/DESIGN.md, plus `scimUpdate` and `warnings`)."""
         return {
             "id": self.id,
             "userPrincipalName": self.upn,
             "action": self.action,
             "reason": self.reason,
             "scim": self.scim,
+            "scimUpdate": self.update(),
             "problems": self.problems,
+            "warnings": self.warnings,
         }
 
 
@@ -110,7 +117,7 @@ def simulate(
                     problems.append(verdict.reason or "not simulated")
                 results.append(UserResult(user.id, user.upn, SKIP, verdict.reason, None, problems))
                 continue
-            payload, payload_problems = build(rows, user.attrs)
+            payload, payload_problems, create_only = build(rows, user.attrs)
             problems += payload_problems
             missing = [t for t in required if not _has(payload, t)]
             problems += [f"{t} is missing: {_why_missing(stack, t)}; Webex requires it" for t in missing]
@@ -119,7 +126,7 @@ def simulate(
                 for p in validator.problems(payload)
                 if not any(p.startswith(t + ":") or f"Field '{t}' is required" in p for t in missing)
             ]
-            results.append(UserResult(user.id, user.upn, PROVISION, None, payload, problems))
+            results.append(UserResult(user.id, user.upn, PROVISION, None, payload, problems, create_only))
         return results
 
     users = snapshot.users
@@ -127,7 +134,7 @@ def simulate(
         results, validated = _on_two_cores(users, each, lambda: validator.validated)
     else:
         results, validated = each(users), 0
-    _check_across(results, stack.verified_domains)
+    check_across(results, stack.verified_domains, user_name_source(stack))
     attention = _missing_membership(stack, snapshot)
     notes = [*snapshot.notes, *scope.notes, *attention, *_absent_properties(stack, snapshot)]
     if not stack.enabled:
@@ -157,7 +164,7 @@ def _on_two_cores(
             os.close(read_end)
             before = validated()
             part = each(users[middle:])
-            rows = [(u.id, u.upn, u.action, u.reason, u.scim, u.problems) for u in part]
+            rows = [(u.id, u.upn, u.action, u.reason, u.scim, u.problems, u.create_only) for u in part]
             data = pickle.dumps((rows, validated() - before), protocol=5)
             with os.fdopen(write_end, "wb") as out:
                 out.write(data)
@@ -202,45 +209,10 @@ def _why_missing(stack: SimulationStack, name: str) -> str:
     return "its mapping gives no value"
 
 
-def _check_across(results: list[UserResult], verified: list[str]) -> None:
-    by_name: dict[str, list[UserResult]] = defaultdict(list)
-    by_external: dict[str, list[UserResult]] = defaultdict(list)
-    domains = {d.lower() for d in verified}
-    for result in results:
-        if result.scim is None:
-            continue
-        name = result.scim.get("userName")
-        if isinstance(name, str):
-            if not name.strip():
-                result.problems.append("userName is empty: Webex needs the user's email address")
-            elif not _EMAIL.match(name):
-                result.problems.append(
-                    f"userName {name!r} is not an email address: Webex userName is the user's primary email"
-                )
-            else:
-                by_name[name.lower()].append(result)
-                domain = name.rsplit("@", 1)[1].lower()
-                if domains and domain not in domains:
-                    result.problems.append(
-                        f"userName domain {domain!r} is not a verified domain of the Webex org "
-                        f"(webex-scim:verifiedDomains: {', '.join(sorted(domains))}): Webex refuses to create it"
-                    )
-        external = result.scim.get("externalId")
-        if isinstance(external, str) and external:
-            by_external[external].append(result)
-    for attribute, groups in (("userName", by_name), ("externalId", by_external)):
-        for same in groups.values():
-            if len(same) < 2:
-                continue
-            for result in same:
-                others = [o for o in same if o is not result]
-                shown = ", ".join(o.upn or o.id for o in others[:3]) + (
-                    f" and {len(others) - 3} more" if len(others) > 3 else ""
-                )
-                result.problems.append(
-                    f"duplicate {attribute} {result.scim[attribute]!r} (also {shown}): Webex keeps {attribute} unique, "
-                    "so only one of these users can be created"
-                )
+def user_name_source(stack: SimulationStack) -> str | None:
+    """The attribute userName is mapped from, when it is a direct mapping."""
+    row = next((r for r in stack.rows if r.get("target") == "userName"), None)
+    return str(row["source"]) if row and row.get("source") else None
 
 
 def needed_attributes(stack: SimulationStack) -> dict[str, list[str]]:

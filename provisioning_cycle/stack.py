@@ -53,6 +53,7 @@ class SimulationStack:
     app_display_name: str = "Cisco Webex"
     service_principal_id: str | None = None
     graph_base_url: str | None = None  # set only when the stack sets graphBaseUrl
+    tenant_url: str | None = None  # the SCIM base Entra talks to (tenantUrl, or the offer's form with the org ID)
     azuread_config: dict[str, str] = field(default_factory=dict)  # plain `azuread:*` stack settings, for Graph
 
     @property
@@ -78,6 +79,7 @@ def from_settings(settings: Any, *, project: str, stack: str) -> SimulationStack
         app_display_name=settings.app.display_name,
         service_principal_id=settings.app.existing_service_principal_object_id,
         graph_base_url=settings.graph_base_url if "graph_base_url" in settings.model_fields_set else None,
+        tenant_url=settings.effective_tenant_url,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from loopback import LoopbackServer
 from scim2_models import SchemaExtension, ScimProvider
 from scim2_server.memory import InMemoryStorage
 from scim2_server.service import ScimService
@@ -23,6 +22,8 @@ from scim2_server.utils import (
 )
 
 from provisioning_cycle.models import WEBEX_SCHEMA, WebexUser
+from tests.loopback import LoopbackServer
+from tests.scim_faults import Faults
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -33,7 +34,7 @@ class _QuietHandler(WSGIRequestHandler):
 class ScimPeer(LoopbackServer):
     """`with ScimPeer(token) as peer:` then `peer.base_url` (…/v2), `peer.users()`, `peer.requests`."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, faults: Faults | None = None) -> None:
         schemas = [*load_default_schemas().values(), WebexUser.to_schema()]
         resource_types = load_default_resource_types()
         user_type = resource_types["User"]
@@ -50,9 +51,11 @@ class ScimPeer(LoopbackServer):
             self.storage, provider, service=ScimService(provider, secret="test-cursor-secret"), bearer_tokens=[token]
         )
 
+        served = faults.wrap(app) if faults is not None else app
+
         def recording(environ: dict[str, Any], start_response: Any) -> Any:
             self.requests.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
-            return app(environ, start_response)
+            return served(environ, start_response)
 
         server = make_server("127.0.0.1", 0, recording, server_class=ThreadingWSGIServer, handler_class=_QuietHandler)
         super().__init__(server, "scim-peer")

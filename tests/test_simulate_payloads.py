@@ -50,7 +50,17 @@ def test_the_dev_stack_sends_its_pilot_user_exactly_this(tmp_path, capsys):
             "name": {"givenName": "Pilot", "familyName": "User"},
             "externalId": PILOT["id"],
         },
+        # What a cycle sends a pilot Webex already has: every default mapping is Always, every source has a value.
+        "scimUpdate": {
+            "userName": "pilot.user@contoso.com",
+            "active": True,
+            "displayName": "Pilot User",
+            "name.givenName": "Pilot",
+            "name.familyName": "User",
+            "externalId": PILOT["id"],
+        },
         "problems": [],
+        "warnings": [],
     }
     assert doc["users"][1] == {
         "id": "00000000-0000-4000-8000-000000000002",
@@ -58,7 +68,9 @@ def test_the_dev_stack_sends_its_pilot_user_exactly_this(tmp_path, capsys):
         "action": "skip",
         "reason": "not assigned: a pilot rollout assigns only pilot.user@contoso.com",
         "scim": None,
+        "scimUpdate": None,
         "problems": [],
+        "warnings": [],
     }
     assert doc["summary"] == {"provision": 1, "skip": 1, "problems": 0}
 
@@ -82,6 +94,7 @@ OVERRIDES = [
 def test_every_kind_of_mapping_lands_where_webex_reads_it(tmp_path, capsys):
     alice = user(
         1,
+        userPrincipalName="alice@contoso.com",
         mail="alice@contoso.com",
         jobTitle="Engineer",
         department="R&D",
@@ -96,7 +109,7 @@ def test_every_kind_of_mapping_lands_where_webex_reads_it(tmp_path, capsys):
     assert code == 0
     assert doc["users"][0]["scim"] == {
         "schemas": [CORE, ENTERPRISE, WEBEX],
-        "userName": "user1@contoso.com",
+        "userName": "alice@contoso.com",
         "active": True,
         "displayName": "User 1",
         "name": {"givenName": "User", "familyName": "1"},
@@ -107,12 +120,18 @@ def test_every_kind_of_mapping_lands_where_webex_reads_it(tmp_path, capsys):
         "phoneNumbers": [{"type": "work", "value": "+1 425 555 0100"}, {"type": "mobile", "value": "+1 425 555 0101"}],
         "addresses": [{"type": "work", "locality": "Building 4"}],
         WEBEX: {
-            "extensionAttribute1": "EA1",
+            "extensionAttribute1": ["EA1"],  # Webex's extensionAttributeN is an array of strings
             "sipAddresses": [{"type": "enterprise", "value": "sip:alice@contoso.com"}],
         },
         "userType": "Employee",
         # nickName: IgnoreFlowIfNullOrEmpty dropped it; preferredLanguage: its source is null, so it is not sent
     }
+    # An update leaves out what only a create sends: employeeNumber's default value stood in for a null employeeId.
+    update = doc["users"][0]["scimUpdate"]
+    assert ENTERPRISE + ":employeeNumber" not in update
+    assert update[ENTERPRISE + ":department"] == "R&D / Contoso"
+    assert update[WEBEX + ":extensionAttribute1"] == ["EA1"]
+    assert update['emails[type eq "work"].value'] == "alice@contoso.com"
 
 
 def test_a_mapping_the_simulator_cannot_evaluate_is_reported_and_the_user_kept(tmp_path, capsys):
@@ -131,6 +150,19 @@ def test_a_mapping_the_simulator_cannot_evaluate_is_reported_and_the_user_kept(t
     assert code == 1
 
 
+DUPLICATE = (
+    "duplicate userName {name!r} (also {other}, without regard to case): Entra fails both with DuplicateSourceEntries "
+    "(more than one user has the matching attribute) and sends neither; remove the duplicate or change what userName "
+    "is mapped from (webex-scim:mappings.userNameSource)"
+)
+WORK_EMAIL = (
+    "work email {mail!r} is not userName {name!r}: Webex requires the primary work email to equal userName and Entra "
+    'sends the mapped work email as primary, so Webex may refuse this user; map emails[type eq "work"].value from '
+    "userName's source, userPrincipalName, or set webex-scim:mappings.userNameSource to the attribute the work email "
+    "comes from"
+)
+
+
 def test_what_webex_would_refuse(tmp_path, capsys):
     users = [
         user(1),
@@ -138,6 +170,8 @@ def test_what_webex_would_refuse(tmp_path, capsys):
         user(3, userPrincipalName="someone"),  # not an email address
         user(4, userPrincipalName="user4@fabrikam.com"),  # not a verified domain
         user(5, mail="not-an-email"),  # emails[work] fails scim2-models' email validation
+        user(6, userPrincipalName="ann.o'neil@contoso.com", mail="ann.oneil@contoso.com"),  # work email ≠ userName
+        user(7, mail="USER7@Contoso.com"),  # the same address but for case: fine
     ]
     overrides = [{"target": 'emails[type eq "work"].value', "source": "mail"}]
     code, doc = simulate(
@@ -149,14 +183,8 @@ def test_what_webex_would_refuse(tmp_path, capsys):
         mappings={"overrides": overrides},
     )
     got = {u["id"][-1]: u["problems"] for u in doc["users"]}
-    assert got["1"] == [
-        "duplicate userName 'user1@contoso.com' (also USER1@contoso.com): Webex keeps userName unique, so only one of "
-        "these users can be created"
-    ]
-    assert got["2"] == [
-        "duplicate userName 'USER1@contoso.com' (also user1@contoso.com): Webex keeps userName unique, so only one of "
-        "these users can be created"
-    ]
+    assert got["1"] == [DUPLICATE.format(name="user1@contoso.com", other="USER1@contoso.com")]
+    assert got["2"] == [DUPLICATE.format(name="USER1@contoso.com", other="user1@contoso.com")]
     assert got["3"] == ["userName 'someone' is not an email address: Webex userName is the user's primary email"]
     assert got["4"] == [
         "userName domain 'fabrikam.com' is not a verified domain of the Webex org (webex-scim:verifiedDomains: "
@@ -164,9 +192,21 @@ def test_what_webex_would_refuse(tmp_path, capsys):
     ]
     assert got["5"] == [
         "SCIM validation (scim2-models): emails.0.value: value is not a valid email address: An email address must "
-        "have an @-sign."
+        "have an @-sign.",
+        WORK_EMAIL.format(mail="not-an-email", name="user5@contoso.com"),
     ]
-    assert doc["summary"] == {"provision": 5, "skip": 0, "problems": 5}
+    assert got["6"] == [WORK_EMAIL.format(mail="ann.oneil@contoso.com", name="ann.o'neil@contoso.com")]
+    assert got["7"] == []
+    # Microsoft says a matching value with "special characters" fails Entra's filter, and lists none: a warning.
+    warnings = {u["id"][-1]: u["warnings"] for u in doc["users"] if u["warnings"]}
+    assert warnings == {
+        "6": [
+            'userName "ann.o\'neil@contoso.com" has characters Entra may fail to filter on ("\'"): Microsoft\'s '
+            "known issues say a provisioning attempt fails when a matching attribute holds special characters, "
+            "without saying which; this check flags any character but ASCII letters, digits and . _ - + @"
+        ]
+    }
+    assert doc["summary"] == {"provision": 7, "skip": 0, "problems": 6}
     assert code == 1
 
 
@@ -187,8 +227,7 @@ def test_a_required_webex_attribute_missing_and_a_duplicate_external_id(tmp_path
     assert problems[users[0]["id"]][0] == "userName is missing: its source mail is not set; Webex requires it"
     assert not any("scim2-models" in p for p in problems[users[0]["id"]])  # said once, in our words
     assert problems["other"] == [
-        "duplicate userName 'a@contoso.com' (also user2@contoso.com): Webex keeps userName unique, so only one of "
-        "these users can be created",
+        DUPLICATE.format(name="a@contoso.com", other="user2@contoso.com"),
         "duplicate externalId 'same' (also user1@contoso.com, user2@contoso.com): Webex keeps externalId unique, so "
         "only one of these users can be created",
     ]
@@ -267,7 +306,7 @@ def test_a_preview_imports_nothing_of_the_simulation():
     code = (
         "import sys, os; from webex_scim.cli import main; "
         "main(['preview', '--stack', 'dev', '--no-policies', '--json', os.devnull]); "
-        "print(sorted(m for m in sys.modules if m.startswith('offline.simulate')))"
+        "print(sorted(m for m in sys.modules if m.startswith('provisioning_cycle')))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"

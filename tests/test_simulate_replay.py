@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from tests.scim_faults import Faults, on
 from tests.scim_peer import ScimPeer
-from tests.simulate_support import CORE, ENTERPRISE, snapshot_file, stack_file, user
+from tests.simulate_support import CORE, ENTERPRISE, WEBEX, snapshot_file, stack_file, user
 from webex_scim.cli import main
 
 TOKEN_ENV = "WEBEX_SCIM_TEST_SCIM_TOKEN"
@@ -193,3 +194,92 @@ def test_replay_usage_is_checked_before_anything_is_sent(tmp_path, capsys, token
     assert main(["simulate", "--stack", "dev", "--users", str(snap), *args]) == 2
     err = capsys.readouterr().err
     assert message in err and token not in err
+
+
+CREATE_ONLY = [
+    {"target": ENTERPRISE + ":employeeNumber", "source": "employeeId", "flowType": "ObjectAddOnly"},
+    {"target": ENTERPRISE + ":department", "source": "department", "defaultValue": "Unknown"},
+    {"target": 'emails[type eq "work"].value', "source": "mail"},
+    {"target": "title", "source": "jobTitle"},
+]
+
+
+def test_an_existing_user_gets_only_what_an_update_carries_and_no_case_only_change(tmp_path, capsys, token):
+    people = [user(1, mail="user1@contoso.com", employeeId="E1", jobTitle="Engineer")]  # no department
+    with ScimPeer(token) as peer:
+        webex_id = seed(
+            peer,
+            token,
+            userName="User1@Contoso.com",
+            displayName="User 1",
+            name={"givenName": "User", "familyName": "1"},
+            active=True,
+            externalId="00000000-0000-4000-8000-000000000001".upper(),
+            emails=[{"type": "work", "value": "USER1@contoso.com", "primary": True}],
+            **{ENTERPRISE: {"department": "Finance", "employeeNumber": "OLD"}},
+        )
+        code, out, _ = replay(tmp_path, capsys, peer.base_url, overrides=CREATE_ONLY, people=people)
+        (stored,) = peer.users()
+    assert code == 0, out
+    # Not the ObjectAddOnly employeeNumber, not the default department, not userName, email or externalId, which
+    # differ only in case (Webex declares them caseExact: false): the title alone.
+    assert "user1@contoso.com: updated (title)" in out
+    assert stored["id"] == webex_id and stored["title"] == "Engineer"
+    assert stored[ENTERPRISE] == {"department": "Finance", "employeeNumber": "OLD"}
+    assert stored["userName"] == "User1@Contoso.com"
+
+
+def test_extension_attributes_sent_as_arrays_are_unchanged_on_the_next_cycle(tmp_path, capsys, token):
+    overrides = [{"target": WEBEX + ":extensionAttribute3", "expression": 'Split([department], ",")'}]
+    people = [user(1, department="Sales,EMEA")]
+    with ScimPeer(token) as peer:
+        assert replay(tmp_path, capsys, peer.base_url, overrides=overrides, people=people)[0] == 0
+        (stored,) = peer.users()
+        code, out, _ = replay(tmp_path, capsys, peer.base_url, overrides=overrides, people=people)
+    assert stored[WEBEX] == {"extensionAttribute3": ["Sales", "EMEA"]}
+    assert code == 0 and "0 created, 0 updated, 1 unchanged, 0 failed" in out
+
+
+def test_two_entra_users_with_one_username_are_sent_nothing_and_fail_as_entra_says(tmp_path, capsys, token):
+    people = [user(1), user(2, userPrincipalName="USER1@Contoso.com"), user(3)]
+    with ScimPeer(token) as peer:
+        webex_id = seed(peer, token)
+        code, out, md = replay(tmp_path, capsys, peer.base_url, people=people)
+        stored = peer.users()
+        requests = list(peer.requests)
+    assert code == 1
+    for who, name in (("user1@contoso.com", "user1@contoso.com"), ("USER1@Contoso.com", "USER1@Contoso.com")):
+        assert (
+            f"{who}: failed: DuplicateSourceEntries: 2 users have userName '{name}' (without regard to case), so "
+            "Entra sends neither"
+        ) in out
+    assert "user3@contoso.com: created" in out and "1 created, 0 updated, 0 unchanged, 2 failed" in out
+    # The Webex user both would match is left as it was, and only user 3 was looked up and created.
+    assert requests[1:] == [("GET", "/v2/Users"), ("POST", "/v2/Users")]
+    (kept,) = [u for u in stored if u["id"] == webex_id]
+    assert (kept["displayName"], kept.get("externalId")) == ("Old Name", None)
+    assert "DuplicateSourceEntries" in md
+
+
+def test_a_throttled_replay_waits_as_retry_after_says_and_goes_on(tmp_path, capsys, token):
+    faults = Faults()
+    faults.add(on("GET", "/Users"), status=429, headers={"Retry-After": "1"}, body={"detail": "slow down"})
+    faults.add(on("POST", "/Users"), status=503, body="busy")  # no Retry-After: a short backoff
+    with ScimPeer(token, faults) as peer:
+        code, out, _ = replay(tmp_path, capsys, peer.base_url, people=[user(1)])
+        stored = peer.users()
+    assert code == 0, out
+    assert "user1@contoso.com: created" in out and [u["userName"] for u in stored] == ["user1@contoso.com"]
+    first, retry = faults.requests[0], faults.requests[1]
+    assert (first.method, retry.method) == ("GET", "GET") and retry.at - first.at >= 1.0
+    assert faults.methods() == ["GET", "GET", "POST", "POST"]
+
+
+def test_a_replay_throttled_past_its_tries_reports_the_user_failed(tmp_path, capsys, token):
+    faults = Faults()
+    faults.add(on("GET", "/Users"), status=429, headers={"Retry-After": "0"}, body=b"{}", times=-1)
+    with ScimPeer(token, faults) as peer:
+        code, out, _ = replay(tmp_path, capsys, peer.base_url, people=[user(1)])
+    assert code == 1
+    assert "user1@contoso.com: failed: GET /Users?filter answered 429 (Retry-After: 0)" in out
+    assert faults.methods() == ["GET"] * 4  # bounded: four tries, then the user is reported

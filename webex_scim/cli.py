@@ -1,4 +1,4 @@
-"""`python -m webex_scim preview|diff|simulate|status`: every command of webex-scim, one parser, one way to fail.
+"""`python -m webex_scim preview|diff|simulate|match|status`: every command of webex-scim, one parser, one way to fail.
 
 Exit codes are one contract for every command: 0 fine (advisories allowed), 1 something needs attention (a
 mandatory policy violation, a failed program, a user Webex may refuse), 2 bad config or usage, with one message on
@@ -78,6 +78,51 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scim-token-env", metavar="NAME", help="environment variable holding the SCIM bearer token")
 
 
+def _positive(text: str, what: str, top: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= top:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+    return value
+
+
+def _deadline(text: str) -> float:
+    return _positive(text, "a number of seconds above 0 (at most 86400), e.g. 300", 86_400)
+
+
+def _concurrency(text: str) -> int:
+    value = _positive(text, "a whole number from 1 to 16", 16)
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 16")
+    return int(value)
+
+
+def _add_match(p: argparse.ArgumentParser) -> None:
+    _add_stack_and_reports(p, "write the match report's JSON document here (- for stdout)")
+    p.add_argument(
+        "--users",
+        required=True,
+        metavar="PATH|graph",
+        help="the users, as for simulate: a Graph-shaped snapshot (JSON or CSV), or `graph` to read them from Graph",
+    )
+    p.add_argument(
+        "--scim-token-env", metavar="NAME", help="environment variable holding the SCIM bearer token (Entra's)"
+    )
+    p.add_argument("--scim-url", help="read this SCIM 2.0 base URL instead of the stack's tenant URL")
+    p.add_argument(
+        "--list-org",
+        action="store_true",
+        help="list the whole org instead of one lookup per user (a request per 1,000 users), and the Webex users "
+        "no Entra user reaches",
+    )
+    p.add_argument(
+        "--deadline", type=_deadline, default=300.0, metavar="SECONDS", help="stop reading after this long (300)"
+    )
+    p.add_argument("--concurrency", type=_concurrency, default=4, metavar="N", help="lookups in flight at once (4)")
+
+
 def _add_status(p: argparse.ArgumentParser) -> None:
     _add_stack_and_reports(p, "write the status JSON document here (- for stdout)", every_stack=True)
     p.add_argument("--service-principal-id", help="the Cisco Webex service principal's object id")
@@ -116,6 +161,12 @@ def _simulate(args: argparse.Namespace) -> int:
     return simulate_command(args)
 
 
+def _match(args: argparse.Namespace) -> int:
+    from provisioning_cycle.match_command import match_command
+
+    return match_command(args)
+
+
 def _status(args: argparse.Namespace) -> int:
     from provisioning_cycle.status_command import status_command
 
@@ -131,6 +182,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     ),
     "diff": ("preview the base revision and the working tree, and report the difference", _add_diff, _diff),
     "simulate": ("what Webex would receive, per user, from a directory snapshot", _add_simulate, _simulate),
+    "match": ("which Webex user each Entra user will match, read from the Webex org (read-only)", _add_match, _match),
     "status": ("a deployed provisioning job's health, read live from Microsoft Graph", _add_status, _status),
 }
 
