@@ -35,7 +35,7 @@ preview-all: $(RUNTIME)
 
 ## make stacks: this project's stacks (each Pulumi.<stack>.yaml) as `stacks=[...]`, a workflow matrix; needs no .venv
 stacks:
-	@$(PYTHON) -m offline.stacks
+	@$(PYTHON) -m webex_scim.stacks
 
 ## make bootstrap-preview: the credential-free preview of the pipeline identities (bootstrap/, its own policy pack);
 ## BOOTSTRAP_STACK=name for another stack file than bootstrap/Pulumi.example.yaml

@@ -5,7 +5,7 @@ base's (its tree extracted by offline/revision.py), each through `preview_tree` 
 components/ (offline/trees.py) and the verdicts of its own policy pack: one pack process serves
 both when their policies/ are the same (`pack_digest`), else the base gets its own (see `make bench`). The two
 documents are compared by offline/compare.py and printed by offline/render.py (terminal) or offline/markdown.py.
-A Ctrl-C, SIGTERM or SIGHUP stops the packs and removes the base's temporary tree (offline/interrupt.py).
+A Ctrl-C, SIGTERM or SIGHUP stops the packs and removes the base's temporary tree (webex_scim/interrupt.py).
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import interrupt, stackfile
+from webex_scim import interrupt
+from webex_scim.errors import EngineError, UsageError
+
+from . import stackfile
 from .compare import changed_secrets, compare, head_only
-from .errors import EngineError, UsageError
 from .pack_process import PackProcess, pack_digest
 from .policy_config import load_policy_config
 from .revision import BaseUnavailable, check_ref, in_ref_terms, materialize

@@ -28,7 +28,8 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_in_stack
 
-from .errors import EngineError, UsageError
+from webex_scim.errors import EngineError, UsageError
+
 from .model import PolicyReport, RecordedResource
 from .pack_process import PackProcess
 from .stackfile import UNDECRYPTED, StackConfig

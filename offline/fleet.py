@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import interrupt, stackfile
-from .errors import EngineError, UsageError
-from .markdown_writer import code, esc, prose
-from .stacks import stack_names
+from webex_scim import interrupt
+from webex_scim.errors import EngineError, UsageError
+from webex_scim.markdown_writer import code, esc, prose
+from webex_scim.stacks import stack_names
+
+from . import stackfile
 
 
 @dataclass

@@ -19,8 +19,7 @@ from typing import Any
 
 from components.replace_on_change import DELETE_CHANGES_NOTHING
 from policies.vocabulary import NAMESPACE
-
-from .markdown_writer import (
+from webex_scim.markdown_writer import (
     BUDGET,
     GITHUB_LIMIT,
     OP_ICON,
@@ -35,6 +34,7 @@ from .markdown_writer import (
     short_type,
     side,
 )
+
 from .review import checked_at_up, guard_label, weakened_guards
 from .value_diff import top_property
 

@@ -5,7 +5,7 @@ This module imports no gRPC and no SDK: a preview starts the pack first, so the 
 interpreter, the SDKs, the rules) runs on the other core while this process imports the SDKs and runs the program.
 
 As the CLI does with its plugins, the pack gets a process group of its own, so a terminal's Ctrl-C reaches only
-the preview, which decides: `kill()` stops the pack's whole group (offline/interrupt.py runs it on a signal).
+the preview, which decides: `kill()` stops the pack's whole group (webex_scim/interrupt.py runs it on a signal).
 A diff runs both its sides through one pack when their packs are the same (`pack_digest`).
 """
 
@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO
 
-from .errors import EngineError
+from webex_scim.errors import EngineError
 
 PACK_DIR = Path(__file__).resolve().parents[1] / "policies"  # this project's pack
 
@@ -123,7 +123,7 @@ class PackProcess:
         self._stderr.close()
 
     def kill_now(self) -> None:
-        """Stop the pack from a signal handler (offline/interrupt.py), whatever the interrupted code was doing:
+        """Stop the pack from a signal handler (webex_scim/interrupt.py), whatever the interrupted code was doing:
         SIGKILL its group and return. Nothing is waited for — the process exits next — and `kill`'s bookkeeping
         is not trusted, since the signal may have come in the middle of it (it would then wait for a pack that
         nobody killed)."""

@@ -21,8 +21,9 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from webex_scim.errors import EngineError
+
 from .analyzer_requests import analyze_request, stack_resource
-from .errors import EngineError
 from .model import PolicyReport, RecordedResource
 from .pack_process import ENGINE_ADDRESS, PACK_DIR, PackProcess
 from .policy_config import PolicyInfo, load_policy_config  # noqa: F401  (re-exported: read with the client)

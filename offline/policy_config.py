@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .userfiles import read_text
+from webex_scim.errors import UsageError
+from webex_scim.userfiles import read_text
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 _LEVELS_TEXT = ", ".join(LEVELS)

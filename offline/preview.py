@@ -7,7 +7,9 @@ import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import interrupt, stackfile
+from webex_scim import interrupt
+
+from . import stackfile
 
 if TYPE_CHECKING:  # types only: a preview imports the SDKs after its pack has started
     from .engine import ProgramRun

@@ -11,7 +11,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from .errors import UsageError
+from webex_scim.errors import UsageError
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -19,10 +19,9 @@ from typing import Any
 import yaml
 
 from policies.vocabulary import NAMESPACE, TOKEN_CONFIG_KEY, config_set_command
-
-from .errors import UsageError
-from .stacks import stack_names
-from .userfiles import read_text
+from webex_scim.errors import UsageError
+from webex_scim.stacks import stack_names
+from webex_scim.userfiles import read_text
 
 # A `secure:` value is ciphertext only the stack's secrets provider can open; offline it is "set, secret, unknown".
 # The program receives this stand-in, and the recorder turns any secret carrying it back into an unknown.

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from offline.errors import UsageError
+from webex_scim.errors import UsageError
 
 if TYPE_CHECKING:
     from .run import Simulation

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from offline.markdown_writer import code, esc, prose
+from webex_scim.markdown_writer import code, esc, prose
 
 from .payload import flatten
 from .run import PROVISION, Simulation, UserResult, simulate

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from offline.userfiles import read_text
+from webex_scim.userfiles import read_text
 
 NO_CHANGE = frozenset({"same", "read", "refresh"})  # what a refresh preview shows for a resource that kept its state
 LIMIT = 1 << 26  # 64 MiB: a preview document of thousands of resources, not a runaway file

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from offline.errors import EngineError, UsageError
+from webex_scim.errors import EngineError, UsageError
 
 from .evaluate import Evaluator
 from .expressions import ExpressionSyntaxError, attributes_of, parse

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from components.settings import is_object_id
-from offline.errors import EngineError, UsageError
+from webex_scim.errors import EngineError, UsageError
 
 from .attributes import select_for
 from .run import needed_attributes

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from offline.errors import UsageError
+from webex_scim.errors import UsageError
 
 MIN_PROGRESS_S = 2.0  # a run shorter than this says nothing while it works
 PROGRESS_EVERY_S = 5.0

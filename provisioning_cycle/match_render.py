@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import IO, Any
 
-from offline.markdown_writer import code, esc
+from webex_scim.markdown_writer import code, esc
 
 from .classify import CONFLICT, MATCH, NEAR_MISS, NEW, NOT_PROVISIONED, ORDER, UNKNOWN, Entry
 from .render import fit_rows

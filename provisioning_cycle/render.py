@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from offline.markdown_writer import code, esc, prose
+from webex_scim.markdown_writer import code, esc, prose
 
 from .run import PROVISION, Simulation
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from offline.markdown_writer import code, esc
+from webex_scim.markdown_writer import code, esc
 
 from .checks import DUPLICATE_SOURCE, duplicate_user_names
 from .first_cycle import operations

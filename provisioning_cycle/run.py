@@ -153,7 +153,7 @@ def _on_two_cores(
     snapshot, the compiled mappings) and sends its results back through a pipe once done. The child's work runs
     while this process does its own; only the transfer is serial. Returns the results in order, and the payloads
     the child's validator validated in full."""
-    from offline.errors import EngineError
+    from webex_scim.errors import EngineError
 
     middle = len(users) // 2
     read_end, write_end = os.pipe()

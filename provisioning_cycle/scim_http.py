@@ -15,7 +15,6 @@ and for `match` a guarantee that nothing but GET ever leaves.
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import threading
 import time
@@ -26,7 +25,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from offline.errors import UsageError
+from components.graph.retry import retry_after  # RFC 9110's Retry-After (seconds or a date), one parser
+from webex_scim.errors import UsageError
 
 REDACTED = "[redacted]"
 SCIM_JSON = "application/scim+json"
@@ -61,19 +61,6 @@ class Retries:
     attempts: int = 4  # tries per request, the first included
     cap: float = 60.0  # the longest wait honoured (a longer Retry-After is cut to this)
     backoff: float = 1.0  # the first wait when the answer says nothing
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 @dataclass

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from components.settings import is_object_id
-from offline.errors import UsageError
-from offline.userfiles import read_text
+from webex_scim.errors import UsageError
+from webex_scim.userfiles import read_text
 
 from .attributes import BOOLEAN, ENGINE_NAME, MULTI_VALUED, RENAMED, b2b_user_principal_name
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from components.catalog import DEFAULT_ACCESS_ROLE_ID
-from offline.errors import UsageError
 from policies.vocabulary import ASSIGNMENTS, ATTRIBUTE_MAPPINGS, SYNC_ALL, SYNCHRONIZATION_SECRET
+from webex_scim.errors import UsageError
 
 DEFAULT_ACCESS_NAMES = frozenset({DEFAULT_ACCESS_ROLE_ID, "default access"})
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.errors import EngineError, UsageError
+from webex_scim.errors import EngineError, UsageError
 
 from .status_report import DEFAULT_MIN_DAYS_LEFT, Report, failures_by_code, judge, log_counts, token_facts
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from offline.errors import EngineError, UsageError
+from webex_scim.errors import EngineError, UsageError
 
 from .status import load_stack, min_days_left, read_report
 from .status_report import Report
@@ -63,7 +63,7 @@ def _all(args: argparse.Namespace) -> int:
         raise UsageError("--all reads each stack's own ids: drop --service-principal-id and --job-id")
     if args.drift is not None:
         raise UsageError("--drift is one stack's refresh preview: give it with --stack, not --all")
-    from offline.stacks import stack_names
+    from webex_scim.stacks import stack_names
 
     names = stack_names(args.project_dir)
     if not names:

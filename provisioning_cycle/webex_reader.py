@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from offline.errors import UsageError
+from webex_scim.errors import UsageError
 
 from .scim_http import Retries, ScimHttp
 from .webex_users import NotScim, WebexAccount, page

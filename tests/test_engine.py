@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from offline import engine, stackfile
-from offline.errors import EngineError
 from offline.render import display_inputs
 from webex_scim.cli import main as cli_main
+from webex_scim.errors import EngineError
 
 PROGRAM = """
 import sys

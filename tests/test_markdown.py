@@ -230,7 +230,7 @@ def test_a_fix_in_backticks_is_code_in_the_comment_not_literal_ticks() -> None:
     text = preview_markdown(doc)
     assert "- scimToken is not set: run <code>pulumi config set --secret scimToken &lt;token&gt;</code> (on" in text
     assert "\\`" not in text
-    from offline.markdown_writer import prose
+    from webex_scim.markdown_writer import prose
 
     assert prose("a `tick` alone`") == esc("a `tick` alone`") == "a \\`tick\\` alone\\`"  # unpaired: plain text
 
@@ -302,7 +302,7 @@ def test_every_weakened_guard_is_in_the_summary_and_the_caution_section(type_, p
 
 
 def test_an_emptied_value_reads_none_not_an_empty_code_span() -> None:
-    from offline.markdown_writer import side
+    from webex_scim.markdown_writer import side
 
     assert side("") == side(None) == side([]) == "<i>(none)</i>"
     assert side(0) == "<code>0</code>" and side(False) == "<code>false</code>"

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from policy_support import PROJECT, REPO, STACK, TYPES, resource, secret, shared_pack, webex_stack
 
-from offline.errors import EngineError, UsageError
 from offline.model import RecordedResource
 from offline.policy import PACK_DIR, PolicyPack, load_policy_config
+from webex_scim.errors import EngineError, UsageError
 
 # -- helpers ------------------------------------------------------------------------------------------------------
 

@@ -233,7 +233,7 @@ def test_a_signal_while_a_process_starts_waits_until_it_is_registered(tmp_path):
     log = tmp_path / "log"
     script = f"""
 import os, signal
-from offline import interrupt
+from webex_scim import interrupt
 log = open({str(log)!r}, "w", buffering=1)
 with interrupt.handled():
     started = []

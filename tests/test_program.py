@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from offline.errors import UsageError
 from offline.render import SECRET, UNKNOWN_TEXT
 from tests.support import ORG, by_name, config, inputs, parent_name, run
+from webex_scim.errors import UsageError
 
 SP = "azuread:index/servicePrincipal:ServicePrincipal"
 ON_DEMAND = "pulumi-python:dynamic/webex:ProvisionOnDemand"

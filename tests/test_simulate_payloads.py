@@ -349,8 +349,8 @@ def test_a_large_directory_is_simulated_on_two_cores_with_the_same_result(monkey
 
 
 def test_a_failing_worker_half_is_said_with_what_to_do(monkeypatch, capfd):
-    from offline.errors import EngineError
     from provisioning_cycle import run as run_module
+    from webex_scim.errors import EngineError
 
     def each_failing_in_the_child(users):
         if os.getpid() != parent:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from offline.errors import UsageError
 from provisioning_cycle.snapshot import read_snapshot
 from webex_scim.cli import main
+from webex_scim.errors import UsageError
 
 ALICE = {
     "id": "0a1b2c3d-0000-4000-8000-000000000001",
@@ -166,7 +166,7 @@ def test_read_snapshot_raises_usage_error_for_the_cli_to_report(tmp_path):
 
 
 def test_an_empty_snapshot_is_said_to_be_empty(tmp_path):
-    from offline.errors import UsageError
+    from webex_scim.errors import UsageError
 
     path = tmp_path / "users.json"
     path.write_text("\n", encoding="utf-8")

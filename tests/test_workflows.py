@@ -228,7 +228,7 @@ def test_make_stacks_lists_the_stack_files_as_a_matrix(tmp_path: Path) -> None:
     )
     assert done.stdout == 'stacks=["dev"]\n'  # this repository's own
     listed = subprocess.run(
-        [sys.executable, "-m", "offline.stacks", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "webex_scim.stacks", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert listed.stdout == 'stacks=["acme-prod", "dev", "org.with.dots"]\n'
 

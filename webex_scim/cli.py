@@ -3,7 +3,7 @@
 Exit codes are one contract for every command: 0 fine (advisories allowed), 1 something needs attention (a
 mandatory policy violation, a failed program, a user Webex may refuse), 2 bad config or usage, with one message on
 stderr naming the key or flag and the fix, never a traceback. A Ctrl-C, SIGTERM or SIGHUP stops whatever the
-command started and exits 130/143/129 (offline/interrupt.py).
+command started and exits 130/143/129 (webex_scim/interrupt.py).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from offline import interrupt, stackfile, userfiles
-from offline.errors import EngineError, UsageError
+from offline import stackfile
+from webex_scim import interrupt, userfiles
+from webex_scim.errors import EngineError, UsageError
 
 # Nothing here imports a command's modules at module level: a preview starts its policy pack before it imports the
 # SDKs, and no command pays for another's imports.

@@ -143,6 +143,8 @@ def default_on_wait(event: WaitEvent) -> None:
 
 
 def retry_after(response: httpx.Response) -> float | None:
+    """The seconds an answer's `Retry-After` asks for (RFC 9110: a number of seconds or an HTTP date), if any; the
+    Graph client and the SCIM client both read it here."""
     value = response.headers.get("Retry-After")
     if value is None:
         return None

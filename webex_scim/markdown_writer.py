@@ -1,5 +1,6 @@
-"""Markdown text for pull-request comments: escaping, shortening, and a writer that keeps a report under GitHub's
-comment limit (sections in priority order, each trimmed to what is left, and the trim said out loud)."""
+"""Markdown text for every report (PR comments, issue bodies, job summaries): escaping, shortening, and a writer
+that keeps a report under GitHub's comment limit (sections in priority order, each trimmed to what is left, and the
+trim said out loud)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The two ways the offline engine stops early, mapped to the exit codes in shared/DESIGN.md."""
+"""The two ways any command stops early, mapped to the exit codes every command shares (README: Commands)."""
 
 from __future__ import annotations
 

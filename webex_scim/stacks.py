@@ -1,6 +1,6 @@
 """The stacks of a project: each `Pulumi.<stack>.yaml` beside Pulumi.yaml, as the Pulumi CLI names stack files.
 
-Standard library only, so a workflow can list them before any virtualenv exists: `python3 -m offline.stacks`
+Standard library only, so a workflow can list them before any virtualenv exists: `python3 -m webex_scim.stacks`
 prints `stacks=["dev", …]`, a line for `$GITHUB_OUTPUT` that a job's matrix reads (`make stacks`).
 """
 
