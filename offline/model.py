@@ -60,3 +60,4 @@ class PolicyReport:
     # The SDK's "can't run during preview" diagnostics, with the level each rule will have at `pulumi up`: not
     # violations (they decide nothing now), reported apart, one line per rule.
     checked_at_up: list[PolicyViolation] = field(default_factory=list)
+    pack: str = ""  # the pack's name, as GetAnalyzerInfo gives it

@@ -13,6 +13,7 @@ offline/analyzer_requests.py, answers read by offline/verdicts.py.
 from __future__ import annotations
 
 import collections
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,7 @@ class PolicyPack:
         finally:
             for _, future in in_flight:
                 future.cancel()
-        return tally.report()
+        return dataclasses.replace(tally.report(), pack=info.name)
 
     def _answer(self, urn: str, future: Any) -> tuple[str, Any]:
         try:

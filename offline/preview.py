@@ -36,9 +36,9 @@ def preview_command(args: argparse.Namespace) -> int:
     from .markdown import preview_markdown
 
     violations, later = (report.violations, report.checked_at_up) if report else ([], [])
-    outcomes = report.outcomes if report else None
+    outcomes, pack = (report.outcomes, report.pack) if report else (None, "")
     tree = functools.partial(
-        render.tree_lines, run, violations, details=not args.no_details, outcomes=outcomes, later=later
+        render.tree_lines, run, violations, details=not args.no_details, outcomes=outcomes, later=later, pack=pack
     )
     render.write_reports(args, doc, tree, preview_markdown)
     return exit_code(doc)

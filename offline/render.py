@@ -175,8 +175,9 @@ def tree_lines(
     details: bool = True,
     outcomes: dict[str, str] | None = None,
     later: list[PolicyViolation] | None = None,
+    pack: str = "",
 ) -> list[tuple[str, str]]:
-    """(style, text) lines of the preview, in the order `pulumi preview` prints them."""
+    """(style, text) lines of the preview, in the order `pulumi preview` prints them; `pack` names the policy pack."""
     lines: list[tuple[str, str]] = [
         ("bold", f"Previewing update ({run.stack}) offline: no Pulumi CLI, no cloud login"),
         ("", ""),
@@ -222,7 +223,7 @@ def tree_lines(
 
     if violations or outcomes or later:
         lines += [("", ""), ("bold", "Policies:")]
-        label = "webex-scim-guard"
+        label = pack or "the policy pack"
         if outcomes:
             # As the CLI's summary: a rule with nothing to check is "not applicable", never counted as passed.
             counts = Counter(outcomes.values())

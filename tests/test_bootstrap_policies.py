@@ -168,3 +168,13 @@ def test_the_offline_preview_of_the_bootstrap_fails_when_its_pack_refuses(tmp_pa
     )
     assert code == 0
     assert doc["policyViolations"] == []
+
+
+def test_the_terminal_names_the_bootstraps_own_pack(capsys):
+    """The rule counts are said under the pack's own name, as GetAnalyzerInfo gives it (not the main pack's)."""
+    assert (
+        main(["preview", "--project-dir", str(BOOTSTRAP), "--config-file", str(BOOTSTRAP / "Pulumi.example.yaml")]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "    webex-scim-identity-guard: 5 rules, 5 passed\n" in out
+    assert "webex-scim-guard" not in out
