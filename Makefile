@@ -9,18 +9,34 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: venv preview preview-all bootstrap-preview stacks diff simulate match match-demo status status-all test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: venv lock preview preview-all bootstrap-preview stacks diff simulate match match-demo status status-all test lint bench clean pulumi policy-venv conformance real-preview
 
-$(RUNTIME): requirements.txt
-	@echo "Setting up $(VENV) from the pinned requirements (first run, or they changed): a minute or two of pip..." >&2
+# Every install checks each file's hash against the locked requirements (`make lock` writes them from the *.in).
+PIP_INSTALL := -m pip install --quiet --disable-pip-version-check --require-hashes
+
+$(RUNTIME): requirements-pip.txt requirements.txt
+	@echo "Setting up $(VENV) from the locked requirements (first run, or they changed): a minute or two of pip..." >&2
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) $(PIP_INSTALL) -r requirements-pip.txt
+	$(PY) $(PIP_INSTALL) -r requirements.txt
 	touch $(RUNTIME)
 
 $(STAMP): $(RUNTIME) requirements-dev.txt
 	@echo "Adding the development requirements to $(VENV) (tests, lint, benchmarks)..." >&2
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) $(PIP_INSTALL) -r requirements-dev.txt
 	touch $(STAMP)
+
+## make lock: the locked requirements (every dependency pinned, with its hashes) compiled again from the *.in files,
+## by pip-tools in a scratch virtualenv; run it after editing a *.in (Dependabot does the same for its updates)
+PIP_COMPILE := pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check pip-tools==7.6.2
+	.lock-venv/bin/$(PIP_COMPILE) -o requirements-pip.txt requirements-pip.in
+	.lock-venv/bin/$(PIP_COMPILE) -o requirements.txt requirements.in
+	.lock-venv/bin/$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
+	cd policies && ../.lock-venv/bin/$(PIP_COMPILE) -o requirements.txt requirements.in
+	rm -rf .lock-venv
 
 ## make venv: .venv with the runtime only (what the commands and `pulumi up` need)
 venv: $(RUNTIME)
@@ -81,6 +97,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12  # the workflows: needs Go; the module proxy pins the version
+	$(VENV)/bin/zizmor --offline --quiet .github  # the workflows' and Dependabot's security: pinned in requirements-dev
 
 ## make bench: benchmarks (ratios on this machine), not tests
 bench: $(STAMP)
@@ -96,9 +113,10 @@ $(PULUMI_CLI): tools/pulumi/go.mod tools/pulumi/go.sum tools/pulumi/build
 ## make policy-venv: the policy pack's own virtualenv (policies/venv, as PulumiPolicy.yaml says), as the CLI uses it
 POLICY_STAMP := policies/venv/.installed
 policy-venv: $(POLICY_STAMP)
-$(POLICY_STAMP): policies/requirements.txt
+$(POLICY_STAMP): requirements-pip.txt policies/requirements.txt
 	$(PYTHON) -m venv policies/venv
-	policies/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	policies/venv/bin/python $(PIP_INSTALL) -r requirements-pip.txt
+	policies/venv/bin/python $(PIP_INSTALL) -r policies/requirements.txt
 	touch $(POLICY_STAMP)
 
 ## make conformance: the real engine end to end (preview, up, no-change preview, updates, refresh, destroy)

@@ -61,7 +61,7 @@ def test_the_example_declares_two_identities_their_credentials_permissions_and_t
     ("name", "subject"),
     [
         ("read-github-preview", "repo:contoso/webex-scim:environment:preview"),
-        ("read-github-drift", "repo:contoso/webex-scim:environment:drift"),
+        ("read-github-read", "repo:contoso/webex-scim:environment:read"),
         ("deploy-github-production", "repo:contoso/webex-scim:environment:production"),
     ],
 )
@@ -96,7 +96,7 @@ def test_the_outputs_name_the_subjects_and_the_workflow_variables(example):
     outputs = json_format.MessageToDict(example.outputs)
     assert outputs["readSubjects"] == [
         "repo:contoso/webex-scim:environment:preview",
-        "repo:contoso/webex-scim:environment:drift",
+        "repo:contoso/webex-scim:environment:read",
     ]
     assert outputs["deploySubjects"] == ["repo:contoso/webex-scim:environment:production"]
     assert set(outputs["workflowVariables"]) == {"AZURE_READ_CLIENT_ID", "AZURE_DEPLOY_CLIENT_ID", "AZURE_TENANT_ID"}

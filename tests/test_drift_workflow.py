@@ -1,5 +1,5 @@
 """The scheduled drift and health workflow (.github/workflows/drift.yml): it never applies anything, it reads with
-the read identity in the `drift` environment, and its issue step — run here exactly as written, with a stand-in
+the read identity in the `read` environment, and its issue step — run here exactly as written, with a stand-in
 `gh` on PATH — keeps one issue per stack: opened or edited while the verdict is not healthy, closed with a comment
 once it is, and a check that wrote no report still said."""
 
@@ -45,9 +45,9 @@ def test_it_runs_on_a_schedule_and_on_demand_and_never_applies() -> None:
     assert [a["with"] for a in actions] == [{"pulumi-version": "3.274.1"}]  # installs the CLI, runs no command
 
 
-def test_the_check_reads_with_the_read_identity_in_the_drift_environment() -> None:
+def test_the_check_reads_with_the_read_identity_in_the_read_environment() -> None:
     check = load(DRIFT)["jobs"]["check"]
-    assert check["environment"] == "drift"
+    assert check["environment"] == "read"
     assert check["permissions"] == {"contents": "read", "id-token": "write"}
     assert check["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_READ_CLIENT_ID }}"
     assert check["env"]["ARM_USE_OIDC"] == "true"

@@ -266,32 +266,63 @@ def test_permissions_are_minimal(path: Path) -> None:
             assert "secrets." not in str(job), f"{job_id}: the job that writes issues holds no secret"
 
 
-def test_deploy_is_protected_and_uses_oidc() -> None:
+def _pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions")]
+
+
+def test_deploy_gates_with_the_read_identity_and_only_up_runs_as_the_deploy_identity() -> None:
     doc = load(ROOT / ".github" / "workflows" / "deploy.yml")
     assert doc["on"]["push"]["branches"] == ["main"]
-    (up,) = [job for job in doc["jobs"].values() if job.get("environment")]
-    assert up["environment"] == "production"
-    assert up["permissions"]["id-token"] == "write"
-    assert up["env"]["ARM_USE_OIDC"] == "true"
-    assert not any("SECRET" in k for k in up["env"] if k.startswith("ARM_")), "no Azure client secret"
-    pulumi = [s for s in up["steps"] if str(s.get("uses", "")).startswith("pulumi/actions")]
+    jobs = doc["jobs"]
+    gate, up = jobs["gate"], jobs["up"]
+    assert (gate["environment"], up["environment"]) == ("read", "production")
+    assert gate["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_READ_CLIENT_ID }}"
+    assert up["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_DEPLOY_CLIENT_ID }}"
+    for job in (gate, up):
+        assert job["permissions"]["id-token"] == "write" and job["env"]["ARM_USE_OIDC"] == "true"
+        assert not any("SECRET" in k for k in job["env"] if k.startswith("ARM_")), "no Azure client secret"
     # A real `preview --policy-pack` gates `up`: the engine reports a mandatory violation only after writing.
-    assert [(s["with"]["command"], s["with"]["policyPacks"]) for s in pulumi] == [
-        ("preview", "policies"),
-        ("up", "policies"),
-    ]
-    venv = next(s["run"] for s in up["steps"] if "venv" in str(s.get("run", "")))
-    assert "python -m venv .venv " in venv and "policies/venv" in venv  # as Pulumi.yaml and PulumiPolicy.yaml say
+    assert [(s["with"]["command"], s["with"]["policyPacks"]) for s in _pulumi_steps(gate)] == [("preview", "policies")]
+    assert [(s["with"]["command"], s["with"]["policyPacks"]) for s in _pulumi_steps(up)] == [("up", "policies")]
+    assert set(up["needs"]) == {"offline", "gate"}
+    # Only `up` holds the deploy identity: no other job of any workflow names it.
+    for path in WORKFLOWS:
+        for job_id, job in load(path)["jobs"].items():
+            if "AZURE_DEPLOY_CLIENT_ID" in str(job):
+                assert (path.name, job_id) == ("deploy.yml", "up")
     assert doc["concurrency"]["cancel-in-progress"] is False
 
 
-def test_the_real_preview_builds_the_virtualenvs_pulumi_yaml_names() -> None:
+def test_every_job_that_reaches_azure_reads_unless_it_deploys() -> None:
+    """The read identity for previews, the schedule and the gate; the deploy identity in production alone."""
+    seen = set()
+    for path in WORKFLOWS:
+        for job_id, job in load(path)["jobs"].items():
+            client = (job.get("env") or {}).get("ARM_CLIENT_ID")
+            if client is None:
+                continue
+            expected = "DEPLOY" if job.get("environment") == "production" else "READ"
+            assert client == f"${{{{ vars.AZURE_{expected}_CLIENT_ID }}}}", f"{path.name} {job_id}"
+            seen.add((path.name, job_id, job.get("environment")))
+    assert seen == {
+        ("preview.yml", "pulumi", "preview"),
+        ("deploy.yml", "gate", "read"),
+        ("deploy.yml", "up", "production"),
+        ("drift.yml", "check", "read"),
+    }
+
+
+def test_the_jobs_that_run_the_real_cli_build_the_virtualenvs_pulumi_yaml_names_from_the_locks() -> None:
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
     pack = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
     program_venv, pack_venv = project["runtime"]["options"]["virtualenv"], pack["runtime"]["options"]["virtualenv"]
-    job = load(ROOT / ".github" / "workflows" / "preview.yml")["jobs"]["pulumi"]
-    runs = " ".join(str(s.get("run", "")) for s in job["steps"])
-    assert f"python -m venv {program_venv} " in runs and f"python -m venv policies/{pack_venv} " in runs
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert f"VENV := {program_venv}\n" in makefile and f"-m venv policies/{pack_venv}\n" in makefile
+    for path in WORKFLOWS:
+        for job_id, job in load(path)["jobs"].items():
+            if _pulumi_steps(job):
+                runs = [argv for s in job["steps"] for argv in commands(s.get("run", ""))]
+                assert ["make", "venv", "policy-venv"] in runs, f"{path.name} {job_id}"
 
 
 def test_cloud_preview_is_skipped_without_credentials() -> None:
@@ -301,7 +332,7 @@ def test_cloud_preview_is_skipped_without_credentials() -> None:
     assert "ARM_CLIENT_ID" in check["run"] and check["id"] == "creds"
     for step in job["steps"][1:]:
         assert step.get("if") == "steps.creds.outputs.ok == 'true'"
-    assert job["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"  # the read-only registration
+    assert job["env"]["ARM_CLIENT_ID"] == "${{ vars.AZURE_READ_CLIENT_ID }}"  # the read identity
 
 
 def _without_comments(path: Path) -> str:
@@ -363,19 +394,52 @@ def test_the_throwaway_stack_keeps_the_settings_and_drops_every_secure_value(tmp
     assert proc.stdout.strip() == f"::add-mask::{passphrase}"
 
 
-def test_actions_are_pinned_to_a_major_version() -> None:
+PINNED = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # v(\d+)\.(\d+)\.(\d+)\s*$")
+
+
+def _uses_lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if re.match(r"^\s*(- )?uses:", line)]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_commit_with_its_version_beside_it(path: Path) -> None:
+    """A tag can be moved to other code; a commit SHA cannot. The version comment is what Dependabot and a reader
+    update by."""
+    lines = _uses_lines(path)
+    assert lines
+    for line in lines:
+        assert PINNED.match(line), f"{path.name}: {line.strip()}: pin a full commit SHA with `# vX.Y.Z`"
+
+
+def test_an_action_pinned_twice_is_pinned_to_one_commit() -> None:
+    seen: dict[str, tuple[str, str]] = {}
     for path in WORKFLOWS:
-        for _, step in steps(load(path)):
-            if "uses" in step:
-                assert re.search(r"@v\d+$|@[0-9a-f]{40}$", step["uses"]), f"{path.name}: {step['uses']}"
+        for line in _uses_lines(path):
+            action, sha, *version = PINNED.match(line).groups()
+            assert seen.setdefault(action, (sha, ".".join(version))) == (sha, ".".join(version)), action
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_every_action_runs_on_node24(path: Path) -> None:
-    used = [str(step["uses"]) for _, step in steps(load(path)) if "uses" in step]
-    assert used
-    for uses in used:
-        action, _, ref = uses.partition("@")
-        assert action in NODE24_MAJORS, f"{path.name}: {uses}: check which major of {action} runs on node24 first"
-        major = re.fullmatch(r"v(\d+)", ref)
-        assert major and int(major.group(1)) >= NODE24_MAJORS[action], f"{path.name}: {uses} runs on node20"
+    for line in _uses_lines(path):
+        action, _, major, *_ = PINNED.match(line).groups()
+        assert action in NODE24_MAJORS, f"{path.name}: {action}: check which major of {action} runs on node24 first"
+        assert int(major) >= NODE24_MAJORS[action], f"{path.name}: {action} v{major} runs on node20"
+
+
+def _go_mod_pulumi_version() -> str:
+    text = (ROOT / "tools" / "pulumi" / "go.mod").read_text(encoding="utf-8")
+    (version,) = re.findall(r"^(?:require)?\s*github\.com/pulumi/pulumi/pkg/v3 v(\S+)$", text, re.M)
+    return version
+
+
+def test_every_workflow_installs_the_pulumi_cli_the_conformance_suite_proves() -> None:
+    """pulumi/actions would install whatever CLI is newest; the workflows take the one tools/pulumi/go.mod builds."""
+    version = _go_mod_pulumi_version()
+    steps_ = [s for path in WORKFLOWS for _, s in steps(load(path)) if "pulumi/actions" in str(s.get("uses"))]
+    assert len(steps_) >= 4
+    assert {str(s["with"]["pulumi-version"]) for s in steps_} == {version}
+
+
+def test_the_version_check_reads_go_mod() -> None:
+    assert re.fullmatch(r"3\.\d+\.\d+", _go_mod_pulumi_version())

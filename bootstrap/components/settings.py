@@ -135,10 +135,10 @@ class IdentitySettings(_Model):
 
 
 class ReadIdentity(IdentitySettings):
-    """Pull-request previews, the scheduled drift and health run, `status`: reads only."""
+    """Pull-request previews, the scheduled drift and health run, the deploy gate, `status`: reads only."""
 
     display_name: str = "webex-scim read"
-    environments: Environments = Field(default_factory=lambda: ["preview", "drift"])
+    environments: Environments = Field(default_factory=lambda: ["preview", "read"])
     permissions: PermissionNames = Field(default_factory=lambda: list(READ_PERMISSIONS))
 
 

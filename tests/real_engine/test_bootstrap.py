@@ -27,7 +27,7 @@ READ = ["Application.Read.All", "Synchronization.Read.All", "User.Read.All", "Gr
 DEPLOY = ["Application.ReadWrite.OwnedBy", "User.Read.All", "GroupMember.Read.All"]
 ACTION = "microsoft.directory/servicePrincipals/appRoleAssignedTo/update"
 SUBJECTS = {
-    "webex-scim read": ["repo:contoso/webex-scim:environment:preview", "repo:contoso/webex-scim:environment:drift"],
+    "webex-scim read": ["repo:contoso/webex-scim:environment:preview", "repo:contoso/webex-scim:environment:read"],
     "webex-scim deploy": ["repo:contoso/webex-scim:environment:production"],
 }
 
