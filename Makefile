@@ -8,6 +8,9 @@ RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
+# Which stack a command reads: STACK=name (Pulumi.<name>.yaml beside Pulumi.yaml), or CONFIG=path/Pulumi.x.yaml given
+# on the command line for a stack file anywhere.
+WHICH = $(if $(filter command line,$(origin CONFIG)),--config-file $(CONFIG),--stack $(STACK))
 
 .PHONY: venv lock preview preview-all bootstrap-preview stacks diff simulate match match-demo status status-all test lint bench clean pulumi policy-venv conformance real-preview
 
@@ -43,7 +46,7 @@ venv: $(RUNTIME)
 
 ## make preview: the credential-free preview of the dev stack (resources, policy verdicts); STACK=name for another
 preview: $(RUNTIME)
-	$(PY) -m webex_scim preview --stack $(STACK) $(ARGS)
+	$(PY) -m webex_scim preview $(WHICH) $(ARGS)
 
 ## make preview-all: every stack (each Pulumi.<stack>.yaml) previewed in one run, one policy pack, one table
 preview-all: $(RUNTIME)
@@ -62,28 +65,27 @@ bootstrap-preview: $(RUNTIME)
 ## make diff BASE=origin/main: the offline preview of this tree against a git ref, and what would change
 BASE ?= origin/main
 diff: $(RUNTIME)
-	$(PY) -m webex_scim diff --stack $(STACK) --base $(BASE) $(ARGS)
+	$(PY) -m webex_scim diff $(WHICH) --base $(BASE) $(ARGS)
 
 ## make simulate USERS=users.json: which users Webex gets, with what, and which not and why (USERS=graph: live)
 USERS ?=
 simulate: $(RUNTIME)
 	@test -n "$(USERS)" || { echo "make simulate USERS=<users.json, e.g. from az ad user list> (or USERS=graph)" >&2; exit 2; }
-	$(PY) -m webex_scim simulate --stack $(STACK) --users $(USERS) $(ARGS)
+	$(PY) -m webex_scim simulate $(WHICH) --users $(USERS) $(ARGS)
 
 ## make match USERS=users.json ARGS='--scim-token-env NAME': which Webex user each Entra user will match, read-only
 ## (the stack's tenant URL; ARGS='… --scim-url URL' another; CONFIG=path/Pulumi.x.yaml a stack file anywhere)
 match: $(RUNTIME)
 	@test -n "$(USERS)" || { echo "make match USERS=<users.json> (or USERS=graph) ARGS='--scim-token-env NAME'" >&2; exit 2; }
-	$(PY) -m webex_scim match $(if $(filter command line,$(origin CONFIG)),--config-file $(CONFIG),--stack $(STACK)) --users $(USERS) $(ARGS)
+	$(PY) -m webex_scim match $(WHICH) --users $(USERS) $(ARGS)
 
 ## make match-demo: a Webex org on http://127.0.0.1:8765/v2 (token demo-token) for docs/match.md's example
 match-demo: $(STAMP)
 	$(PY) -m tests.webex_org --org docs/match-demo/webex-org.json $(ARGS)
 
-## make status: the deployed job's health, read live from Graph (STACK_FILE=path for a stack file elsewhere)
-STACK_FILE ?=
+## make status: the deployed job's health, read live from Graph (CONFIG=path/Pulumi.x.yaml for a stack file elsewhere)
 status: $(RUNTIME)
-	$(PY) -m webex_scim status $(if $(STACK_FILE),--config-file $(STACK_FILE),--stack $(STACK)) $(ARGS)
+	$(PY) -m webex_scim status $(WHICH) $(ARGS)
 
 ## make status-all: every Pulumi.<stack>.yaml's job, one table; exit = the worst
 status-all: $(RUNTIME)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import dataclasses
 import json
 import sys
 from collections.abc import Iterable, Mapping
@@ -298,7 +299,7 @@ def evaluate_with(
     for resource, entry in zip(resources, entries, strict=True):
         tally.add_resource(resource.urn, servicer.Analyze(analyze_request(resource, entry), None))
     tally.add_stack(servicer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=entries), None), by_urn)
-    return tally.report()
+    return dataclasses.replace(tally.report(), pack=info.name)  # as offline.policy names the pack that judged
 
 
 def violations(

@@ -44,7 +44,7 @@ class Demo:
 
     @property
     def command(self) -> str:
-        return f"{TOKEN_ENV}={BEARER} make status STACK_FILE={shlex.quote(str(self.stack_file))}"
+        return f"{TOKEN_ENV}={BEARER} make status CONFIG={shlex.quote(str(self.stack_file))}"
 
 
 def stack_text(graph_url: str, sp_id: str, token_days: int) -> str:

@@ -44,7 +44,7 @@ def test_the_example_declares_two_identities_their_credentials_permissions_and_t
     expected += [("ServicePrincipal", "read-sp"), ("ServicePrincipal", "deploy-sp")]
     expected += [
         ("ApplicationFederatedIdentityCredential", "read-github-preview"),
-        ("ApplicationFederatedIdentityCredential", "read-github-drift"),
+        ("ApplicationFederatedIdentityCredential", "read-github-read"),
         ("ApplicationFederatedIdentityCredential", "deploy-github-production"),
     ]
     expected += [("PipelineIdentity", "read"), ("PipelineIdentity", "deploy")]

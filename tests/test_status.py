@@ -291,7 +291,7 @@ def test_the_documented_demo_runs(tmp_path) -> None:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(3)]
         command = lines[2].strip()
-        assert command.startswith(f"{TOKEN_ENV}={BEARER} make status STACK_FILE=")
+        assert command.startswith(f"{TOKEN_ENV}={BEARER} make status CONFIG=")
         done = subprocess.run(
             ["bash", "-c", f"{command} ARGS='--json -'"],
             cwd=ROOT,

@@ -88,7 +88,9 @@ def test_make_installs_only_with_hashes_and_pip_first() -> None:
     for target in ("$(RUNTIME)", "$(POLICY_STAMP)"):
         recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
         first = next(line for line in recipe.splitlines() if "$(PIP_INSTALL)" in line)
-        assert first.endswith("-r requirements-pip.txt"), f"{target}: the locked pip first (Python 3.11's refuses extras)"
+        assert first.endswith("-r requirements-pip.txt"), (
+            f"{target}: the locked pip first (Python 3.11's refuses extras)"
+        )
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
