@@ -212,14 +212,13 @@ def load(project_dir: Path, *, stack: str | None = None, config_file: Path | Non
         stack = check_stack_name(stack)
         config_file = stack_file(project_dir, stack)
         if not config_file.exists():
-            known = stack_names(project_dir)
             if stack.startswith("Pulumi.") and stack.endswith((".yaml", ".yml")):  # a file name given as a stack
                 fix = f"give the stack's name (--stack {stack_name_from(Path(stack))}) or --config-file {stack}"
             else:
                 fix = f"copy the dev stack's file and edit it: `cp Pulumi.dev.yaml {config_file.name}`"
             raise UsageError(
                 f"stack {stack!r} has no stack file {config_file.name} in {project_dir}; "
-                f"known stacks: {', '.join(known) or 'none'} ({fix})"
+                f"known stacks: {', '.join(stack_names(project_dir)) or 'none'} ({fix})"
             )
     else:
         stack = stack or stack_name_from(config_file)
