@@ -136,3 +136,16 @@ def test_the_layout_names_every_top_level_folder():
     folders -= {"__pycache__"}
     rows = {line.split("/", 1)[0] for line in layout.splitlines() if line and not line.startswith(" ")}
     assert sorted(folders - rows - {"tools"}) == []
+
+
+def test_the_readmes_loopback_example_is_the_one_the_match_and_status_pages_run():
+    """The README's example is copied from docs/match.md and docs/status.md, whose own tests run them as written."""
+    block = README.split("make match-demo", 1)[1].split("```", 1)[0]
+    lines = ["make match-demo" + block.splitlines()[0], *block.splitlines()[1:]]
+    match_page, status_page = DOCS["match.md"], DOCS["status.md"]
+    for line in lines:
+        command = line.split("#")[0].strip()
+        if command.startswith(("make match", "export")):
+            assert command in match_page, command
+        elif command:
+            assert command in status_page, command
