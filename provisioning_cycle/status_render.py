@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from webex_scim.markdown_writer import prose
+
 from .status_report import FAILING, HEALTHY, Report
 
 MARKER = "<!-- webex-scim-status:{stack} -->"
@@ -127,7 +129,9 @@ def _drift_lines(drift: Mapping[str, Any] | None) -> list[str]:
 
 
 def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A table cell of the issue body as a PR comment's (webex_scim/markdown_writer.py): commands in backticks as
+    code, no address made a mailto link, no cell broken."""
+    return prose(text)
 
 
 def markdown(report: Report) -> str:
@@ -137,9 +141,8 @@ def markdown(report: Report) -> str:
         f"## Provisioning status of `{report.stack}`: **{report.verdict}**",
         "",
     ]
-    if report.reasons:
-        out += ["| verdict | rule | why |", "|---|---|---|"]
-        out += [f"| {r.verdict} | `{r.rule}` | {_cell(r.message)} |" for r in report.reasons]
+    if report.reasons:  # a list, not a table: an error code is one long word, and a list wraps around it
+        out += [f"- **{r.verdict}** (`{r.rule}`): {_cell(r.message)}" for r in report.reasons]
     else:
         out.append("No rule found anything wrong.")
     out += ["", "### Job", "", "| | |", "|---|---|"]

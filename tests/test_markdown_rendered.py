@@ -215,3 +215,17 @@ def test_the_checks_can_fail() -> None:
     with pytest.raises(AssertionError):
         check_as_github_shows_it(wide)
     assert re.search(r"mailto:", renderer().render("bob@contoso.com"))  # the renderer links addresses, as GitHub
+
+
+@pytest.mark.parametrize("state", ["quarantine", "escrows"])
+def test_the_status_issue_body_renders_too(tmp_path: Path, capsys: pytest.CaptureFixture[str], state: str) -> None:
+    """The scheduled workflow's issue body (make status --markdown): the same rules as a PR comment."""
+    from tests.graph_server import BEARER
+    from tests.status_demo import TOKEN_ENV, demo
+
+    md = tmp_path / "status.md"
+    with pytest.MonkeyPatch.context() as env, demo(state, tmp_path) as d:
+        env.setenv(TOKEN_ENV, BEARER)
+        assert main(["status", "--config-file", str(d.stack_file), "--markdown", str(md)]) == 1
+    capsys.readouterr()
+    check_as_github_shows_it(md.read_text())

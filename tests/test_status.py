@@ -253,7 +253,8 @@ def test_the_markdown_is_an_issue_body_found_by_its_marker(capsys, tmp_path) -> 
     text = out.read_text()
     assert text.splitlines()[0] == "<!-- webex-scim-status:loopback-escrows -->"
     assert "## Provisioning status of `loopback-escrows`: **attention**" in text
-    assert "| attention | `escrows` |" in text and "| `EntryConflict` | 7 |" in text
+    assert "- **attention** (`escrows`): the last cycle escrowed 37 entries" in text
+    assert "| `EntryConflict` | 7 |" in text
     assert "dup0@contoso.com" in capsys.readouterr().out  # the terminal report too
 
 
