@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STACK ?= dev
 ARGS ?=
 
-.PHONY: preview diff simulate test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: preview diff simulate test lint bench mutation clean pulumi policy-venv conformance real-preview
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ lint: $(STAMP)
 ## make bench: benchmarks (ratios on this machine), not tests
 bench: $(STAMP)
 	$(PY) -m bench $(ARGS)
+
+## make mutation: mutation testing (mutmut) per module against its own tests, niced; ARGS='evaluate' runs one module
+MUTATION_STAMP := $(VENV)/.mutation-installed
+$(MUTATION_STAMP): requirements-mutation.txt $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
+	touch $(MUTATION_STAMP)
+mutation: $(MUTATION_STAMP)
+	nice -n 10 $(PY) tests/mutation/runner.py $(ARGS)
 
 ## make pulumi: the real Pulumi CLI, built once from the pinned Go module tools/pulumi (needs Go) into .tools/bin
 TOOLS := .tools/bin
