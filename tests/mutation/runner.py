@@ -54,6 +54,12 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "provisioning_cycle/scope.py": ("tests/test_simulate_scope.py",),
 }
 
+# Tests that run the Pulumi program start gRPC threads, which a plain fork of mutmut's process does not survive (each
+# mutant hangs to its time limit): their mutants fork from a server that has imported the tests but run none. The
+# others fork from mutmut's process, which is faster and, under load, steadier (a fork server's children can miss
+# their wall-clock limit).
+FORKSERVER = frozenset({"components/settings.py"})
+
 # mutmut's own words for a mutant's fate, as `mutmut results --all true` prints them.
 KILLED, SURVIVED, NO_TESTS = "killed", "survived", "no tests"
 
@@ -109,6 +115,7 @@ def _mutmut_section(module: str, tests: tuple[str, ...], top_level: set[str]) ->
         f"only_mutate = {json.dumps([module])}\n"
         f"also_copy = {json.dumps(also_copy)}\n"
         f"pytest_add_cli_args_test_selection = {json.dumps(list(tests))}\n"
+        f'process_isolation = "{"forkserver" if module in FORKSERVER else "fork"}"\n'
     )
 
 
@@ -233,6 +240,10 @@ def main(argv: list[str]) -> int:
         modules = [resolve(a) for a in argv] if argv else list(TARGETS)
     except SystemExit as exc:
         print(exc, file=sys.stderr)
+        return 2
+    missing = sorted({t for m in modules for t in TARGETS[m] if not (ROOT / t).is_file()})
+    if missing:
+        print(f"tests/mutation/runner.py: TARGETS names {', '.join(missing)}, not a file here", file=sys.stderr)
         return 2
     try:
         import mutmut  # noqa: F401  (only to say how to get it)
