@@ -31,7 +31,11 @@ SCRATCH = ROOT / "out" / "mutation"
 EQUIVALENTS = Path(__file__).with_name("equivalents.md")
 
 _POLICY_TESTS = ("tests/test_policy_rules.py",)  # test_policy_pack.py runs the pack as a process: not in reach
-_EXPRESSION_TESTS = ("tests/test_simulate_expressions.py", "tests/test_simulate_functions.py")
+_EXPRESSION_TESTS = (
+    "tests/test_simulate_expressions.py",
+    "tests/test_simulate_functions.py",
+    "tests/test_simulate_dates.py",
+)
 
 # Each target module and the fast in-process tests that pin it (no subprocess: a mutant lives in this process only).
 TARGETS: dict[str, tuple[str, ...]] = {
