@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from provisioning_cycle.evaluate import Evaluator
-from provisioning_cycle.values import NotSimulated, text
+from provisioning_cycle.values import DROPPED, MISSING, NotSimulated, text
 
 CLOCK = dt.datetime(2021, 7, 2, 15, 33, 38, tzinfo=dt.UTC)
 NULL = "received a null value; Microsoft's expression reference does not say what it does then"
@@ -83,6 +83,10 @@ RESULTS = [
     ('Word("a b", 0, " ")', {}, ""),
     ('Word([a], 1, " ")', {}, ""),
     ('Word("a,,b", 2, ",")', {}, "b"),
+    # A condition reads True / False as .NET's Boolean.Parse does: either case, spaces around
+    ('IIF(" FALSE ", "yes", "no")', {}, "no"),
+    ('IIF("false", "yes", "no")', {}, "no"),
+    ('IIF(" true", "yes", "no")', {}, "yes"),
     # Switch and Coalesce over the values a snapshot holds
     ('Coalesce([a], "", "x")', {}, ""),
 ]
@@ -105,6 +109,10 @@ REASONS = [
     ("ConvertToUTF8Hex([a])", {}, source_null("ConvertToUTF8Hex")),
     ("Count([a])", {"a": "x"}, "Count takes a multi-valued attribute, not 'x'"),
     ("CStr([a])", {}, source_null("CStr")),
+    ('Count(CDate("2021-01-01"))', {}, "Count takes a multi-valued attribute, not the DateTime 1/1/2021 12:00:00 AM"),
+    ('Left("abc", )', {}, "Left's NumChars takes a number, not an empty argument"),
+    ('Left("abc", [n])', {"n": True}, "Left's NumChars takes a number, not a Boolean"),
+    ('Left("abc", [n])', {}, "Left's NumChars takes a number, not a null value"),
     ('InStr([a], "b")', {}, source_null("InStr")),
     ('InStr("abc", [b])', {}, f"InStr's value2 {NULL}"),
     ('InStr("abc", "b", "x")', {}, "InStr's start takes a whole number, not 'x'"),
@@ -154,3 +162,7 @@ def test_the_reason_a_function_gives_when_the_reference_leaves_the_case_open(exp
     with pytest.raises(NotSimulated) as caught:
         Evaluator(clock=lambda: CLOCK).compile(expression)(attrs)
     assert str(caught.value) == reason
+
+
+def test_a_failing_assertion_names_the_two_markers_readably():
+    assert (repr(DROPPED), repr(MISSING)) == ("DROPPED", "MISSING")

@@ -193,7 +193,10 @@ def test_a_group_name_several_groups_share(tmp_path, capsys):
         "not assigned: member of group 'Sales', assigned by a name several groups share"
     )
     # Said once for the snapshot (stderr beside --json -, the terminal and Markdown otherwise), not per user.
-    assert "note: group 'sales' is assigned by name, and 2 groups in the snapshot have that name" in err
+    assert (
+        "note: group 'sales' is assigned by name, and 2 groups in the snapshot have that name: `pulumi up` cannot pick "
+        "one (azuread get_group finds several); assign it by object ID"
+    ) in err
 
 
 def test_a_snapshot_without_group_membership_is_said_when_groups_are_assigned(tmp_path, capsys):
@@ -342,14 +345,15 @@ OPERATORS = [
     ),
     (
         {"attribute": "proxyAddresses", "operator": "IS_NOT_NULL"},
-        [{"proxyAddresses": ["smtp:a@contoso.com"]}],
+        [{"proxyAddresses": ["smtp:a@contoso.com"]}, {}],  # set or not: the attribute is multi-valued either way
         [
             (
                 "skip",
                 NOT_SIMULATED + "proxyAddresses IS_NOT_NULL: proxyAddresses is multi-valued, and scoping filters do "
                 "not support multi-valued attributes",
             )
-        ],
+        ]
+        * 2,
     ),
     (
         {"attribute": "department", "operator": "EQUALS", "values": ["a", "b"]},
@@ -455,3 +459,17 @@ def test_a_group_shared_by_name_counts_only_when_it_is_assigned_by_that_name(tmp
         "user3@contoso.com": ("provision", None),
     }
     assert "several" not in err and "groups in the snapshot have that name" not in err
+
+
+def test_groups_known_by_only_an_id_or_only_a_name_and_user_ids_in_any_case(tmp_path, capsys):
+    by_name = {"@odata.type": "#microsoft.graph.group", "displayName": "Sales"}  # CSV memberOf may give only names
+    by_id = {"@odata.type": "#microsoft.graph.group", "id": "9f000000-0000-4000-8000-0000000000aa"}
+    lettered = {**user(3), "id": "bbbbbbbb-cccc-4ddd-8eee-ffffffffffff"}
+    users = [user(1, memberOf=[by_name]), user(2, memberOf=[by_id]), lettered, user(4, memberOf=[by_name, by_id])]
+    _, doc = simulate(
+        tmp_path,
+        capsys,
+        users,
+        assignments=[{"group": "Sales"}, {"group": by_id["id"].upper()}, {"user": lettered["id"].upper()}],
+    )
+    assert [u["action"] for u in doc["users"]] == ["provision"] * 4
