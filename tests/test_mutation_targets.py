@@ -5,6 +5,8 @@ message (exit 2). The mutation run itself takes minutes and is not part of the s
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -68,3 +70,15 @@ def test_the_pack_is_mutated_under_the_name_it_is_imported_by(tmp_path, monkeypa
         ("only_mutate", '["src/webex_guard/app.py"]'),
         ("also_copy", "[]"),
     ]
+
+
+def test_every_case_of_the_targets_tests_has_an_id_pytest_finds_again():
+    # mutmut hands each mutant's tests back to pytest by id; an id pytest escapes (a backslash, a character outside
+    # ASCII) may not be found again, and the mutant is then counted killed by an error: tests/simulate_support.case_id.
+    files = sorted({t for tests in runner.TARGETS.values() for t in tests})
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", *files], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    ids = [line for line in listed.splitlines() if "::" in line]
+    assert len(ids) > 500
+    assert [i for i in ids if "\\" in i or not i.isascii()] == []

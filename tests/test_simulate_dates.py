@@ -12,6 +12,7 @@ import pytest
 
 from provisioning_cycle.evaluate import Evaluator
 from provisioning_cycle.values import NotSimulated, text
+from tests.simulate_support import case_id
 
 CLOCK = dt.datetime(2021, 7, 2, 15, 33, 38, 250_000, tzinfo=dt.UTC)
 NULL = "received a null value; Microsoft's expression reference does not say what it does then"
@@ -53,7 +54,9 @@ def read(value: str, fmt: str) -> str:
         ("1999-11-30T00:00:00Z", "yy MMMM MMM dddd ddd", "99 November Nov Tuesday Tue"),
         # literals: quoted text, an escaped character, anything that is not a token
         ("2009-12-25T00:00:00Z", "yyyy'-at-'HH \\\\T \\\"MM\\\"", "2009-at-00 T MM"),
+        ("2009-12-25T00:00:00Z", "yyyyXMM", "2009X12"),
     ],
+    ids=case_id,
 )
 def test_formatdatetime_writes_each_token_as_dotnet_does(moment, fmt, expected):
     assert written(moment, fmt) == expected
@@ -74,6 +77,7 @@ def test_formatdatetime_writes_each_token_as_dotnet_does(moment, fmt, expected):
         ("2009 3 P", "yyyy h t", "2009-01-01 15:00:00.0000000"),
         ("2009 3 A", "yyyy h t", "2009-01-01 03:00:00.0000000"),
         ("2009 05.123", "yyyy ss.fff", "2009-01-01 00:00:05.1230000"),
+        ("2009 05.1234567", "yyyy ss.fffffff", "2009-01-01 00:00:05.1234560"),  # to the microsecond
         ("2009 05.1", "yyyy ss.FFF", "2009-01-01 00:00:05.1000000"),
         ("2009 05.", "yyyy ss.FFF", "2009-01-01 00:00:05.0000000"),
         ("2009-06-05T03:04:05+05:30", "yyyy-MM-ddTHH:mm:sszzz", "2009-06-04 21:34:05.0000000"),
@@ -88,6 +92,7 @@ def test_formatdatetime_writes_each_token_as_dotnet_does(moment, fmt, expected):
         ("2009T", "yyyy'T'", "2009-01-01 00:00:00.0000000"),
         ("2009T", "yyyy\\\\T", "2009-01-01 00:00:00.0000000"),
     ],
+    ids=case_id,
 )
 def test_formatdatetime_reads_each_token_as_dotnet_parseexact_does(value, fmt, expected):
     assert read(value, fmt) == expected
@@ -134,6 +139,7 @@ def test_formatdatetime_reads_each_token_as_dotnet_parseexact_does(value, fmt, e
         ),
         ('FormatDateTime("2009", [styles], "yyyy", "yyyy")', "2009"),  # a null dateTimeStyles is the default
     ],
+    ids=case_id,
 )
 def test_a_date_function_at_its_edges(expression, expected):
     assert run(expression) == expected
@@ -144,6 +150,7 @@ def test_dates_do_not_depend_on_the_machines_time_zone(monkeypatch):
     time.tzset()
     try:
         assert run('CDate("2009-06-15T01:45:30-07:00")') == "6/15/2009 8:45:30 AM"
+        assert run('FormatDateTime("2009-06-05 03", , "yyyy-MM-dd HH", "yyyy-MM-dd HH:mm")') == "2009-06-05 03:00"
         now = Evaluator(clock=lambda: dt.datetime(2021, 7, 2, 21, 3, 38, tzinfo=dt.timezone(dt.timedelta(hours=5.5))))
         assert text(now.compile("Now()")({}), "test") == "7/2/2021 3:33:38 PM"
     finally:
@@ -209,6 +216,11 @@ REASONS = [
         {},
         "FormatDateTime: '2009' does not match the input format 'yyyyMMdd'",
     ),
+    (  # f: exactly as many digits, F: up to as many
+        'FormatDateTime("2009 05.1", , "yyyy ss.ff", "yyyy")',
+        {},
+        "FormatDateTime: '2009 05.1' does not match the input format 'yyyy ss.ff'",
+    ),
     (
         'FormatDateTime("20090230", , "yyyyMMdd", "yyyy")',
         {},
@@ -243,7 +255,7 @@ REASONS = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "attrs", "reason"), REASONS, ids=[f"{c[0]} {c[1]}" for c in REASONS])
+@pytest.mark.parametrize(("expression", "attrs", "reason"), REASONS, ids=[case_id(f"{c[0]} {c[1]}") for c in REASONS])
 def test_the_reason_a_date_function_gives_when_it_cannot_say(expression, attrs, reason):
     with pytest.raises(NotSimulated) as caught:
         Evaluator(clock=lambda: CLOCK).compile(expression)(attrs)

@@ -15,6 +15,7 @@ import pytest
 from provisioning_cycle.attributes import attribute_problem
 from provisioning_cycle.evaluate import FUNCTIONS, Evaluator, evaluate, simulated_functions, unsimulated_functions
 from provisioning_cycle.values import DROPPED, NotSimulated, text
+from tests.simulate_support import case_id
 
 # The reference's "List of Functions", as written there.
 REFERENCE_FUNCTIONS = (
@@ -297,7 +298,7 @@ DOCUMENTED = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "attrs", "expected"), DOCUMENTED, ids=[c[0][:60] for c in DOCUMENTED])
+@pytest.mark.parametrize(("expression", "attrs", "expected"), DOCUMENTED, ids=[case_id(c[0][:60]) for c in DOCUMENTED])
 def test_documented_example(expression, attrs, expected):
     assert run(expression, **attrs) == expected
 
@@ -357,7 +358,7 @@ NOT_SIMULATED = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "attrs", "why"), NOT_SIMULATED, ids=[c[0][:60] for c in NOT_SIMULATED])
+@pytest.mark.parametrize(("expression", "attrs", "why"), NOT_SIMULATED, ids=[case_id(c[0][:60]) for c in NOT_SIMULATED])
 def test_not_simulated_is_said_never_guessed(expression, attrs, why):
     assert why in not_simulated(expression, **attrs)
 
@@ -365,6 +366,7 @@ def test_not_simulated_is_said_never_guessed(expression, attrs, why):
 @pytest.mark.parametrize(
     ("plain", "written"),
     [("a", "ä à â ã å á ą ă ā ā́ ā̀ ā̂ ā̃ ǟ ā̈ ǡ a̱ å̄"), ("OE", "Ø Ø̄ Œ̄"), ("ss", "ß"), ("Z", "Ź Ž Ż Z̄ Ẕ"), ("ae", "æ ǣ")],
+    ids=case_id,
 )
 def test_normalize_diacritics_follows_the_table_row_by_row(plain, written):
     for char in written.split():
@@ -398,7 +400,9 @@ COMPARISONS = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "attrs", "expected"), COMPARISONS, ids=[f"{c[0]} {c[1]}" for c in COMPARISONS])
+@pytest.mark.parametrize(
+    ("expression", "attrs", "expected"), COMPARISONS, ids=[case_id(f"{c[0]} {c[1]}") for c in COMPARISONS]
+)
 def test_comparisons_at_their_boundaries(expression, attrs, expected):
     assert run(expression, **attrs) == expected
 
@@ -492,7 +496,7 @@ REASONS = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "attrs", "reason"), REASONS, ids=[f"{c[0]} {c[1]}" for c in REASONS])
+@pytest.mark.parametrize(("expression", "attrs", "reason"), REASONS, ids=[case_id(f"{c[0]} {c[1]}") for c in REASONS])
 def test_the_reason_a_user_reads_when_the_evaluator_cannot_say(expression, attrs, reason):
     with pytest.raises(NotSimulated) as caught:
         Evaluator(clock=lambda: CLOCK).compile(expression)(attrs)

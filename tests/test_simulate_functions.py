@@ -10,6 +10,7 @@ import pytest
 
 from provisioning_cycle.evaluate import Evaluator
 from provisioning_cycle.values import DROPPED, MISSING, NotSimulated, text
+from tests.simulate_support import case_id
 
 CLOCK = dt.datetime(2021, 7, 2, 15, 33, 38, tzinfo=dt.UTC)
 NULL = "received a null value; Microsoft's expression reference does not say what it does then"
@@ -92,7 +93,7 @@ RESULTS = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "attrs", "expected"), RESULTS, ids=[f"{c[0]} {c[1]}" for c in RESULTS])
+@pytest.mark.parametrize(("expression", "attrs", "expected"), RESULTS, ids=[case_id(f"{c[0]} {c[1]}") for c in RESULTS])
 def test_a_function_at_its_edges(expression, attrs, expected):
     assert run(expression, **attrs) == expected
 
@@ -157,7 +158,7 @@ REASONS = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "attrs", "reason"), REASONS, ids=[f"{c[0]} {c[1]}" for c in REASONS])
+@pytest.mark.parametrize(("expression", "attrs", "reason"), REASONS, ids=[case_id(f"{c[0]} {c[1]}") for c in REASONS])
 def test_the_reason_a_function_gives_when_the_reference_leaves_the_case_open(expression, attrs, reason):
     with pytest.raises(NotSimulated) as caught:
         Evaluator(clock=lambda: CLOCK).compile(expression)(attrs)
