@@ -41,6 +41,7 @@ RESULTS = [
     # Count
     ("Count([proxyAddresses])", {"proxyAddresses": ["a", "b", "a"]}, 3),
     # InStr: 1-based, the first match from start on, 0 when absent; vbTextCompare ignores case
+    ('InStr("abab", "a")', {}, 1),
     ('InStr("abab", "b")', {}, 2),
     ('InStr("abab", "b", 2)', {}, 2),
     ('InStr("abab", "b", 3)', {}, 4),
