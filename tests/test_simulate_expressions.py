@@ -501,3 +501,12 @@ def test_the_reason_a_user_reads_when_the_evaluator_cannot_say(expression, attrs
     with pytest.raises(NotSimulated) as caught:
         Evaluator(clock=lambda: CLOCK).compile(expression)(attrs)
     assert str(caught.value) == reason
+
+
+def test_now_without_a_clock_is_the_moment_the_evaluator_was_made_in_utc():
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    evaluator = Evaluator()
+    after = dt.datetime.now(dt.UTC)
+    first, second = evaluator.compile("Now()")({}), evaluator.compile("Now()")({})
+    assert before <= first <= after and first.tzinfo is not None
+    assert second == first  # one simulation, one Now(): every user sees the same value

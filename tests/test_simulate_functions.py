@@ -69,6 +69,15 @@ RESULTS = [
     ('PCase("o\'neil", "\'")', {}, "O'Neil"),
     # RemoveDuplicates keeps the first of each
     ("RemoveDuplicates([proxyAddresses])", {"proxyAddresses": ["b", "a", "b"]}, ["b", "a"]),
+    # Replace: .NET substitutions ($1, ${name}, $&, $$; a backslash is itself) and every match of a named group
+    ('Replace("ab", , "(a)(b)", , "$2$1", , )', {}, "ba"),
+    ('Replace("ab", , "(?<X>a)", , "[${X}]", , )', {}, "[a]b"),
+    ('Replace("ab", , "a", , "<$&>", , )', {}, "<a>b"),
+    ('Replace("ab", , "a", , "$$", , )', {}, "$b"),
+    ('Replace("ab", , "a", , "\\\\", , )', {}, "\\b"),
+    ('Replace("a1b2", , "(?<d>\\\\d)", "d", "#", , )', {}, "a#b#"),
+    ('Replace("x1x", , "(?<d>\\\\d)?x", "d", "#", , )', {}, "x#x"),  # a match without the group changes nothing
+    ('Replace([s], , "(?<d>\\\\d+)", "d", , [m], )', {"s": "kept", "m": "tel 42"}, "kept"),
     # StripSpaces only removes spaces
     ('StripSpaces(" a\tb ")', {}, "a\tb"),
     # ToLower / ToUpper: Turkic cultures map I and i in their own way, others as the invariant culture
@@ -78,6 +87,8 @@ RESULTS = [
     ('ToLower("ÀÉ Z")', {}, "àé z"),
     ('ToLower("ABC")', {}, "abc"),
     ('ToUpper("\u0131i", "TR")', {}, "Iİ"),
+    ('ToUpper("izmir", "az")', {}, "İZMİR"),
+    ('ToUpper("abc")', {}, "ABC"),
     ('ToUpper("àé z")', {}, "ÀÉ Z"),
     # Word: numbers below 1 and null text give the empty text; a number past the last word too
     ('Word("a b", 2, " ")', {}, "b"),
@@ -89,6 +100,9 @@ RESULTS = [
     ('IIF(" FALSE ", "yes", "no")', {}, "no"),
     ('IIF("false", "yes", "no")', {}, "no"),
     ('IIF(" true", "yes", "no")', {}, "yes"),
+    # NormalizeDiacritics: the longest entry of the table first; what is not a letter with a diacritic stays
+    ('NormalizeDiacritics("\u0100\u0301dam")', {}, "Adam"),
+    ('NormalizeDiacritics("\u20ac \u65e5\u672c")', {}, "\u20ac \u65e5\u672c"),
     # Switch and Coalesce over the values a snapshot holds
     ('Coalesce([a], "", "x")', {}, ""),
 ]
@@ -111,6 +125,57 @@ REASONS = [
     ("ConvertToUTF8Hex([a])", {}, source_null("ConvertToUTF8Hex")),
     ("Count([a])", {"a": "x"}, "Count takes a multi-valued attribute, not 'x'"),
     ("CStr([a])", {}, source_null("CStr")),
+    ('Append([proxyAddresses], "x")', {"proxyAddresses": ["a"]}, f"Append {SEVERAL}"),
+    ("NormalizeDiacritics([a])", {}, source_null("NormalizeDiacritics")),
+    (
+        "NormalizeDiacritics([a])",
+        {"a": "\u0111"},
+        "NormalizeDiacritics: '\u0111' (U+0111) is not in the table of Microsoft's expression reference",
+    ),
+    (
+        "NormalizeDiacritics([a])",
+        {"a": "\u03ac"},
+        "NormalizeDiacritics: '\u03ac' (U+03AC) is not in the table of Microsoft's expression reference",
+    ),  # a Greek letter with an accent: not guessed either
+    (
+        "NormalizeDiacritics([a])",
+        {"a": "x\u0301"},
+        "NormalizeDiacritics: '\u0301' (U+0301) is not in the table of Microsoft's expression reference",
+    ),  # a combining mark the table does not compose
+    (
+        'Replace([s], , "x", "g", , [m], )',
+        {"s": ""},
+        "Replace: neither the source nor the replacement attribute has a value",
+    ),
+    ('Replace([s], , "x", "g", , "", )', {}, "Replace: neither the source nor the replacement attribute has a value"),
+    (
+        'Replace([s], , "x", "g", , [m], )',
+        {"m": "abc"},
+        "Replace: the pattern does not match the replacement attribute",
+    ),
+    ('Replace([s], , "x", "g", , [m], )', {"s": ["a"]}, f"Replace {SEVERAL}"),
+    ('Replace([s], , [p], "g", , [m], )', {"m": "abc"}, f"Replace's regexPattern {NULL}"),
+    ('Replace([s], , "(?<g>b)", [g], , [m], )', {"m": "abc"}, f"Replace's regexGroupName {NULL}"),
+    ('Replace([s], , "b", "g", , [m], )', {"m": ["abc"]}, f"Replace {SEVERAL}"),
+    ('Replace("abc", [o], , , "x", , )', {}, f"Replace's oldValue {NULL}"),
+    ('Replace("abc", "b", , , [r], , )', {}, f"Replace's replacementValue {NULL}"),
+    ('Replace("abc", [o], , , , , "t")', {}, f"Replace's oldValue {NULL}"),
+    ('Replace("abc", "b", , , , , [t])', {}, f"Replace's template {NULL}"),
+    ('Replace("abc", , [p], , "x", , )', {}, f"Replace's regexPattern {NULL}"),
+    ('Replace("abc", , "b", , [r], , )', {}, f"Replace's replacementValue {NULL}"),
+    ('Replace("abc", , [p], "g", "x", , )', {}, f"Replace's regexPattern {NULL}"),
+    ('Replace("abc", , "(?<g>b)", [g], "x", , )', {}, f"Replace's regexGroupName {NULL}"),
+    ('Replace("abc", , "(?<g>b)", "g", [r], , )', {}, f"Replace's replacementValue {NULL}"),
+    (
+        'Replace("abc", "a", "b", , , , )',
+        {},
+        "Replace with old, pattern parameters: not one of the combinations the reference describes",
+    ),
+    (
+        'Replace("abc", , , , , , )',
+        {},
+        "Replace with no parameters: not one of the combinations the reference describes",
+    ),
     ('Count(CDate("2021-01-01"))', {}, "Count takes a multi-valued attribute, not the DateTime 1/1/2021 12:00:00 AM"),
     ('Left("abc", )', {}, "Left's NumChars takes a number, not an empty argument"),
     ('Left("abc", [n])', {"n": True}, "Left's NumChars takes a number, not a Boolean"),
