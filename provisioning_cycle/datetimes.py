@@ -242,8 +242,7 @@ def parse_exact(value: str, fmt: str, where: str) -> dt.datetime:
     if half:
         hour = hour % 12 + (12 if half.startswith("P") else 0)
     micro = int((g.get("fraction") or "0").ljust(6, "0")[:6])
-    offset = g.get("offset")
-    zone = UTC if not offset or offset == "Z" else _offset(offset)  # +05:30, +05 (zz) or -5 (z)
+    zone = _offset(g.get("offset"))  # none or Z (UTC), +05:30, +05 (zz) or -5 (z)
     try:
         moment = dt.datetime(
             year, month, int(g.get("day", 1)), hour, int(g.get("minute", 0)), int(g.get("second", 0)), micro, zone

@@ -103,6 +103,7 @@ RESULTS = [
     # NormalizeDiacritics: the longest entry of the table first; what is not a letter with a diacritic stays
     ('NormalizeDiacritics("\u0100\u0301dam")', {}, "Adam"),
     ('NormalizeDiacritics("\u20ac \u65e5\u672c")', {}, "\u20ac \u65e5\u672c"),
+    ('NormalizeDiacritics("a\ue000")', {}, "a\ue000"),  # a character without a Unicode name (private use) too
     # Switch and Coalesce over the values a snapshot holds
     ('Coalesce([a], "", "x")', {}, ""),
 ]
