@@ -75,4 +75,4 @@ real-preview: $(STAMP) $(PULUMI_CLI) $(POLICY_STAMP)
 	PYTHONPATH=tests $(PY) -m real_engine preview --config-file $(CONFIG) --json $(JSON) $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache policies/venv .tools
+	rm -rf $(VENV) .pytest_cache .ruff_cache policies/venv .tools out/mutation
