@@ -12,7 +12,7 @@ ARGS ?=
 # on the command line for a stack file anywhere.
 WHICH = $(if $(filter command line,$(origin CONFIG)),--config-file $(CONFIG),--stack $(STACK))
 
-.PHONY: venv lock preview preview-all bootstrap-preview stacks diff simulate match match-demo status status-all test lint bench clean pulumi policy-venv conformance real-preview
+.PHONY: venv lock preview preview-all bootstrap-preview stacks diff simulate match match-demo status status-all test lint bench mutation clean pulumi policy-venv conformance real-preview
 
 # Every install checks each file's hash against the locked requirements (`make lock` writes them from the *.in).
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check --require-hashes
@@ -105,6 +105,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench $(ARGS)
 
+## make mutation: mutation testing (mutmut) per module against its own tests, niced; ARGS='evaluate' runs one module
+MUTATION_STAMP := $(VENV)/.mutation-installed
+$(MUTATION_STAMP): requirements-mutation.txt $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
+	touch $(MUTATION_STAMP)
+mutation: $(MUTATION_STAMP)
+	nice -n 10 $(PY) tests/mutation/runner.py $(ARGS)
+
 ## make pulumi: the real Pulumi CLI, built once from the pinned Go module tools/pulumi (needs Go) into .tools/bin
 TOOLS := .tools/bin
 PULUMI_CLI := $(TOOLS)/pulumi
@@ -132,4 +140,4 @@ real-preview: $(STAMP) $(PULUMI_CLI) $(POLICY_STAMP)
 	PYTHONPATH=tests $(PY) -m real_engine preview --config-file $(CONFIG) --json $(JSON) $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache policies/venv .tools
+	rm -rf $(VENV) .pytest_cache .ruff_cache policies/venv .tools out/mutation
