@@ -17,6 +17,7 @@ LOCKS = {
     ROOT / "requirements-pip.txt": ROOT / "requirements-pip.in",
     ROOT / "requirements.txt": ROOT / "requirements.in",
     ROOT / "requirements-dev.txt": ROOT / "requirements-dev.in",
+    ROOT / "requirements-mutation.txt": ROOT / "requirements-mutation.in",
     ROOT / "policies" / "requirements.txt": ROOT / "policies" / "requirements.in",
 }
 ENTRY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
