@@ -35,7 +35,7 @@ WORK_EMAIL = 'emails[type eq "work"].value'
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Microsoft lists no "special characters" (see the module's docstring): this check's own reading is anything outside
 # the characters of a plain address, ASCII letters, digits and . _ - + @.
-_PLAIN = re.compile(r"[A-Za-z0-9._+@-]")
+_PLAIN = re.compile(r"[A-Za-z0-9._+@-]*")  # what Entra surely filters on; one match a name, not one a character
 DUPLICATE_SOURCE = "DuplicateSourceEntries"
 
 
@@ -103,9 +103,9 @@ def domain_problem(name: str, verified: Iterable[str]) -> str | None:
 
 def filter_warning(name: str) -> str | None:
     """A userName with characters Entra's filter query may fail on (a warning: Microsoft does not list them)."""
-    odd = sorted({c for c in name if not _PLAIN.match(c)})
-    if not odd:
+    if _PLAIN.fullmatch(name):
         return None
+    odd = sorted({c for c in name if not _PLAIN.fullmatch(c)})
     shown = " ".join(repr(c) for c in odd[:8]) + (" …" if len(odd) > 8 else "")
     return (
         f"userName {name!r} has characters Entra may fail to filter on ({shown}): Microsoft's known issues say a "
