@@ -12,7 +12,11 @@ ARGS ?=
 # on the command line for a stack file anywhere.
 WHICH = $(if $(filter command line,$(origin CONFIG)),--config-file $(CONFIG),--stack $(STACK))
 
+<<<<<<< HEAD
 .PHONY: venv lock preview preview-all bootstrap-preview stacks diff simulate match match-demo status status-all test lint bench clean pulumi policy-venv conformance real-preview
+=======
+.PHONY: preview diff simulate test lint bench mutation clean pulumi policy-venv conformance real-preview
+>>>>>>> i20-mutation
 
 # Every install checks each file's hash against the locked requirements (`make lock` writes them from the *.in).
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check --require-hashes
@@ -104,6 +108,14 @@ lint: $(STAMP)
 ## make bench: benchmarks (ratios on this machine), not tests
 bench: $(STAMP)
 	$(PY) -m bench $(ARGS)
+
+## make mutation: mutation testing (mutmut) per module against its own tests, niced; ARGS='evaluate' runs one module
+MUTATION_STAMP := $(VENV)/.mutation-installed
+$(MUTATION_STAMP): requirements-mutation.txt $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
+	touch $(MUTATION_STAMP)
+mutation: $(MUTATION_STAMP)
+	nice -n 10 $(PY) tests/mutation/runner.py $(ARGS)
 
 ## make pulumi: the real Pulumi CLI, built once from the pinned Go module tools/pulumi (needs Go) into .tools/bin
 TOOLS := .tools/bin

@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from .values import MISSING, NotSimulated, Value, number, text
+from .values import MISSING, NotSimulated, Value, describe, number, text
 
 UTC = dt.UTC
 FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=UTC)  # AD dates count 100-ns ticks from here
@@ -79,7 +79,7 @@ def as_datetime(value: Value, where: str) -> dt.datetime:
         return value
     if isinstance(value, str):
         return parse_datetime(value, where)
-    raise NotSimulated(f"{where} needs a DateTime (wrap a date string in CDate()), not {value!r}")
+    raise NotSimulated(f"{where} needs a DateTime (wrap a date string in CDate()), not {describe(value)}")
 
 
 def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
@@ -149,11 +149,17 @@ _DAYS = list(calendar.day_name)
 def _tokens(fmt: str, where: str) -> list[str]:
     if len(fmt) == 1:
         raise NotSimulated(f"{where}: {fmt!r} is a standard .NET format whose result depends on a culture")
-    return _TOKEN.findall(fmt)
+    tokens = _TOKEN.findall(fmt)
+    for token in tokens:  # .NET throws a FormatException for either
+        if token in ("'", '"'):
+            raise NotSimulated(f"{where}: the format {fmt!r} opens a quote ({token}) it does not close")
+        if token == "\\":
+            raise NotSimulated(f"{where}: the format {fmt!r} ends with a backslash, which escapes nothing")
+    return tokens
 
 
 def _literal(token: str) -> str | None:
-    if token[0] in "'\"" and len(token) > 1:
+    if token[0] in "'\"":  # a quoted literal: _tokens refused a quote left open
         return token[1:-1]
     if token[0] == "\\":
         return token[1:]
@@ -214,9 +220,15 @@ def parse_exact(value: str, fmt: str, where: str) -> dt.datetime:
     if not match:
         raise NotSimulated(f"{where}: {value!r} does not match the input format {fmt!r}")
     g = {k: v for k, v in match.groupdict().items() if v is not None}
-    year = (
-        int(g["year"]) if "year" in g else (2000 + int(g["yy"]) if int(g.get("yy", "0")) < 50 else 1900 + int(g["yy"]))
-    )
+    if "year" in g:
+        year = int(g["year"])
+    elif "yy" in g:
+        year = int(g["yy"]) + (2000 if int(g["yy"]) < 50 else 1900)  # .NET's default two-digit year window, 1950-2049
+    else:
+        raise NotSimulated(
+            f"{where}: the input format {fmt!r} has no year: .NET then takes the date of the day it runs, which is "
+            "not simulated"
+        )
     if "monthname" in g:
         month = _MONTHS.index(g["monthname"]) + 1
     elif "monthabbr" in g:
@@ -225,17 +237,12 @@ def parse_exact(value: str, fmt: str, where: str) -> dt.datetime:
         month = int(g.get("month", 1))
     hour = int(g.get("hour", 0))
     if "hour12" in g:
-        hour = int(g["hour12"]) % 12
+        hour = int(g["hour12"])  # without an AM/PM designator .NET keeps 12 as 12; with one, 12 AM is 0 (below)
     half = g.get("half") or g.get("half1")
     if half:
         hour = hour % 12 + (12 if half.startswith("P") else 0)
     micro = int((g.get("fraction") or "0").ljust(6, "0")[:6])
-    offset = g.get("offset")
-    zone = (
-        UTC
-        if not offset or offset == "Z"
-        else _offset(offset if ":" in offset else f"{offset[0]}{int(offset[1:]):02d}:00")
-    )
+    zone = _offset(g.get("offset"))  # none or Z (UTC), +05:30, +05 (zz) or -5 (z)
     try:
         moment = dt.datetime(
             year, month, int(g.get("day", 1)), hour, int(g.get("minute", 0)), int(g.get("second", 0)), micro, zone
@@ -328,7 +335,9 @@ def f_format_datetime(args: list[Value]) -> Value:
         source
         if isinstance(source, dt.datetime)
         else parse_exact(
-            text(source, "FormatDateTime's source"), text(input_format, "FormatDateTime"), "FormatDateTime"
+            text(source, "FormatDateTime's source"),
+            text(input_format, "FormatDateTime's inputFormat"),
+            "FormatDateTime",
         )
     )
     return format_datetime(moment, text(output_format, "FormatDateTime's outputFormat"), "FormatDateTime")

@@ -173,7 +173,8 @@ class Evaluator:
                     )
                 return (x == y) == (op == "=")
             try:
-                x_num, y_num = int(text(a, op).strip()), int(text(b, op).strip())
+                x_num = int(text(a, f"the comparison {op}").strip())
+                y_num = int(text(b, f"the comparison {op}").strip())
             except ValueError:
                 raise NotSimulated(
                     f"{op} compares numbers; {describe(a)} and {describe(b)} are not both numbers"

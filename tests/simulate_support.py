@@ -74,3 +74,12 @@ def simulate_full(
 
 def by_upn(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {u["userPrincipalName"]: u for u in doc["users"]}
+
+
+def case_id(value: object) -> str | None:
+    """A parametrized case's id that `make mutation` can hand back to pytest: ASCII, without backslashes (mutmut runs
+    each mutant's tests by id, and an escaped id pytest cannot find again would count as a kill). None for a value
+    that is not text: pytest's own id then."""
+    if not isinstance(value, str):
+        return None
+    return value.encode("unicode_escape").decode("ascii").replace("\\", "/")

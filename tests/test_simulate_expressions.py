@@ -13,8 +13,9 @@ import datetime as dt
 import pytest
 
 from provisioning_cycle.attributes import attribute_problem
-from provisioning_cycle.evaluate import FUNCTIONS, Evaluator, simulated_functions, unsimulated_functions
+from provisioning_cycle.evaluate import FUNCTIONS, Evaluator, evaluate, simulated_functions, unsimulated_functions
 from provisioning_cycle.values import DROPPED, NotSimulated, text
+from tests.simulate_support import case_id
 
 # The reference's "List of Functions", as written there.
 REFERENCE_FUNCTIONS = (
@@ -297,7 +298,7 @@ DOCUMENTED = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "attrs", "expected"), DOCUMENTED, ids=[c[0][:60] for c in DOCUMENTED])
+@pytest.mark.parametrize(("expression", "attrs", "expected"), DOCUMENTED, ids=[case_id(c[0][:60]) for c in DOCUMENTED])
 def test_documented_example(expression, attrs, expected):
     assert run(expression, **attrs) == expected
 
@@ -357,7 +358,7 @@ NOT_SIMULATED = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "attrs", "why"), NOT_SIMULATED, ids=[c[0][:60] for c in NOT_SIMULATED])
+@pytest.mark.parametrize(("expression", "attrs", "why"), NOT_SIMULATED, ids=[case_id(c[0][:60]) for c in NOT_SIMULATED])
 def test_not_simulated_is_said_never_guessed(expression, attrs, why):
     assert why in not_simulated(expression, **attrs)
 
@@ -365,6 +366,7 @@ def test_not_simulated_is_said_never_guessed(expression, attrs, why):
 @pytest.mark.parametrize(
     ("plain", "written"),
     [("a", "ä à â ã å á ą ă ā ā́ ā̀ ā̂ ā̃ ǟ ā̈ ǡ a̱ å̄"), ("OE", "Ø Ø̄ Œ̄"), ("ss", "ß"), ("Z", "Ź Ž Ż Z̄ Ẕ"), ("ae", "æ ǣ")],
+    ids=case_id,
 )
 def test_normalize_diacritics_follows_the_table_row_by_row(plain, written):
     for char in written.split():
@@ -379,3 +381,132 @@ def test_an_expression_reads_attributes_by_their_engine_names():
     )
     with pytest.raises(NotSimulated, match=r"\[businessPhones\]: not an attribute"):
         evaluator.compile("[businessPhones]")({})
+
+
+# The comparison operators the reference's IIF examples use, at their boundaries: <> is the negation of =, and the
+# ordering operators compare whole numbers (text of digits included), never text.
+COMPARISONS = [
+    ('CBool([a] <> "x")', {"a": "x"}, "False"),
+    ('CBool([a] <> "x")', {"a": "y"}, "True"),
+    ("CBool([n] > 5)", {"n": "5"}, "False"),
+    ("CBool([n] > 5)", {"n": "6"}, "True"),
+    ("CBool([n] >= 5)", {"n": "5"}, "True"),
+    ("CBool([n] >= 5)", {"n": "4"}, "False"),
+    ("CBool([n] < 5)", {"n": "5"}, "False"),
+    ("CBool([n] < 5)", {"n": "4"}, "True"),
+    ("CBool([n] <= 5)", {"n": " 5 "}, "True"),
+    ("CBool([n] <= 5)", {"n": "6"}, "False"),
+    ('CBool("10" > [n])', {"n": "9"}, "True"),  # numbers, not text: "10" < "9" as text
+]
+
+
+@pytest.mark.parametrize(
+    ("expression", "attrs", "expected"), COMPARISONS, ids=[case_id(f"{c[0]} {c[1]}") for c in COMPARISONS]
+)
+def test_comparisons_at_their_boundaries(expression, attrs, expected):
+    assert run(expression, **attrs) == expected
+
+
+def test_switch_compares_keys_that_are_attributes_and_an_empty_default_is_null():
+    assert run('Switch([a], "none", [b], "same")', a="k", b="k") == "same"
+    assert run('Switch([a], "none", [b], "same")', a="k", b="j") == "none"
+    # An empty default gives null (the attribute is not set), not an empty argument: IsNull says so.
+    assert run('IsNull(Switch([a], , "x", "y"))', a="z") == "True"
+    assert run('Coalesce(Switch([a], , "x", "y"), "fallback")', a="z") == "fallback"
+
+
+def test_the_convenience_evaluate_reads_the_attributes_it_is_given():
+    assert evaluate('Append([a], "-x")', {"a": "b"}) == "b-x"
+    assert evaluate("Now()", {}, clock=lambda: CLOCK) == CLOCK
+
+
+# What a user reads in the simulation's report ("not simulated: <reason>") when the evaluator cannot say, word for
+# word: each names the function or operator, what it received, and why the reference leaves the case open.
+NULL = "received a null value; Microsoft's expression reference does not say what it does then"
+REASONS = [
+    ('CBool([a] = "x")', {}, f"the comparison = {NULL}"),
+    ('CBool("x" = [a])', {}, f"the comparison = {NULL}"),
+    (
+        'CBool([a] <> "x")',
+        {"a": ["x", "y"]},
+        "the comparison <> received several values (a multi-valued attribute) where it takes one",
+    ),
+    (
+        'CBool("x" <> [a])',
+        {"a": ["x"]},
+        "the comparison <> received several values (a multi-valued attribute) where it takes one",
+    ),
+    (
+        'CBool([a] <> "usa")',
+        {"a": "USA"},
+        "'USA' <> 'usa' differ only in case, and Microsoft's expression reference does not say whether = ignores case",
+    ),
+    ("CBool([n] > 5)", {}, f"the comparison > {NULL}"),
+    ("CBool(5 <= [n])", {}, f"the comparison <= {NULL}"),
+    ("CBool([n] > 5)", {"n": "abc"}, "> compares numbers; 'abc' and 5 are not both numbers"),
+    ("CBool(5 < [n])", {"n": "1.5"}, "< compares numbers; 5 and '1.5' are not both numbers"),
+    ('IIF("maybe", "a", "b")', {}, "IIF needs a condition that is true or false, not 'maybe'"),
+    (
+        'IIF([a] = "x", "a", "b")',
+        {"a": ""},
+        "IIF's condition reads [a], which is null or empty: the reference says the condition check fails then (IIF, "
+        "known limitations)",
+    ),
+    (
+        'Switch([a], "d", "k")',
+        {"a": "k"},
+        "Switch() takes a source, a default and key/value pairs: an even count of arguments",
+    ),
+    (
+        'Switch(IsNull([a]), "d", "True", "x")',
+        {},
+        "Switch() with IsNull() as its source, which the reference's caution says not to use (use a literal empty "
+        "string as a key instead)",
+    ),
+    (
+        'Switch(IsNullOrEmpty([a]), "d", "True", "x")',
+        {},
+        "Switch() with IsNullOrEmpty() as its source, which the reference's caution says not to use (use a literal "
+        "empty string as a key instead)",
+    ),
+    (
+        'Switch([a], "d", "k", "v")',
+        {"a": ["k"]},
+        "Switch's source received several values (a multi-valued attribute) where it takes one",
+    ),
+    ('Switch([a], "d", [b], "v")', {"a": "k"}, f"Switch's key {NULL}"),
+    (
+        'Append(IgnoreFlowIfNullOrEmpty([a]), "x")',
+        {"a": "k"},
+        "IgnoreFlowIfNullOrEmpty() inside another function: the reference uses it outermost",
+    ),
+    (
+        'Replace([a], "x", , , "y", , )',
+        {},
+        "Replace: the source is null (the attribute is not set); Microsoft's "
+        "expression reference does not say what Replace returns then",
+    ),
+    ("Guid()", {}, "Guid(): Guid() makes a new random GUID each time: its value cannot be predicted"),
+    ('toLower("A")', {}, "toLower() is spelled ToLower() in the reference, whose syntax is case-sensitive"),
+    ('Frobnicate("A")', {}, "Frobnicate() is not a function of Microsoft's expression reference"),
+    ('Append("a", "b", "c")', {}, "Append() takes 2 arguments, not 3; Graph would refuse the expression"),
+    ('Join("a")', {}, "Join() takes 2 or more arguments, not 1; Graph would refuse the expression"),
+    ('InStr("a")', {}, "InStr() takes 2 to 4 arguments, not 1; Graph would refuse the expression"),
+    ("Now(1)", {}, "Now() takes 0 arguments, not 1; Graph would refuse the expression"),
+]
+
+
+@pytest.mark.parametrize(("expression", "attrs", "reason"), REASONS, ids=[case_id(f"{c[0]} {c[1]}") for c in REASONS])
+def test_the_reason_a_user_reads_when_the_evaluator_cannot_say(expression, attrs, reason):
+    with pytest.raises(NotSimulated) as caught:
+        Evaluator(clock=lambda: CLOCK).compile(expression)(attrs)
+    assert str(caught.value) == reason
+
+
+def test_now_without_a_clock_is_the_moment_the_evaluator_was_made_in_utc():
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    evaluator = Evaluator()
+    after = dt.datetime.now(dt.UTC)
+    first, second = evaluator.compile("Now()")({}), evaluator.compile("Now()")({})
+    assert before <= first <= after and first.tzinfo is not None
+    assert second == first  # one simulation, one Now(): every user sees the same value

@@ -189,7 +189,10 @@ def test_a_group_name_several_groups_share(tmp_path, capsys):
         "not assigned: member of group 'Sales', assigned by a name several groups share"
     )
     # Said once for the snapshot (stderr beside --json -, the terminal and Markdown otherwise), not per user.
-    assert "note: group 'sales' is assigned by name, and 2 groups in the snapshot have that name" in err
+    assert (
+        "note: group 'sales' is assigned by name, and 2 groups in the snapshot have that name: `pulumi up` cannot pick "
+        "one (azuread get_group finds several); assign it by object ID"
+    ) in err
 
 
 def test_a_snapshot_without_group_membership_is_exit_1_with_the_fix_when_groups_are_assigned(tmp_path, capsys):
@@ -230,3 +233,275 @@ def test_the_portals_download_users_csv_is_read(tmp_path, capsys):
         "00000000-0000-4000-8000-000000000001": ("provision", "00000000-0000-4000-8000-000000000001"),
         "00000000-0000-4000-8000-000000000002": ("skip", None),  # accountEnabled False, as the portal writes it
     }
+
+
+def filtered(tmp_path, capsys, scoping, *props):
+    """(action, reason) per user `user<n>` (n from 1) under `scope: all` and the scoping filter `scoping`."""
+    users = [user(n, **p) for n, p in enumerate(props, 1)]
+    _, doc = simulate(tmp_path, capsys, users, provisioning={"scope": "all"}, mappings={"scopingFilter": scoping})
+    return [(u["action"], u["reason"]) for u in doc["users"]]
+
+
+def one(clause):
+    return [{"clauses": [clause]}]
+
+
+def ext1(value):
+    return {"onPremisesExtensionAttributes": {"extensionAttribute1": value}}
+
+
+IN = ("provision", None)
+NOT_SIMULATED = "not simulated: the scoping filter's filter 1: "
+OUTSIDE = "outside the scoping filter: filter 1: "
+
+# Each operator at its edges, with the reason a user reads: Entra's semantics as scope.py's docstring cites them.
+OPERATORS = [
+    (
+        {"attribute": "department", "operator": "IS_NULL"},
+        [{"department": ""}, {}, {"department": "x"}],
+        [IN, IN, ("skip", OUTSIDE + "department IS_NULL is false (department is 'x')")],
+    ),
+    (
+        {"attribute": "department", "operator": "IS_NOT_NULL"},
+        [{"department": ""}, {"department": "x"}],
+        [("skip", OUTSIDE + "department IS_NOT_NULL is false (department is not set)"), IN],
+    ),
+    (
+        {"attribute": "extensionAttribute1", "operator": "IS_TRUE"},
+        [ext1(" True "), ext1("false"), ext1("yes")],
+        [
+            IN,
+            ("skip", OUTSIDE + "extensionAttribute1 IS_TRUE is false (extensionAttribute1 is 'false')"),
+            ("skip", OUTSIDE + "extensionAttribute1 IS_TRUE is false (extensionAttribute1 is 'yes')"),
+        ],
+    ),
+    (
+        {"attribute": "extensionAttribute1", "operator": "IS_FALSE"},
+        [ext1(" True "), ext1("FALSE"), ext1("no")],
+        [
+            ("skip", OUTSIDE + "extensionAttribute1 IS_FALSE is false (extensionAttribute1 is ' True ')"),
+            IN,
+            ("skip", OUTSIDE + "extensionAttribute1 IS_FALSE is false (extensionAttribute1 is 'no')"),
+        ],
+    ),
+    (
+        {"attribute": "accountEnabled", "operator": "IS_FALSE"},
+        [{}],
+        [("skip", OUTSIDE + "accountEnabled IS_FALSE is false (accountEnabled is True)")],
+    ),
+    (
+        {"attribute": "department", "operator": "EQUALS", "values": ["Sales"]},
+        [{"department": "Sales"}, {"department": "Sales "}],
+        [IN, ("skip", OUTSIDE + "department EQUALS 'Sales' is false (department is 'Sales ')")],
+    ),
+    (
+        {"attribute": "department", "operator": "NOT_EQUALS", "values": ["Sales"]},
+        [{"department": "Sales"}, {"department": "Ops"}],
+        [("skip", OUTSIDE + "department NOT_EQUALS 'Sales' is false (department is 'Sales')"), IN],
+    ),
+    (
+        {"attribute": "department", "operator": "Includes", "values": ["ale"]},
+        [{"department": "Sales"}, {"department": "Ops"}],
+        [IN, ("skip", OUTSIDE + "department Includes 'ale' is false (department is 'Ops')")],
+    ),
+    (
+        {"attribute": "mail", "operator": "ENDS_WITH", "values": ["@contoso.com"]},
+        [{"mail": "a@contoso.com"}, {"mail": "a@CONTOSO.com"}, {"mail": "a@contoso.com.evil"}],
+        [
+            IN,
+            (
+                "skip",
+                NOT_SIMULATED + "mail ENDS_WITH '@contoso.com': ENDS_WITH '@contoso.com' on 'a@CONTOSO.com': they "
+                "differ only in case, and the reference does not say whether ENDS_WITH ignores case",
+            ),
+            ("skip", OUTSIDE + "mail ENDS_WITH '@contoso.com' is false (mail is 'a@contoso.com.evil')"),
+        ],
+    ),
+    (
+        {"attribute": "department", "operator": "REGEX_MATCH", "values": ["^S"]},
+        [{"department": "Sales"}, {"department": "OpS"}],
+        [IN, ("skip", OUTSIDE + "department REGEX_MATCH '^S' is false (department is 'OpS')")],
+    ),
+    (
+        {"attribute": "department", "operator": "NOT_REGEX_MATCH", "values": ["^S"]},
+        [{"department": "Sales"}, {"department": "OpS"}],
+        [("skip", OUTSIDE + "department NOT_REGEX_MATCH '^S' is false (department is 'Sales')"), IN],
+    ),
+    (
+        {"attribute": "employeeId", "operator": "Greater_Than", "values": ["100"]},
+        [{"employeeId": "100"}, {"employeeId": " 101"}, {"employeeId": "x1"}],
+        [
+            ("skip", OUTSIDE + "employeeId Greater_Than '100' is false (employeeId is '100')"),
+            IN,
+            (
+                "skip",
+                NOT_SIMULATED + "employeeId Greater_Than '100': Greater_Than compares integers; employeeId is 'x1'",
+            ),
+        ],
+    ),
+    (
+        {"attribute": "employeeId", "operator": "Greater_Than_OR_EQUALS", "values": ["100"]},
+        [{"employeeId": "100"}, {"employeeId": "99"}],
+        [IN, ("skip", OUTSIDE + "employeeId Greater_Than_OR_EQUALS '100' is false (employeeId is '99')")],
+    ),
+    (
+        {"attribute": "employeeId", "operator": "Less_Than", "values": ["100"]},
+        [{"employeeId": "100"}, {"employeeId": "99"}],
+        [("skip", OUTSIDE + "employeeId Less_Than '100' is false (employeeId is '100')"), IN],
+    ),
+    (
+        {"attribute": "employeeId", "operator": "Less_Than_OR_EQUALS", "values": ["100"]},
+        [{"employeeId": "100"}, {"employeeId": "101"}],
+        [IN, ("skip", OUTSIDE + "employeeId Less_Than_OR_EQUALS '100' is false (employeeId is '101')")],
+    ),
+    # What a snapshot cannot decide, said per user
+    (
+        {"attribute": "manager", "operator": "IS_NOT_NULL"},
+        [{}],
+        [
+            (
+                "skip",
+                NOT_SIMULATED + "manager IS_NOT_NULL: [manager]: manager is a reference to another user, resolved to "
+                "that user's Webex id by the engine",
+            )
+        ],
+    ),
+    (
+        {"attribute": "proxyAddresses", "operator": "IS_NOT_NULL"},
+        [{"proxyAddresses": ["smtp:a@contoso.com"]}, {}],  # set or not: the attribute is multi-valued either way
+        [
+            (
+                "skip",
+                NOT_SIMULATED + "proxyAddresses IS_NOT_NULL: proxyAddresses is multi-valued, and scoping filters do "
+                "not support multi-valued attributes",
+            )
+        ]
+        * 2,
+    ),
+    (
+        {"attribute": "department", "operator": "EQUALS", "values": ["a", "b"]},
+        [{"department": "a"}],
+        [
+            (
+                "skip",
+                NOT_SIMULATED + "department EQUALS ['a', 'b']: 2 values in one clause (the portal writes one; how "
+                "several combine is not documented)",
+            )
+        ],
+    ),
+    (
+        {"attribute": "department", "operator": "!&", "values": ["a"]},
+        [{"department": "ab"}],
+        [
+            (
+                "skip",
+                NOT_SIMULATED + "department !& 'a': the reference does not make clear what !& tests (substring or "
+                "bits)",
+            )
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("clause", "props", "verdicts"), OPERATORS, ids=[f"{c[0]['attribute']} {c[0]['operator']}" for c in OPERATORS]
+)
+def test_each_scoping_operator_at_its_edges_with_the_reason_shown(tmp_path, capsys, clause, props, verdicts):
+    assert filtered(tmp_path, capsys, one(clause), *props) == verdicts
+
+
+UNCLEAR = {"attribute": "department", "operator": "&", "values": ["Sales"]}
+UNCLEAR_TOO = {"attribute": "jobTitle", "operator": "!&", "values": ["Lead"]}
+IN_SALES = {"attribute": "department", "operator": "EQUALS", "values": ["Sales"]}
+
+
+def test_three_valued_logic_an_unclear_clause_decides_only_when_nothing_else_does(tmp_path, capsys):
+    unclear = "filter 1: department & 'Sales': the reference does not make clear what & tests (substring or bits)"
+    # Another group that holds decides: the user is in, whatever the unclear clause would say.
+    assert filtered(tmp_path, capsys, [{"clauses": [UNCLEAR]}, {"clauses": [IN_SALES]}], {"department": "Sales"}) == [
+        IN
+    ]
+    # No group holds and one is unclear: not simulated, naming the first unclear clause of that group.
+    assert filtered(
+        tmp_path, capsys, [{"clauses": [UNCLEAR, UNCLEAR_TOO]}, {"clauses": [IN_SALES]}], {"department": "Ops"}
+    ) == [("skip", f"not simulated: the scoping filter's {unclear}")]
+    # Two unclear groups: the first is named.
+    assert filtered(tmp_path, capsys, [{"clauses": [UNCLEAR]}, {"clauses": [UNCLEAR_TOO]}], {}) == [
+        ("skip", f"not simulated: the scoping filter's {unclear}")
+    ]
+    # A clause that is false after an unclear one still makes its group false.
+    assert filtered(tmp_path, capsys, [{"clauses": [UNCLEAR, IN_SALES]}], {"department": "Ops"}) == [
+        ("skip", "outside the scoping filter: filter 1: department EQUALS 'Sales' is false (department is 'Ops')")
+    ]
+
+
+def test_assignment_by_object_id_and_group_name_ignore_case(tmp_path, capsys):
+    users = [user(1), user(2, memberOf=[SALES]), user(3, userPrincipalName=None)]
+    _, doc = simulate(
+        tmp_path,
+        capsys,
+        users,
+        assignments=[{"user": users[0]["id"].upper()}, {"group": "SALES"}, {"user": users[2]["id"]}],
+    )
+    assert [u["action"] for u in doc["users"]] == ["provision", "provision", "provision"]
+
+
+def test_default_access_through_several_assignments_names_each():
+    """The settings refuse a Default Access role (above), but a diff's base from before that rule can still assign
+    one (diff --users reads each side's preview): the scope names every assignment that gives it."""
+    from provisioning_cycle.run import simulate as run_simulation
+    from provisioning_cycle.snapshot import from_graph_users
+    from provisioning_cycle.stack import Principal, SimulationStack
+
+    stack = SimulationStack(
+        project="webex-scim",
+        stack="base",
+        rows=[{"target": "userName", "source": "userPrincipalName"}],
+        scoping_filter=[],
+        principals=[Principal("group", "Support", "Default Access"), Principal("group", "Sales", "Default Access")],
+    )
+    snapshot = from_graph_users("users.json", [user(1, memberOf=[SALES, SUPPORT])], "--users users.json")
+    (result,) = run_simulation(stack, snapshot).users
+    assert (result.action, result.reason) == (
+        "skip",
+        "Default Access only: assigned with the Default Access role (group Sales, group Support), and Entra does not "
+        "provision Default Access users; assign a Webex role",
+    )
+
+
+def test_a_disabled_or_deleted_user_is_skipped_before_the_scoping_filter(tmp_path, capsys):
+    assert filtered(
+        tmp_path, capsys, one(IN_SALES), {"department": "Sales", "accountEnabled": False}, {"department": "Sales"}
+    ) == [
+        ("skip", "disabled: accountEnabled is false, and Entra does not provision a disabled user (it must be active)"),
+        IN,
+    ]
+
+
+def test_a_group_shared_by_name_counts_only_when_it_is_assigned_by_that_name(tmp_path, capsys):
+    twin = group("Sales", 9)
+    users = [user(1, memberOf=[SALES]), user(2, memberOf=[twin]), user(3, memberOf=[SUPPORT])]
+    _, doc, err = simulate_full(tmp_path, capsys, users, assignments=[{"group": SALES["id"]}, {"group": "Support"}])
+    assert actions(doc) == {
+        "user1@contoso.com": ("provision", None),
+        "user2@contoso.com": (
+            "skip",
+            "not assigned: neither the user nor a group they are a direct member of is assigned to the app",
+        ),
+        "user3@contoso.com": ("provision", None),
+    }
+    assert "several" not in err and "groups in the snapshot have that name" not in err
+
+
+def test_groups_known_by_only_an_id_or_only_a_name_and_user_ids_in_any_case(tmp_path, capsys):
+    by_name = {"@odata.type": "#microsoft.graph.group", "displayName": "Sales"}  # CSV memberOf may give only names
+    by_id = {"@odata.type": "#microsoft.graph.group", "id": "9f000000-0000-4000-8000-0000000000aa"}
+    lettered = {**user(3), "id": "bbbbbbbb-cccc-4ddd-8eee-ffffffffffff"}
+    users = [user(1, memberOf=[by_name]), user(2, memberOf=[by_id]), lettered, user(4, memberOf=[by_name, by_id])]
+    _, doc = simulate(
+        tmp_path,
+        capsys,
+        users,
+        assignments=[{"group": "Sales"}, {"group": by_id["id"].upper()}, {"user": lettered["id"].upper()}],
+    )
+    assert [u["action"] for u in doc["users"]] == ["provision"] * 4
