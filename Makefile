@@ -12,11 +12,7 @@ ARGS ?=
 # on the command line for a stack file anywhere.
 WHICH = $(if $(filter command line,$(origin CONFIG)),--config-file $(CONFIG),--stack $(STACK))
 
-<<<<<<< HEAD
-.PHONY: venv lock preview preview-all bootstrap-preview stacks diff simulate match match-demo status status-all test lint bench clean pulumi policy-venv conformance real-preview
-=======
-.PHONY: preview diff simulate test lint bench mutation clean pulumi policy-venv conformance real-preview
->>>>>>> i20-mutation
+.PHONY: venv lock preview preview-all bootstrap-preview stacks diff simulate match match-demo status status-all test lint bench mutation clean pulumi policy-venv conformance real-preview
 
 # Every install checks each file's hash against the locked requirements (`make lock` writes them from the *.in).
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check --require-hashes
