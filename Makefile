@@ -38,6 +38,7 @@ lock:
 	.lock-venv/bin/$(PIP_COMPILE) -o requirements-pip.txt requirements-pip.in
 	.lock-venv/bin/$(PIP_COMPILE) -o requirements.txt requirements.in
 	.lock-venv/bin/$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
+	.lock-venv/bin/$(PIP_COMPILE) -o requirements-mutation.txt requirements-mutation.in
 	cd policies && ../.lock-venv/bin/$(PIP_COMPILE) -o requirements.txt requirements.in
 	rm -rf .lock-venv
 
@@ -108,7 +109,7 @@ bench: $(STAMP)
 ## make mutation: mutation testing (mutmut) per module against its own tests, niced; ARGS='evaluate' runs one module
 MUTATION_STAMP := $(VENV)/.mutation-installed
 $(MUTATION_STAMP): requirements-mutation.txt $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
+	$(PY) $(PIP_INSTALL) -r requirements-mutation.txt
 	touch $(MUTATION_STAMP)
 mutation: $(MUTATION_STAMP)
 	nice -n 10 $(PY) tests/mutation/runner.py $(ARGS)

@@ -17,6 +17,7 @@ LOCKS = {
     ROOT / "requirements-pip.txt": ROOT / "requirements-pip.in",
     ROOT / "requirements.txt": ROOT / "requirements.in",
     ROOT / "requirements-dev.txt": ROOT / "requirements-dev.in",
+    ROOT / "requirements-mutation.txt": ROOT / "requirements-mutation.in",
     ROOT / "policies" / "requirements.txt": ROOT / "policies" / "requirements.in",
 }
 ENTRY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
@@ -67,6 +68,14 @@ def test_each_direct_pin_is_the_locked_version(lock: Path) -> None:
 def test_the_program_and_its_pack_run_the_same_sdks() -> None:
     program, pack = locked(ROOT / "requirements.txt"), locked(ROOT / "policies" / "requirements.txt")
     assert {name: program[name][0] for name in pack} == {name: version for name, (version, _) in pack.items()}
+
+
+def test_mutation_testing_runs_the_tests_with_their_own_versions() -> None:
+    # make mutation installs its lock over the development one: a version they share must be the same, or the
+    # mutation run would test with other packages than `make test` does (requirements-mutation.in: -c dev).
+    dev, mutation = locked(ROOT / "requirements-dev.txt"), locked(ROOT / "requirements-mutation.txt")
+    assert {name: mutation[name][0] for name in dev} == {name: version for name, (version, _) in dev.items()}
+    assert "mutmut" in mutation
 
 
 def test_the_lock_check_can_fail(tmp_path: Path) -> None:
