@@ -31,6 +31,12 @@ SCRATCH = ROOT / "out" / "mutation"
 EQUIVALENTS = Path(__file__).with_name("equivalents.md")
 
 _POLICY_TESTS = ("tests/test_policy_rules.py",)  # test_policy_pack.py runs the pack as a process: not in reach
+# The settings are one job in three modules (loading, the models, the messages): the same tests pin all three.
+_SETTINGS_TESTS = (
+    "tests/test_settings_errors.py",
+    "tests/test_simulate_settings.py",
+    "tests/test_roles.py",
+)
 _EXPRESSION_TESTS = (
     "tests/test_simulate_expressions.py",
     "tests/test_simulate_functions.py",
@@ -44,11 +50,9 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "policies/webex_guard/mappings.py": _POLICY_TESTS,
     "policies/webex_guard/provisioning.py": _POLICY_TESTS,
     "policies/webex_guard/rule.py": _POLICY_TESTS,
-    "components/settings.py": (
-        "tests/test_settings_errors.py",
-        "tests/test_simulate_settings.py",
-        "tests/test_roles.py",
-    ),
+    "components/settings.py": _SETTINGS_TESTS,
+    "components/settings_models.py": _SETTINGS_TESTS,
+    "components/settings_messages.py": _SETTINGS_TESTS,
     "components/mapping_settings.py": ("tests/test_mapping_settings.py",),
     "provisioning_cycle/evaluate.py": _EXPRESSION_TESTS,
     "provisioning_cycle/functions.py": _EXPRESSION_TESTS,
@@ -62,7 +66,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
 # mutant hangs to its time limit): their mutants fork from a server that has imported the tests but run none. The
 # others fork from mutmut's process, which is faster and, under load, steadier (a fork server's children can miss
 # their wall-clock limit).
-FORKSERVER = frozenset({"components/settings.py"})
+FORKSERVER = frozenset(module for module, tests in TARGETS.items() if tests == _SETTINGS_TESTS)
 
 # mutmut's own words for a mutant's fate, as `mutmut results --all true` prints them.
 KILLED, SURVIVED, NO_TESTS = "killed", "survived", "no tests"
