@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRATCH = ROOT / "out" / "mutation"
 EQUIVALENTS = Path(__file__).with_name("equivalents.md")
 
-_POLICY_TESTS = ("tests/test_policy_rules.py",)  # test_policy_pack.py runs the pack as a process: not in reach
+_POLICY_TESTS = ("tests/test_policy_rules.py", "tests/test_policy_verdicts.py")  # not the pack process: not in reach
 # The settings are one job in three modules (loading, the models, the messages): the same tests pin all three.
 _SETTINGS_TESTS = (
     "tests/test_settings_errors.py",
