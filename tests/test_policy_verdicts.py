@@ -7,6 +7,7 @@ tests/test_policy_rules.py mirrors each rule (pass, then fail on one change); th
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -368,7 +369,9 @@ def test_assignments_without_a_principal_id_are_not_compared() -> None:
 # -- provisioning: SyncNotificationSettings in every shape, the threshold, the token's window ------------------------
 
 
-@pytest.mark.parametrize("value", ["[]", "5", "null", '"Enabled"', "[{}]"])
+@pytest.mark.parametrize(
+    "value", ["[]", "5", "null", '"Enabled"', "[{}]"], ids=["list", "number", "null", "text", "list-of-objects"]
+)
 def test_sync_notification_settings_that_is_json_but_not_an_object_is_reported_not_a_crash(value: str) -> None:
     stack = webex_stack(credentials={"SyncNotificationSettings": value})
     for rule in ("notification-email", "delete-threshold-on"):
@@ -391,6 +394,41 @@ def test_a_threshold_of_one_deletion_is_on() -> None:
     for value in (1, "1"):
         stack = webex_stack(credentials={"SyncNotificationSettings": notification(DeleteThresholdValue=value)})
         assert messages(stack, "delete-threshold-on") == []
+
+
+NOT_WHOLE = "is not a whole number"
+
+
+@pytest.mark.parametrize(
+    ("settings", "shown"),
+    [
+        ({"DeleteThresholdValue": None}, "DeleteThresholdEnabled true, no DeleteThresholdValue"),
+        ({"DeleteThresholdValue": "lots"}, f"DeleteThresholdEnabled true, DeleteThresholdValue 'lots' {NOT_WHOLE}"),
+        ({"DeleteThresholdValue": 2.5}, f"DeleteThresholdEnabled true, DeleteThresholdValue 2.5 {NOT_WHOLE}"),
+        # JSON true is no number of deletions, though Python would count it as 1.
+        ({"DeleteThresholdValue": True}, f"DeleteThresholdEnabled true, DeleteThresholdValue True {NOT_WHOLE}"),
+        ({"DeleteThresholdValue": "5²"}, f"DeleteThresholdEnabled true, DeleteThresholdValue '5²' {NOT_WHOLE}"),
+        ({"DeleteThresholdValue": 0}, "DeleteThresholdEnabled true, value 0"),
+        ({"DeleteThresholdValue": "-3"}, "DeleteThresholdEnabled true, value -3"),
+        ({"DeleteThresholdEnabled": "true"}, "DeleteThresholdEnabled 'true', value 500"),
+        ({"DeleteThresholdEnabled": None}, "DeleteThresholdEnabled not set, value 500"),
+    ],
+    ids=["value-missing", "value-text", "value-fraction", "value-true", "value-superscript", "value-0", "value-negative",
+         "enabled-text", "enabled-missing"],
+)  # fmt: skip
+def test_the_threshold_is_off_unless_enabled_with_a_whole_number_above_zero(settings: dict, shown: str) -> None:
+    written = {k: v for k, v in json.loads(notification(**settings)).items() if v is not None}
+    stack = webex_stack(credentials={"SyncNotificationSettings": json.dumps(written)})
+    assert messages(stack, "delete-threshold-on") == [
+        f"The accidental-deletion threshold is off ({shown}): one bad scoping change could disable every Webex user "
+        f"in a single cycle. {THRESHOLD_FIX}"
+    ]
+
+
+def test_a_threshold_written_as_a_whole_number_in_any_json_form_is_on() -> None:
+    for value in (500, 500.0, " 500 "):
+        stack = webex_stack(credentials={"SyncNotificationSettings": notification(DeleteThresholdValue=value)})
+        assert messages(stack, "delete-threshold-on") == [], value
 
 
 @pytest.mark.parametrize(
