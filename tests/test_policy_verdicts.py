@@ -436,9 +436,11 @@ def test_a_threshold_written_as_a_whole_number_in_any_json_form_is_on() -> None:
     [
         (30, None),
         (29, "The SCIM token expires on {date}, in 29 day(s) (warning from 30 days). Fix: rotate it now: {renew}."),
+        # Expiring today: not expired yet (the token works until it lapses), and said as today, not "in 0 day(s)".
+        (0, "The SCIM token expires today ({date}) (warning from 30 days). Fix: rotate it now: {renew}."),
         (-1, "The SCIM token expired on {date} (1 day(s) ago): provisioning to Webex fails. Fix: {renew}."),
     ],
-    ids=["30-days-left", "29-days-left", "expired-yesterday"],
+    ids=["30-days-left", "29-days-left", "expires-today", "expired-yesterday"],
 )
 def test_the_token_warning_starts_30_days_before_expiry(days: int, verdict: str | None) -> None:
     date = days_from_today(days)

@@ -291,10 +291,8 @@ def _check_token_expiry(props: Mapping[str, Any], args: ResourceValidationArgs, 
             f"The SCIM token expired on {expires} ({-days_left} day(s) ago): provisioning to Webex fails. Fix: {renew}."
         )
     elif days_left < min_days:
-        report(
-            f"The SCIM token expires on {expires}, in {days_left} day(s) (warning from {min_days} days). "
-            f"Fix: rotate it now: {renew}."
-        )
+        when = f"today ({expires})" if days_left == 0 else f"on {expires}, in {days_left} day(s)"
+        report(f"The SCIM token expires {when} (warning from {min_days} days). Fix: rotate it now: {renew}.")
 
 
 token_expiry = ResourceRule(
