@@ -198,9 +198,32 @@ def _near_project(namespace: str) -> bool:
     return bool(difflib.get_close_matches(namespace.lower(), [PROJECT], n=1, cutoff=0.8))
 
 
+# A project key written with a dot for the colon (`webex-scim.orgId`): Pulumi files it under the project's namespace,
+# as `webex-scim:webex-scim.orgId`.
+_DOTTED = re.compile(r"^([A-Za-z0-9_.-]+?)[.:](.+)$")
+
+
+def _dotted(full: str) -> tuple[str, str] | None:
+    """(the namespace as written, the key meant) of a project key written with a dot for the colon, else None."""
+    namespace, _, name = full.partition(":")
+    m = _DOTTED.match(name) if namespace == PROJECT else None
+    if m and (m.group(1) == PROJECT or _near_project(m.group(1))):
+        return m.group(1), m.group(2)
+    return None
+
+
 def meant_for_project(keys: list[str]) -> set[str]:
-    """The project keys (`orgId`) written under a near-miss of the project's namespace (`webex_scim:orgId`)."""
-    return {full.partition(":")[2] for full in keys if _near_project(full.partition(":")[0])}
+    """The project keys (`orgId`) written under a near-miss of the project's namespace (`webex_scim:orgId`) or with a
+    dot for its colon (`webex-scim.orgId`): set, though not where the settings read them."""
+    meant: set[str] = set()
+    for full in keys:
+        namespace, _, name = full.partition(":")
+        dotted = _dotted(full)
+        if _near_project(namespace):
+            meant.add(name)
+        elif dotted:
+            meant.add(dotted[1])
+    return meant
 
 
 def namespace_problems(keys: list[str]) -> tuple[list[str], set[str]]:
@@ -211,16 +234,16 @@ def namespace_problems(keys: list[str]) -> tuple[list[str], set[str]]:
     skip: set[str] = set()
     for full in keys:
         namespace, _, name = full.partition(":")
+        dotted = _dotted(full)
         if _near_project(namespace):
             problems.append(
                 f"{full}: `{namespace}` is not this project's namespace; its keys are `{PROJECT}:<key>` (the project "
                 f"name in Pulumi.yaml): rename the key to `{PROJECT}:{name}`"
             )
-        elif namespace == PROJECT and (m := re.match(r"^([A-Za-z0-9_.-]+?)[.:](.+)$", name)):
-            if m.group(1) == PROJECT or _near_project(m.group(1)):
-                skip.add(name)
-                problems.append(
-                    f"{m.group(1)}.{m.group(2)}: a config key is `namespace:key`, with a colon: rename it to "
-                    f"`{PROJECT}:{m.group(2)}`"
-                )
+        elif dotted:
+            skip.add(name)
+            problems.append(
+                f"{dotted[0]}.{dotted[1]}: a config key is `namespace:key`, with a colon: rename it to "
+                f"`{PROJECT}:{dotted[1]}`"
+            )
     return problems, skip
