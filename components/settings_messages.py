@@ -153,12 +153,17 @@ def describe(err: dict[str, Any], known: Collection[str] = ()) -> str:
             f"`{set_command(path, '<value>')}`"
         )
     if kind == "extra_forbidden":
-        parent, _, name = path.rpartition(".")
+        # The level is the location's, not the text's: a top-level key with a dot in its name is one flat key,
+        # which `--path` would look for under another key.
+        parent, name = key_path(loc[:-1]), str(loc[-1])
         where = f" under `{PROJECT}:{parent}`" if parent else ""
         near = closest_key(name, known)
         meant = f"{parent}.{near}" if parent and near else near
         typo = f"did you mean `{PROJECT}:{meant}`?" if near else "a typo?"
-        return f"{key}: unknown key{where} ({typo}); remove it with `pulumi config rm --path '{path}'`"
+        flat = not parent and "." in name
+        return (
+            f"{key}: unknown key{where} ({typo}); remove it with `pulumi config rm {'' if flat else '--path '}'{path}'`"
+        )
     if kind == "missing":
         return f"{key}: required but not set; run {_fix(path)}"
     if kind == "literal_error":
