@@ -303,3 +303,65 @@ def test_only_single_valued_email_attributes_can_feed_user_name() -> None:
     assert catalog.email_format_sources() == ["userPrincipalName", "mail"]
     for source in ("userPrincipalName", "mail"):
         assert MappingSettings.model_validate({"userNameSource": source}).user_name_source == source
+
+
+# -- what reaches Graph: attribute names, the operators, an override's defaults ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "loc"),
+    [
+        ({"overrides": [{"target": "title", "source": "[jobTitle]"}]}, ("overrides", 0, "source")),
+        (
+            {"scopingFilter": [{"clauses": [{"attribute": "[jobTitle]", "operator": "IS_NOT_NULL"}]}]},
+            ("scopingFilter", 0, "clauses", 0, "attribute"),
+        ),
+    ],
+    ids=["override-source", "scoping-attribute"],
+)
+def test_a_source_or_scoping_attribute_that_is_not_an_attribute_name_never_reaches_graph(config, loc):
+    assert errors(config) == [
+        (loc, "Value error, '[jobTitle]' is not an Entra attribute name (letters, digits, '_', '.', '-')")
+    ]
+
+
+def test_a_misspelt_attribute_name_is_refused_with_the_one_it_is_a_typo_of():
+    config = {"scopingFilter": [{"clauses": [{"attribute": "Department", "operator": "EQUALS", "values": ["Sales"]}]}]}
+    assert errors(config) == [
+        (
+            ("scopingFilter", 0, "clauses", 0, "attribute"),
+            "Value error, 'Department' is not an Entra user attribute: attribute names are case-sensitive; did you "
+            "mean 'department'?",
+        )
+    ]
+
+
+def test_an_override_flows_always_unless_it_says_otherwise():
+    settings = MappingSettings.model_validate(
+        {"overrides": [{"target": "title", "source": "jobTitle"}, {"target": "nickName", "constant": "x"}]}
+    )
+    by_target = {r["target"]: r for r in desired_user_mappings(settings)}
+    assert by_target["title"] == {
+        "target": "title",
+        "source": "jobTitle",
+        "expression": None,
+        "constant": None,
+        "flowType": "Always",
+        "matchingPriority": None,
+        "defaultValue": None,
+    }
+    assert by_target["nickName"]["flowType"] == "Always" and by_target["nickName"]["constant"] == "x"
+
+
+@pytest.mark.parametrize("operator", ["&", "!&"], ids=["bit-and", "not-bit-and"])
+def test_the_bitwise_operators_take_values_and_reach_the_resource_as_written(operator):
+    clause = {"attribute": "extensionAttribute1", "operator": operator, "values": ["4"]}
+    settings = MappingSettings.model_validate({"scopingFilter": [{"clauses": [clause]}]})
+    assert attribute_mappings_inputs(settings)["scopingFilter"] == [{"clauses": [clause]}]
+    without_values = {"scopingFilter": [{"clauses": [{**clause, "values": []}]}]}
+    assert errors(without_values) == [
+        (
+            ("scopingFilter", 0, "clauses", 0),
+            f"Value error, {operator} compares against values; give at least one in values",
+        )
+    ]
