@@ -13,8 +13,6 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from pydantic.alias_generators import to_camel
-
 from policies.vocabulary import NAMESPACE as PROJECT
 from policies.vocabulary import config_set_command
 
@@ -109,16 +107,11 @@ def shape_problem(path: str, expected: str, got: Any) -> str:
 
 
 def key_path(loc: tuple[Any, ...]) -> str:
-    """pydantic's error location → the config key path users type (`provisioning.deleteThreshold`, `assignments[1]`)."""
+    """pydantic's error location → the config key path users type (`provisioning.deleteThreshold`, `assignments[1]`).
+    The settings' models name every field by its camelCase alias, and pydantic locates errors by alias."""
     out = ""
     for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif str(part).startswith("function-"):
-            continue
-        else:
-            name = to_camel(str(part)) if "_" in str(part) else str(part)
-            out += f".{name}" if out else name
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
     return out
 
 
