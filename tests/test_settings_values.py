@@ -79,6 +79,13 @@ def test_padded_values_are_read_without_the_padding_where_the_padding_cannot_be_
     assert [a.ref for a in settings.assignments] == ["a@contoso.com", "b@contoso.com"]
 
 
+def test_padded_urls_are_read_without_the_padding() -> None:
+    # Sent as they are, they would reach Graph (the tenant URL as BaseAddress) and the program's Graph client padded.
+    url = f"https://webexapis.com/identity/scim/{ORG}/v2"
+    settings = validate(config(tenantUrl=f" {url} ", graphBaseUrl=" https://graph.microsoft.us/v1.0/ "))
+    assert settings.effective_tenant_url == url and settings.graph_base_url == "https://graph.microsoft.us/v1.0"
+
+
 def test_a_padded_choice_is_shown_with_its_padding() -> None:
     assert problems(config(offer="commercial ")) == [
         "webex-scim:offer: 'commercial ' is not allowed: use 'commercial' or 'government'; fix: "
