@@ -34,6 +34,8 @@ _POLICY_TESTS = ("tests/test_policy_rules.py", "tests/test_policy_verdicts.py") 
 # The settings are one job in three modules (loading, the models, the messages): the same tests pin all three.
 _SETTINGS_TESTS = (
     "tests/test_settings_errors.py",
+    "tests/test_settings_messages.py",
+    "tests/test_settings_values.py",
     "tests/test_simulate_settings.py",
     "tests/test_roles.py",
 )
