@@ -112,7 +112,7 @@ def validate(raw: dict[str, Any], written_elsewhere: Collection[str] = ()) -> Se
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        errors = exc.errors()
         errors = [e for e in errors if not (e["type"] == "missing" and key_path(e["loc"]) in written_elsewhere)]
         problems += [describe(e, keys_at(tuple(e["loc"]))) for e in errors]
         raise SettingsError(problems) from None

@@ -127,10 +127,8 @@ def closest_key(name: str, known: Collection[str]) -> str | None:
 def describe(err: dict[str, Any], known: Collection[str] = ()) -> str:
     """One pydantic error → one line: the key, what is wrong, and what to write instead (`known`: the keys at the
     error's level, to name the one an unknown key is a typo of)."""
-    loc = tuple(err.get("loc", ()))
-    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    kind = err.get("type", "")
-    given = err.get("input")
+    loc, kind, given = tuple(err["loc"]), err["type"], err["input"]  # what pydantic gives every error
+    msg = err["msg"].removeprefix("Value error, ")  # pydantic's prefix to the words of a validator's ValueError
     # A model-level check names its own key at the start of the message ("tenantUrl: ...").
     if not loc and ":" in msg and msg.split(":", 1)[0].replace(".", "").replace("[", "").replace("]", "").isalnum():
         path, msg = msg.split(":", 1)
