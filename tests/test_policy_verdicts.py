@@ -8,11 +8,13 @@ tests/test_policy_rules.py mirrors each rule (pass, then fail on one change); th
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 from policy_support import (
     ORG_ID,
+    REPO,
     SP_ID,
     TYPES,
     UNKNOWN,
@@ -20,6 +22,7 @@ from policy_support import (
     days_from_today,
     default_mappings,
     evaluate,
+    fresh_pack,
     job_restart,
     mappings,
     notification,
@@ -239,6 +242,31 @@ def test_a_user_name_source_that_is_no_attribute_is_described_as_what_it_is(row:
     assert message.startswith(f"userName is mapped from {described}; Webex expects the user's email address there")
 
 
+def test_a_mapping_without_a_target_is_named_as_an_empty_one() -> None:
+    stack = webex_stack(mappings={"userMappings": mappings(add=[{"target": None, "source": "mail"}])})
+    assert messages(stack, "mapping-targets-are-webex-attributes") == [
+        "'' is not a Webex user attribute; Webex ignores or rejects it. Fix: in Pulumi.<stack>.yaml, edit "
+        "`webex-scim:mappings.overrides`: remove or correct the mapping for '' (Webex attributes are listed in "
+        "components/webex_catalog.json)."
+    ]
+
+
+def test_the_allowed_sources_named_are_those_the_rule_accepts() -> None:
+    config = {"username-from-email-attribute": {"allowedUserNameSources": ["ProxyAddresses", "extension_mail"]}}
+    (found,) = messages(user_name_from({"source": "employeeId"}), "username-from-email-attribute", config)
+    assert "Allowed sources: userPrincipalName, mail, extension_mail. Fix:" in found
+
+
+def test_the_rule_table_in_the_docs_is_the_packs_own() -> None:
+    # docs/policies.md shows each rule's level, severity, what it checks, its fix and its settings, from the rules.
+    doc = (REPO / "docs" / "policies.md").read_text(encoding="utf-8")
+    table = fresh_pack().rules_markdown()
+    assert table.strip() in doc
+    assert (
+        "| `tenant-url-matches-org` | mandatory | critical | SynchronizationSecret, ProvisioningJob (stack) |" in table
+    )
+
+
 def test_a_long_value_is_cut_in_the_message_and_one_just_short_enough_is_not() -> None:
     # A value is quoted with repr(): 118 characters make a 120-character repr, the longest shown whole.
     whole, cut = "x" * 118, "y" * 119
@@ -413,8 +441,8 @@ NOT_WHOLE = "is not a whole number"
         ({"DeleteThresholdEnabled": "true"}, "DeleteThresholdEnabled 'true', value 500"),
         ({"DeleteThresholdEnabled": None}, "DeleteThresholdEnabled not set, value 500"),
     ],
-    ids=["value-missing", "value-text", "value-fraction", "value-true", "value-superscript", "value-0", "value-negative",
-         "enabled-text", "enabled-missing"],
+    ids=["value-missing", "value-text", "value-fraction", "value-true", "value-superscript", "value-0",
+         "value-negative", "enabled-text", "enabled-missing"],
 )  # fmt: skip
 def test_the_threshold_is_off_unless_enabled_with_a_whole_number_above_zero(settings: dict, shown: str) -> None:
     written = {k: v for k, v in json.loads(notification(**settings)).items() if v is not None}
@@ -463,15 +491,17 @@ def test_a_secret_outside_any_component_is_judged_against_the_stacks_only_provis
     assert messages([*base, loose], "tenant-url-matches-org") == []
 
 
-def two_orgs(second_url: str) -> list[RecordedResource]:
-    """The healthy stack plus a second org's ProvisioningJob component, its own credentials beneath it."""
-    stack = webex_stack()
+def two_orgs(second_url: str, *, nested: bool = False, **changes: Any) -> list[RecordedResource]:
+    """The healthy stack (with `changes`) plus a second org's ProvisioningJob component, its own credentials beneath
+    it (`nested`: beneath a component of the user's own under it)."""
+    stack = webex_stack(**changes)
     root = next(r for r in stack if r.type == TYPES["root"])
     facts = {"orgId": OTHER_ORG, "offer": "government"}
     job = resource(TYPES["provisioning"], "provisioning-b", facts, parent=root, custom=False)
+    between = [resource("acme:index:Wrapper", "wrapper", {}, parent=job, custom=False)] if nested else []
     keys = {"credentials": [{"key": "BaseAddress", "value": second_url}]}
-    secret = resource(TYPES["credentials"], "credentials-b", keys, parent=job)
-    return [*stack, job, secret]
+    secret = resource(TYPES["credentials"], "credentials-b", keys, parent=(between or [job])[0])
+    return [*stack, job, *between, secret]
 
 
 def test_each_secret_is_judged_against_the_provisioning_job_it_belongs_to() -> None:
@@ -481,6 +511,30 @@ def test_each_secret_is_judged_against_the_provisioning_job_it_belongs_to() -> N
     (found,) = violations(wrong, "tenant-url-matches-org")
     assert found.urn == wrong[-1].urn
     assert f"it does not contain the org ID {OTHER_ORG}" in found.message
+
+
+def test_a_secret_deeper_down_its_provisioning_job_is_still_judged_against_it() -> None:
+    wrong = two_orgs(f"https://api-usgov.webex.com/identity/scim/{ORG_ID}/v2", nested=True)
+    (found,) = violations(wrong, "tenant-url-matches-org")
+    assert found.urn == wrong[-1].urn and f"it does not contain the org ID {OTHER_ORG}" in found.message
+
+
+@pytest.mark.parametrize(
+    ("change", "first"),
+    [
+        ({"credentials": {"BaseAddress": None}}, "The provisioning credentials have no BaseAddress"),
+        ({"credentials": {"BaseAddress": 443}}, "The provisioning credentials have no BaseAddress"),
+        ({"provisioning": {"orgId": None}}, "Cannot tell which Webex org"),
+        ({"provisioning": {"offer": "enterprise"}}, "Offer 'enterprise' is not a Webex offer"),
+    ],
+    ids=["no-base-address", "base-address-a-number", "no-org-id", "unknown-offer"],
+)
+def test_a_secret_the_rule_cannot_judge_is_reported_and_the_next_is_judged(change: dict, first: str) -> None:
+    stack = two_orgs(f"https://api-usgov.webex.com/identity/scim/{ORG_ID}/v2", **change)
+    found = violations(stack, "tenant-url-matches-org")
+    credentials = next(r for r in stack if r.name == "credentials")
+    assert [v.urn for v in found] == [credentials.urn, stack[-1].urn]
+    assert found[0].message.startswith(first) and found[1].message.startswith("Tenant URL 'https://api-usgov")
 
 
 def test_a_secret_outside_both_of_two_provisioning_jobs_cannot_be_judged() -> None:
@@ -496,6 +550,24 @@ def test_government_setup_passes_a_government_org_with_domains_and_a_loopback_gr
     for host in ("127.0.0.1", "localhost", "[::1]"):
         local = webex_stack(provisioning={"graphBaseUrl": f"http://{host}:8080/v1.0"})
         assert messages(local, "government-setup") == [], host
+
+
+def test_government_setup_passes_a_job_that_names_no_graph() -> None:
+    assert messages(webex_stack(provisioning={"graphBaseUrl": None}), "government-setup") == []
+
+
+@pytest.mark.parametrize("zone", ["<+14>-14", "<-12>+12"], ids=["utc-plus-14", "utc-minus-12"])
+def test_the_days_left_are_counted_in_utc_whatever_the_time_zone(zone: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # At any hour one of the two zones is on another date than UTC: a count in local time would be a day off there.
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        date = days_from_today(10)
+        (found,) = messages(webex_stack(provisioning={"tokenExpiresOn": date}), "token-expiry")
+        assert found.startswith(f"The SCIM token expires on {date}, in 10 day(s) (warning from 30 days)")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 # -- the pack's config schemas, as the engine reads them -----------------------------------------------------------
