@@ -31,6 +31,46 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ],
     ),
     (
+        # `pulumi config set mappings.overrides[0].target title` without --path: one key, two dots in its name.
+        "flat-key-with-two-dots",
+        {**BASE, "mappings.overrides[0].target": "title"},
+        [
+            "webex-scim:mappings.overrides[0].target: is one flat key with a dot in its name (set without --path), not "
+            "a setting under `webex-scim:mappings`; run `pulumi config rm 'mappings.overrides[0].target'` then "
+            "`pulumi config set --path 'mappings.overrides[0].target' <value>`"
+        ],
+    ),
+    (
+        "unknown-key-in-a-scoping-clause",
+        config(
+            mappings={
+                "scopingFilter": [{"clauses": [{"attribute": "department", "operator": "EQUALS", "value": ["x"]}]}]
+            }
+        ),
+        [
+            "webex-scim:mappings.scopingFilter[0].clauses[0].value: unknown key under "
+            "`webex-scim:mappings.scopingFilter[0].clauses[0]` (did you mean "
+            "`webex-scim:mappings.scopingFilter[0].clauses[0].values`?); remove it with "
+            "`pulumi config rm --path 'mappings.scopingFilter[0].clauses[0].value'`"
+        ],
+    ),
+    (
+        "a-list-entry-refused-by-its-own-words",
+        config(mappings={"remove": ["nickName", "externalId"]}),
+        [
+            "webex-scim:mappings.remove: remove[1]: 'externalId' is required by Webex and cannot be removed (required: "
+            "active, externalId, userName)"
+        ],
+    ),
+    (
+        "check-of-the-whole-stack-with-colons-in-the-value",
+        config(tenantUrl="http://webexapis.com/identity/scim/other/v2"),
+        [
+            "webex-scim:tenantUrl: 'http://webexapis.com/identity/scim/other/v2' is not an https URL; fix: "
+            "`pulumi config rm tenantUrl` (to use the offer's default), or set an https URL containing the org ID"
+        ],
+    ),
+    (
         # One flat key: `--path` would name a setting `value` under orgId, which is not where it is.
         "dotted-key-of-a-plain-setting",
         {**BASE, "orgId.value": ORG},
@@ -319,8 +359,14 @@ def test_a_dotted_key_names_the_key_it_means(key: str, meant: str):
 
 @pytest.mark.parametrize(
     "key",
-    ["webex-scim:app.hideFromUsers", "webex-scim:azuread.environment", "webex-scim:orgId", "azuread:webex.x"],
-    ids=["a-dotted-setting", "another-namespace-dotted", "plain", "another-namespace"],
+    [
+        "webex-scim:app.hideFromUsers",
+        "webex-scim:azuread.environment",
+        "webex-scim:orgId",
+        "azuread:webex.x",
+        "azuread:webex-scim.orgId",
+    ],
+    ids=["a-dotted-setting", "another-namespace-dotted", "plain", "another-namespace", "another-namespaces-own"],
 )
 def test_a_key_that_is_no_namespace_mistake_is_left_to_the_settings(key: str):
     assert namespace_problems([key]) == ([], set())
@@ -333,6 +379,7 @@ def test_a_key_that_is_no_namespace_mistake_is_left_to_the_settings(key: str):
         ("webex_scim", True),
         ("WebexScim", True),
         ("webex-scm", True),
+        ("w.e.b.e.x-s.c.i.m", True),  # the project's letters, however far apart: not close by spelling alone
         ("webex", False),
         ("azuread", False),
         ("pulumi", False),
