@@ -76,10 +76,9 @@ def _all_config() -> dict[str, Any]:
     return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
 
 
-def _raw_config(merged: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every `webex-scim:*` key, without its namespace."""
+def _raw_config(merged: Mapping[str, Any]) -> dict[str, Any]:
+    """Every `webex-scim:*` key of `merged` (the stack's keys in every namespace), without its namespace."""
     prefix = f"{PROJECT}:"
-    merged = _all_config() if merged is None else merged
     return {full[len(prefix) :]: value for full, value in merged.items() if full.startswith(prefix)}
 
 
@@ -113,7 +112,7 @@ def validate(raw: dict[str, Any], written_elsewhere: Collection[str] = ()) -> Se
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        errors = exc.errors()
         errors = [e for e in errors if not (e["type"] == "missing" and key_path(e["loc"]) in written_elsewhere)]
         problems += [describe(e, keys_at(tuple(e["loc"]))) for e in errors]
         raise SettingsError(problems) from None
@@ -129,7 +128,7 @@ def validate_stack_config(merged: Mapping[str, Any]) -> tuple[Settings | None, d
     Keys in the wrong namespace and bad values are reported together, so one run names all of them; the token is
     not checked here (`load` does: only the program knows whether it is a secret)."""
     problems, misplaced = namespace_problems(list(merged))
-    raw = {k: v for k, v in _raw_config(dict(merged)).items() if k not in misplaced}
+    raw = {k: v for k, v in _raw_config(merged).items() if k not in misplaced}
     try:
         settings: Settings | None = validate(raw, written_elsewhere=meant_for_project(list(merged)))
     except SettingsError as exc:

@@ -13,8 +13,6 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from pydantic.alias_generators import to_camel
-
 from policies.vocabulary import NAMESPACE as PROJECT
 from policies.vocabulary import config_set_command
 
@@ -109,16 +107,11 @@ def shape_problem(path: str, expected: str, got: Any) -> str:
 
 
 def key_path(loc: tuple[Any, ...]) -> str:
-    """pydantic's error location → the config key path users type (`provisioning.deleteThreshold`, `assignments[1]`)."""
+    """pydantic's error location → the config key path users type (`provisioning.deleteThreshold`, `assignments[1]`).
+    The settings' models name every field by its camelCase alias, and pydantic locates errors by alias."""
     out = ""
     for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif str(part).startswith("function-"):
-            continue
-        else:
-            name = to_camel(str(part)) if "_" in str(part) else str(part)
-            out += f".{name}" if out else name
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
     return out
 
 
@@ -134,10 +127,8 @@ def closest_key(name: str, known: Collection[str]) -> str | None:
 def describe(err: dict[str, Any], known: Collection[str] = ()) -> str:
     """One pydantic error → one line: the key, what is wrong, and what to write instead (`known`: the keys at the
     error's level, to name the one an unknown key is a typo of)."""
-    loc = tuple(err.get("loc", ()))
-    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    kind = err.get("type", "")
-    given = err.get("input")
+    loc, kind, given = tuple(err["loc"]), err["type"], err["input"]  # what pydantic gives every error
+    msg = err["msg"].removeprefix("Value error, ")  # pydantic's prefix to the words of a validator's ValueError
     # A model-level check names its own key at the start of the message ("tenantUrl: ...").
     if not loc and ":" in msg and msg.split(":", 1)[0].replace(".", "").replace("[", "").replace("]", "").isalnum():
         path, msg = msg.split(":", 1)
@@ -153,12 +144,17 @@ def describe(err: dict[str, Any], known: Collection[str] = ()) -> str:
             f"`{set_command(path, '<value>')}`"
         )
     if kind == "extra_forbidden":
-        parent, _, name = path.rpartition(".")
+        # The level is the location's, not the text's: a top-level key with a dot in its name is one flat key,
+        # which `--path` would look for under another key.
+        parent, name = key_path(loc[:-1]), str(loc[-1])
         where = f" under `{PROJECT}:{parent}`" if parent else ""
         near = closest_key(name, known)
         meant = f"{parent}.{near}" if parent and near else near
         typo = f"did you mean `{PROJECT}:{meant}`?" if near else "a typo?"
-        return f"{key}: unknown key{where} ({typo}); remove it with `pulumi config rm --path '{path}'`"
+        flat = not parent and "." in name
+        return (
+            f"{key}: unknown key{where} ({typo}); remove it with `pulumi config rm {'' if flat else '--path '}'{path}'`"
+        )
     if kind == "missing":
         return f"{key}: required but not set; run {_fix(path)}"
     if kind == "literal_error":
@@ -198,9 +194,32 @@ def _near_project(namespace: str) -> bool:
     return bool(difflib.get_close_matches(namespace.lower(), [PROJECT], n=1, cutoff=0.8))
 
 
+# A project key written with a dot for the colon (`webex-scim.orgId`): Pulumi files it under the project's namespace,
+# as `webex-scim:webex-scim.orgId`.
+_DOTTED = re.compile(r"^([A-Za-z0-9_.-]+?)[.:](.+)$")
+
+
+def _dotted(full: str) -> tuple[str, str] | None:
+    """(the namespace as written, the key meant) of a project key written with a dot for the colon, else None."""
+    namespace, _, name = full.partition(":")
+    m = _DOTTED.match(name) if namespace == PROJECT else None
+    if m and (m.group(1) == PROJECT or _near_project(m.group(1))):
+        return m.group(1), m.group(2)
+    return None
+
+
 def meant_for_project(keys: list[str]) -> set[str]:
-    """The project keys (`orgId`) written under a near-miss of the project's namespace (`webex_scim:orgId`)."""
-    return {full.partition(":")[2] for full in keys if _near_project(full.partition(":")[0])}
+    """The project keys (`orgId`) written under a near-miss of the project's namespace (`webex_scim:orgId`) or with a
+    dot for its colon (`webex-scim.orgId`): set, though not where the settings read them."""
+    meant: set[str] = set()
+    for full in keys:
+        namespace, _, name = full.partition(":")
+        dotted = _dotted(full)
+        if _near_project(namespace):
+            meant.add(name)
+        elif dotted:
+            meant.add(dotted[1])
+    return meant
 
 
 def namespace_problems(keys: list[str]) -> tuple[list[str], set[str]]:
@@ -211,16 +230,16 @@ def namespace_problems(keys: list[str]) -> tuple[list[str], set[str]]:
     skip: set[str] = set()
     for full in keys:
         namespace, _, name = full.partition(":")
+        dotted = _dotted(full)
         if _near_project(namespace):
             problems.append(
                 f"{full}: `{namespace}` is not this project's namespace; its keys are `{PROJECT}:<key>` (the project "
                 f"name in Pulumi.yaml): rename the key to `{PROJECT}:{name}`"
             )
-        elif namespace == PROJECT and (m := re.match(r"^([A-Za-z0-9_.-]+?)[.:](.+)$", name)):
-            if m.group(1) == PROJECT or _near_project(m.group(1)):
-                skip.add(name)
-                problems.append(
-                    f"{m.group(1)}.{m.group(2)}: a config key is `namespace:key`, with a colon: rename it to "
-                    f"`{PROJECT}:{m.group(2)}`"
-                )
+        elif dotted:
+            skip.add(name)
+            problems.append(
+                f"{dotted[0]}.{dotted[1]}: a config key is `namespace:key`, with a colon: rename it to "
+                f"`{PROJECT}:{dotted[1]}`"
+            )
     return problems, skip

@@ -276,6 +276,12 @@ class Settings(_Model):
             raise ValueError(problem)
         return v
 
+    @field_validator("tenant_url", "graph_base_url", mode="before")
+    @classmethod
+    def _unpadded(cls, v: Any) -> Any:
+        # urlsplit reads " https://…" as https, so a padded URL would pass and reach Graph (and BaseAddress) padded.
+        return v.strip() if isinstance(v, str) else v
+
     @field_validator("graph_base_url")
     @classmethod
     def _graph_url(cls, v: str) -> str:

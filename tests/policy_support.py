@@ -15,6 +15,8 @@ from __future__ import annotations
 import atexit
 import copy
 import dataclasses
+import datetime as dt
+import importlib
 import json
 import sys
 from collections.abc import Iterable, Mapping
@@ -191,6 +193,38 @@ def good_inputs() -> dict[str, dict[str, Any]]:
     }
 
 
+def notification(**changes: Any) -> str:
+    settings = {
+        "Enabled": True,
+        "Recipients": "webex-admins@contoso.com",
+        "DeleteThresholdEnabled": True,
+        "DeleteThresholdValue": 500,
+    }
+    settings.update(changes)
+    return json.dumps(settings)
+
+
+def mappings(*, replace: dict[str, dict[str, Any]] | None = None, add: list[dict[str, Any]] | None = None) -> list:
+    """The default userMappings with some rows changed (by target) or added."""
+    rows = default_mappings()
+    for row in rows:
+        row.update((replace or {}).get(row["target"], {}))
+    for extra in add or []:
+        rows.append({"source": None, "expression": None, "constant": None, "flowType": "Always",
+                     "matchingPriority": 0, "defaultValue": None, **extra})  # fmt: skip
+    return rows
+
+
+def job_restart(*, request_id: str = "", force_deletes_request: str = "") -> Any:
+    """The JobRestart dynamic resource the program registers when a restart is requested."""
+    inputs = {"requestId": request_id, "forceDeletesRequest": force_deletes_request, "enabled": True}
+    return resource("pulumi-python:dynamic/webex:JobRestart", "restart", inputs)
+
+
+def days_from_today(days: int) -> str:
+    return (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days)).isoformat()
+
+
 def set_credential(inputs: dict[str, Any], key: str, value: Any) -> None:
     """Change (or, with value None, remove) one synchronization secret key."""
     rows = [row for row in inputs["credentials"] if row["key"] != key]
@@ -265,14 +299,31 @@ def shared_pack() -> PolicyPack:
     return _PACK
 
 
-def _servicer() -> Any:
-    """A fresh in-process servicer of this pack (a fresh one per evaluation: Configure changes its state)."""
+def fresh_pack() -> Any:
+    """The `webex_guard` package imported anew, as a pack process imports it when it starts.
+
+    The rule objects are built when the pack is imported (each rule module's RULES), so a package cached by an earlier
+    test holds rules built then. Importing it again for each evaluation builds them in the test, as each pack process
+    does once: `make mutation` chooses a mutant per test, after the first import, and so sees a change to the code
+    that builds a rule too. The modules cached before are put back, so other tests keep the objects they hold."""
     if str(PACK_DIR) not in sys.path:
         sys.path.insert(0, str(PACK_DIR))  # as the CLI runs the pack: its folder first on sys.path
-    from pulumi_policy.policy import _PolicyAnalyzerServicer
-    from webex_guard import PACK_DESCRIPTION, PACK_ENFORCEMENT_LEVEL, PACK_NAME, POLICIES
+    ours = [name for name in sys.modules if name == "webex_guard" or name.startswith("webex_guard.")]
+    cached = {name: sys.modules.pop(name) for name in ours}
+    try:
+        return importlib.import_module("webex_guard")
+    finally:
+        sys.modules.update(cached)
 
-    return _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", list(POLICIES), PACK_ENFORCEMENT_LEVEL, None, PACK_DESCRIPTION)
+
+def _servicer() -> Any:
+    """A fresh in-process servicer of this pack (a fresh one per evaluation: Configure changes its state)."""
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    pack = fresh_pack()
+    return _PolicyAnalyzerServicer(
+        pack.PACK_NAME, "0.0.1", list(pack.POLICIES), pack.PACK_ENFORCEMENT_LEVEL, None, pack.PACK_DESCRIPTION
+    )
 
 
 def policies() -> list[PolicyInfo]:

@@ -303,3 +303,158 @@ def test_only_single_valued_email_attributes_can_feed_user_name() -> None:
     assert catalog.email_format_sources() == ["userPrincipalName", "mail"]
     for source in ("userPrincipalName", "mail"):
         assert MappingSettings.model_validate({"userNameSource": source}).user_name_source == source
+
+
+# -- what reaches Graph: attribute names, the operators, an override's defaults ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "loc"),
+    [
+        ({"overrides": [{"target": "title", "source": "[jobTitle]"}]}, ("overrides", 0, "source")),
+        (
+            {"scopingFilter": [{"clauses": [{"attribute": "[jobTitle]", "operator": "IS_NOT_NULL"}]}]},
+            ("scopingFilter", 0, "clauses", 0, "attribute"),
+        ),
+    ],
+    ids=["override-source", "scoping-attribute"],
+)
+def test_a_source_or_scoping_attribute_that_is_not_an_attribute_name_never_reaches_graph(config, loc):
+    assert errors(config) == [
+        (loc, "Value error, '[jobTitle]' is not an Entra attribute name (letters, digits, '_', '.', '-')")
+    ]
+
+
+def test_a_misspelt_attribute_name_is_refused_with_the_one_it_is_a_typo_of():
+    config = {"scopingFilter": [{"clauses": [{"attribute": "Department", "operator": "EQUALS", "values": ["Sales"]}]}]}
+    assert errors(config) == [
+        (
+            ("scopingFilter", 0, "clauses", 0, "attribute"),
+            "Value error, 'Department' is not an Entra user attribute: attribute names are case-sensitive; did you "
+            "mean 'department'?",
+        )
+    ]
+
+
+def test_an_override_flows_always_unless_it_says_otherwise():
+    settings = MappingSettings.model_validate(
+        {"overrides": [{"target": "title", "source": "jobTitle"}, {"target": "nickName", "constant": "x"}]}
+    )
+    by_target = {r["target"]: r for r in desired_user_mappings(settings)}
+    assert by_target["title"] == {
+        "target": "title",
+        "source": "jobTitle",
+        "expression": None,
+        "constant": None,
+        "flowType": "Always",
+        "matchingPriority": None,
+        "defaultValue": None,
+    }
+    assert by_target["nickName"]["flowType"] == "Always" and by_target["nickName"]["constant"] == "x"
+
+
+@pytest.mark.parametrize("operator", ["&", "!&"], ids=["bit-and", "not-bit-and"])
+def test_the_bitwise_operators_take_values_and_reach_the_resource_as_written(operator):
+    clause = {"attribute": "extensionAttribute1", "operator": operator, "values": ["4"]}
+    settings = MappingSettings.model_validate({"scopingFilter": [{"clauses": [clause]}]})
+    assert attribute_mappings_inputs(settings)["scopingFilter"] == [{"clauses": [clause]}]
+    without_values = {"scopingFilter": [{"clauses": [{**clause, "values": []}]}]}
+    assert errors(without_values) == [
+        (
+            ("scopingFilter", 0, "clauses", 0),
+            f"Value error, {operator} compares against values; give at least one in values",
+        )
+    ]
+
+
+# -- the table Graph receives ---------------------------------------------------------------------------------------
+
+SWITCH = 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
+
+
+def row(target, source=None, expression=None, *, priority=None):
+    return {
+        "target": target,
+        "source": source,
+        "expression": expression,
+        "constant": None,
+        "flowType": "Always",
+        "matchingPriority": priority,
+        "defaultValue": None,
+    }
+
+
+def test_the_default_table_is_the_webex_articles_mappings_row_for_row():
+    assert desired_user_mappings(MappingSettings()) == [
+        row("userName", "userPrincipalName", priority=1),
+        row("active", expression=SWITCH),
+        row("displayName", "displayName"),
+        row("name.givenName", "givenName"),
+        row("name.familyName", "surname"),
+        row("externalId", "objectId"),
+    ]
+
+
+def test_a_default_row_reaches_the_table_with_every_field_the_catalog_gives_it(monkeypatch):
+    # The catalog is the one table of defaults: a row it gives with a flow type, a default or a constant is applied
+    # as written, and userName keeps what its row says besides the source and the matching priority.
+    rows = [
+        {
+            "target": "userName",
+            "source": "mail",
+            "flowType": "ObjectAddOnly",
+            "defaultValue": "x",
+            "matchingPriority": 3,
+        },
+        {"target": "title", "constant": "Staff", "flowType": "ObjectAddOnly", "matchingPriority": 0},
+        {"target": "displayName", "expression": "Trim([displayName])", "defaultValue": "Unknown"},
+    ]
+    monkeypatch.setitem(catalog.catalog(), "defaultUserMappings", rows)
+    assert desired_user_mappings(MappingSettings()) == [
+        {**row("userName", "userPrincipalName", priority=1), "flowType": "ObjectAddOnly", "defaultValue": "x"},
+        {**row("title"), "constant": "Staff", "flowType": "ObjectAddOnly", "matchingPriority": 0},
+        {**row("displayName", expression="Trim([displayName])"), "defaultValue": "Unknown"},
+    ]
+
+
+def test_user_name_is_mapped_even_when_the_catalog_has_no_row_for_it(monkeypatch):
+    monkeypatch.setitem(catalog.catalog(), "defaultUserMappings", [{"target": "displayName", "source": "displayName"}])
+    assert desired_user_mappings(MappingSettings.model_validate({"userNameSource": "mail"})) == [
+        row("displayName", "displayName"),
+        row("userName", "mail", priority=1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        ("", "expression must not be empty"),
+        (
+            "Trim([a[b])",
+            "unbalanced brackets in expression: '[' at column 8 inside the attribute reference opened at column 6",
+        ),
+        (
+            'Trim([a"b])',
+            "unbalanced brackets in expression: '\"' at column 8 inside the attribute reference opened at column 6",
+        ),
+    ],
+    ids=["empty", "bracket-in-a-reference", "quote-in-a-reference"],
+)
+def test_a_broken_expression_is_refused_with_where_it_breaks(expression, problem):
+    with pytest.raises(ValueError) as caught:
+        check_expression(expression)
+    assert str(caught.value) == problem
+
+
+def test_an_attribute_with_capitals_inside_a_reference_is_fine():
+    assert check_expression("Trim([extension_0123456789abcdef0123456789abcdef_XRef])")
+
+
+def test_a_name_nothing_is_close_to_gets_no_guess():
+    assert errors({"remove": ["nick"]}) == [
+        (
+            ("remove",),
+            "Value error, 'nick' is not a Webex user attribute (known targets are listed in "
+            "components/webex_catalog.json webexUserAttributes)",
+        )
+    ]

@@ -3,8 +3,6 @@ names the stack config key to change. Runs the real pack over the Analyzer proto
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from typing import Any
 
 import pytest
@@ -16,8 +14,12 @@ from policy_support import (
     TYPES,
     UNKNOWN,
     WEBEX_ROLE_ID,
+    days_from_today,
     default_mappings,
     evaluate,
+    job_restart,
+    mappings,
+    notification,
     policies,
     resource,
     secret,
@@ -30,38 +32,6 @@ from offline.model import PolicyViolation
 DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
 TOKEN = "not-a-real-token"  # the SecretToken value policy_support puts in the stack
 JOIN = 'Join("@", [mailNickname], "contoso.com")'  # an expression, not an attribute
-
-
-def notification(**changes: Any) -> str:
-    settings = {
-        "Enabled": True,
-        "Recipients": "webex-admins@contoso.com",
-        "DeleteThresholdEnabled": True,
-        "DeleteThresholdValue": 500,
-    }
-    settings.update(changes)
-    return json.dumps(settings)
-
-
-def mappings(*, replace: dict[str, dict[str, Any]] | None = None, add: list[dict[str, Any]] | None = None) -> list:
-    """The default userMappings with some rows changed (by target) or added."""
-    rows = default_mappings()
-    for row in rows:
-        row.update((replace or {}).get(row["target"], {}))
-    for extra in add or []:
-        rows.append({"source": None, "expression": None, "constant": None, "flowType": "Always",
-                     "matchingPriority": 0, "defaultValue": None, **extra})  # fmt: skip
-    return rows
-
-
-def job_restart(*, request_id: str = "", force_deletes_request: str = "") -> Any:
-    """The JobRestart dynamic resource the program registers when a restart is requested."""
-    inputs = {"requestId": request_id, "forceDeletesRequest": force_deletes_request, "enabled": True}
-    return resource("pulumi-python:dynamic/webex:JobRestart", "restart", inputs)
-
-
-def days_from_today(days: int) -> str:
-    return (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days)).isoformat()
 
 
 def default_level(rule: str) -> str:

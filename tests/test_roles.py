@@ -17,8 +17,8 @@ import pytest
 
 from components.assignments import Assignments, pick_role_id
 from components.catalog import DEFAULT_ACCESS_ROLE_ID
-from components.settings import Assignment, DeployTimeError
-from tests.support import ROOT
+from components.settings import Assignment, DeployTimeError, validate
+from tests.support import ROOT, config
 
 USER_ROLE = {"id": "7ca6ce96-0000-4a3b-9b1c-2f5e8d7a6b01", "value": "User", "enabled": True}
 ADMIN_ROLE = {"id": "1b2c3d4e-0000-4a3b-9b1c-2f5e8d7a6b02", "value": "Admin", "enabled": True}
@@ -150,3 +150,18 @@ def test_the_suite_prints_nothing_after_its_summary():
     assert "never retrieved" not in proc.stdout + proc.stderr
     summary = [line for line in proc.stdout.splitlines() if " passed" in line][-1]
     assert proc.stdout.rstrip().endswith(summary) and proc.stderr == ""
+
+
+def test_the_stacks_assignment_role_and_a_principals_own_role_are_the_roles_assigned():
+    settings = validate(
+        config(
+            rollout="full",
+            assignmentRole="Admin",
+            assignments=[{"user": "alice@contoso.com"}, {"group": "Webex", "role": "User"}],
+        )
+    )
+    assigned = _deploy([USER_ROLE, ADMIN_ROLE, DEFAULT_ACCESS], settings.assignments, settings.assignment_role)
+    assert assigned == {
+        "user-alice@contoso.com": [ADMIN_ROLE["id"], "looked-up:alice@contoso.com", "sp-object-id"],
+        "group-webex": [USER_ROLE["id"], "looked-up:Webex", "sp-object-id"],
+    }

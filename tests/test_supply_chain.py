@@ -70,6 +70,15 @@ def test_the_program_and_its_pack_run_the_same_sdks() -> None:
     assert {name: program[name][0] for name in pack} == {name: version for name, (version, _) in pack.items()}
 
 
+def test_mutation_testing_runs_the_tests_with_their_own_versions() -> None:
+    # make mutation installs its lock over the development one: a version they share must be the same, or the
+    # mutation run would test with other packages than `make test` does (requirements-mutation.in: -c dev).
+    dev, mutation = locked(ROOT / "requirements-dev.txt"), locked(ROOT / "requirements-mutation.txt")
+    shared = dev.keys() & mutation.keys()
+    assert {name: mutation[name][0] for name in shared} == {name: dev[name][0] for name in shared}
+    assert "mutmut" in mutation
+
+
 def test_the_lock_check_can_fail(tmp_path: Path) -> None:
     loose = tmp_path / "requirements.txt"
     loose.write_text("# by the following command:\nhttpx>=0.28\n")

@@ -92,18 +92,34 @@ notification_email = ResourceRule(
 )
 
 
+def _whole_number(raw: Any) -> int | None:
+    """A number of deletions as SyncNotificationSettings may hold it (a JSON number, or its digits), else None."""
+    if isinstance(raw, bool):  # JSON true is no number of deletions, though Python counts it as 1
+        return None
+    if isinstance(raw, float) and raw.is_integer():  # a JSON number read through a protobuf Struct
+        return int(raw)
+    if isinstance(raw, int):
+        return raw
+    text = raw.strip() if isinstance(raw, str) else ""
+    return int(text) if text.removeprefix("-").isdecimal() else None
+
+
 def _check_delete_threshold(props: Mapping[str, Any], _args: ResourceValidationArgs, report: ReportViolation) -> None:
     settings = _notification_settings(props, report)
     if settings is None:
         return
-    raw = settings.get("DeleteThresholdValue")
-    try:
-        threshold = int(raw) if raw is not None else 0
-    except (TypeError, ValueError):
-        threshold = 0
-    if settings.get("DeleteThresholdEnabled") is True and threshold > 0:
+    enabled, raw = settings.get("DeleteThresholdEnabled"), settings.get("DeleteThresholdValue")
+    threshold = _whole_number(raw)
+    if enabled is True and threshold is not None and threshold > 0:
         return
-    shown = f"DeleteThresholdEnabled {str(settings.get('DeleteThresholdEnabled')).lower()}, value {threshold}"
+    if raw is None:
+        value = "no DeleteThresholdValue"
+    elif threshold is None:
+        value = f"DeleteThresholdValue {quote(raw)} is not a whole number"
+    else:
+        value = f"value {threshold}"
+    on = str(enabled).lower() if isinstance(enabled, bool) else "not set" if enabled is None else quote(enabled)
+    shown = f"DeleteThresholdEnabled {on}, {value}"
     report(
         f"The accidental-deletion threshold is off ({shown}): one bad scoping change could disable every Webex "
         "user in a single cycle. " + cfg.fix_set(cfg.DELETE_THRESHOLD, "500")
@@ -275,10 +291,8 @@ def _check_token_expiry(props: Mapping[str, Any], args: ResourceValidationArgs, 
             f"The SCIM token expired on {expires} ({-days_left} day(s) ago): provisioning to Webex fails. Fix: {renew}."
         )
     elif days_left < min_days:
-        report(
-            f"The SCIM token expires on {expires}, in {days_left} day(s) (warning from {min_days} days). "
-            f"Fix: rotate it now: {renew}."
-        )
+        when = f"today ({expires})" if days_left == 0 else f"on {expires}, in {days_left} day(s)"
+        report(f"The SCIM token expires {when} (warning from {min_days} days). Fix: rotate it now: {renew}.")
 
 
 token_expiry = ResourceRule(
