@@ -174,10 +174,13 @@ NOT_AN_ORG = (
         ("x" * 37, "a 37-character value", ""),
         # Base64, but of something else: not decoded, and as long as a token, not shown.
         (base64.b64encode(b"ciscospark://us/PEOPLE/" + b"1" * 36).decode(), "a 80-character value", ""),
+        # Base64 of plain text with no `/` in it: no API id, just not a UUID.
+        ("Y29udG9zbyB3ZWJleA", repr("Y29udG9zbyB3ZWJleA"), " ('G', 'J', 'W', 'Y', 'Z', 'l', 'u', 'y', 'z' are not hex)"),
         # An API id with a character base64 does not have: not read as one (the value may be anything).
         (api_id(ORG, padded=True)[:40] + "!" + api_id(ORG, padded=True)[40:], "a 89-character value", ""),
     ],
-    ids=["36-characters", "two-letters-not-hex", "too-short", "37-characters", "other-base64", "not-quite-base64"],
+    ids=["36-characters", "two-letters-not-hex", "too-short", "37-characters", "other-base64", "base64-of-text",
+         "not-quite-base64"],
 )
 def test_a_value_that_is_no_org_id_says_what_is_wrong_and_echoes_only_what_is_short(org: str, shown: str, hint: str):
     assert problems(config(orgId=org)) == [f"webex-scim:orgId: {shown} {NOT_AN_ORG.format(hint=hint)}"]
