@@ -359,7 +359,8 @@ def test_a_user_and_a_group_of_the_same_name_are_two_principals() -> None:
 def test_two_groups_whose_names_differ_but_for_case_folding_are_two_principals() -> None:
     # "Straße" and "STRASSE" are two Entra groups: case is ignored (lower), but ß is not folded to ss (upper would).
     groups = [{"kind": "group", "ref": "Straße Team"}, {"kind": "group", "ref": "STRASSE TEAM"}]
-    assert messages(webex_stack(assignments={"rollout": "full", "principals": groups}), "no-duplicate-assignments") == []
+    stack = webex_stack(assignments={"rollout": "full", "principals": groups})
+    assert messages(stack, "no-duplicate-assignments") == []
 
 
 def assignment(stack: list[RecordedResource], name: str, principal: str, sp: str = SP_ID) -> RecordedResource:

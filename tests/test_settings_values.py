@@ -158,6 +158,8 @@ def test_the_base64_api_id_names_the_uuid_to_set_instead(padded: bool) -> None:
     ]
 
 
+TEXT_B64 = "Y29udG9zbyB3ZWJleA"  # base64 of "contoso webex", unpadded
+
 NOT_AN_ORG = (
     "is not a Webex org ID{hint}: it must be the UUID shown in Control Hub (Management > Organization Settings > "
     "Organization ID), 8-4-4-4-12 hex digits, not the base64 API id; fix: `pulumi config set orgId <org UUID from "
@@ -175,12 +177,19 @@ NOT_AN_ORG = (
         # Base64, but of something else: not decoded, and as long as a token, not shown.
         (base64.b64encode(b"ciscospark://us/PEOPLE/" + b"1" * 36).decode(), "a 80-character value", ""),
         # Base64 of plain text with no `/` in it: no API id, just not a UUID.
-        ("Y29udG9zbyB3ZWJleA", repr("Y29udG9zbyB3ZWJleA"), " ('G', 'J', 'W', 'Y', 'Z', 'l', 'u', 'y', 'z' are not hex)"),
+        (TEXT_B64, repr(TEXT_B64), " ('G', 'J', 'W', 'Y', 'Z', 'l', 'u', 'y', 'z' are not hex)"),
         # An API id with a character base64 does not have: not read as one (the value may be anything).
         (api_id(ORG, padded=True)[:40] + "!" + api_id(ORG, padded=True)[40:], "a 89-character value", ""),
     ],
-    ids=["36-characters", "two-letters-not-hex", "too-short", "37-characters", "other-base64", "base64-of-text",
-         "not-quite-base64"],
+    ids=[
+        "36-characters",
+        "two-letters-not-hex",
+        "too-short",
+        "37-characters",
+        "other-base64",
+        "base64-of-text",
+        "not-quite-base64",
+    ],
 )
 def test_a_value_that_is_no_org_id_says_what_is_wrong_and_echoes_only_what_is_short(org: str, shown: str, hint: str):
     assert problems(config(orgId=org)) == [f"webex-scim:orgId: {shown} {NOT_AN_ORG.format(hint=hint)}"]
