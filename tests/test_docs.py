@@ -4,6 +4,7 @@ and the layout names every engine module."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 from pathlib import Path
@@ -149,3 +150,24 @@ def test_the_readmes_loopback_example_is_the_one_the_match_and_status_pages_run(
             assert command in match_page, command
         elif command:
             assert command in status_page, command
+
+
+def _identity_permissions(text: str) -> dict[str, list[str]]:
+    """identity -> the Graph permissions its row of a `| identity | … |` table names (backticked, in order)."""
+    rows = re.findall(r"^\| (read|deploy) \|(.*)\|$", text, flags=re.MULTILINE)
+    return {who: re.findall(r"`([A-Z][A-Za-z]+\.[A-Za-z.]+)`", cells) for who, cells in rows}
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/permissions.md"])
+def test_the_identities_tables_grant_what_the_bootstrap_grants(doc):
+    # Each table names the alternative of the deploy identity (AppRoleAssignment.ReadWrite.All) after what it holds.
+    # The bootstrap is its own project (its `components` is not ours): its two lists are read from the source.
+    source = ast.parse((ROOT / "bootstrap/components/settings.py").read_text())
+    grants = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in source.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "").endswith("_PERMISSIONS")
+    }
+    found = _identity_permissions((ROOT / doc).read_text())
+    assert found["read"] == grants["READ_PERMISSIONS"]
+    assert found["deploy"] == [*grants["DEPLOY_PERMISSIONS"], "AppRoleAssignment.ReadWrite.All"]
