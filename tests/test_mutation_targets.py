@@ -82,3 +82,20 @@ def test_every_case_of_the_targets_tests_has_an_id_pytest_finds_again():
     ids = [line for line in listed.splitlines() if "::" in line]
     assert len(ids) > 500
     assert [i for i in ids if "\\" in i or not i.isascii()] == []
+
+
+def test_a_listed_mutant_that_no_longer_survives_is_said_and_fails_the_run(capsys):
+    # The registry's mutants are `webex_guard.x_…`, a prefix of every pack module's: only its own count as its.
+    listed = {"webex_guard.x__cell__mutmut_8": "no pipe", "webex_guard.app.x__check__mutmut_1": "another module's"}
+    killed = runner.Outcome("policies/webex_guard/__init__.py", {"total": 1, "killed": 1}, {}, 1.0)
+    assert runner.report([killed], listed) == 1
+    out = capsys.readouterr().out
+    assert "but no longer made: webex_guard.x__cell__mutmut_8" in out
+    assert "webex_guard.app" not in out
+    survives = runner.Outcome(
+        "policies/webex_guard/__init__.py",
+        {"total": 1, "survived": 1},
+        {"webex_guard.x__cell__mutmut_8": runner.SURVIVED},
+        1.0,
+    )
+    assert runner.report([survives], listed) == 0

@@ -138,7 +138,8 @@ PACK, PACK_AS = "policies/", "src/"
 
 def mutmut_module(module: str) -> str:
     """The module's name as mutmut prefixes its mutants with it (`webex_guard.app`, `provisioning_cycle.scope`)."""
-    return module.removeprefix(PACK).removesuffix(".py").replace("/", ".")
+    # A package's __init__.py is the package itself: its mutants are `webex_guard.x_…`.
+    return module.removeprefix(PACK).removesuffix(".py").replace("/", ".").removesuffix(".__init__")
 
 
 def prepare(module: str, files: list[str]) -> Path:
@@ -233,8 +234,10 @@ def report(outcomes: list[Outcome], equivalents: dict[str, str]) -> int:
     for o in outcomes:
         not_killed = o.not_killed()
         unexplained = [name for name in not_killed if name not in equivalents]
-        prefix = mutmut_module(o.module) + "."
-        stale = sorted(n for n in equivalents if n.startswith(prefix) and o.statuses.get(n) not in (SURVIVED, NO_TESTS))
+        own = mutmut_module(o.module)  # a mutant's name is its module's, a dot, and the mutant (no dot in it)
+        stale = sorted(
+            n for n in equivalents if n.rsplit(".", 1)[0] == own and o.statuses.get(n) not in (SURVIVED, NO_TESTS)
+        )
         listed = len(not_killed) - len(unexplained)
         print(f"\n{o.module}: {len(not_killed)} not killed, {listed} of them listed as equivalent ({o.seconds:.0f} s)")
         for name in unexplained:
