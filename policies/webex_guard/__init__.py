@@ -41,25 +41,22 @@ def _config_cell(rule: Rule) -> str:
         return ""
     parts = []
     for name, schema in rule.config_schema.properties.items():
-        default = schema.get("default")
-        shown = f"`{default!r}`" if not isinstance(default, list) else f"`{default}`"
-        parts.append(f"`{name}` (default {shown}): {schema.get('description', '')}")
+        parts.append(f"`{name}` (default `{schema.get('default')!r}`): {schema['description']}")
     return "<br>".join(_cell(p) for p in parts)
 
 
 def rules_markdown() -> str:
-    """The README's rule table: every rule with its default level, severity, what it checks, the fix and its config."""
+    """docs/policies.md's rule table: each rule's default level, severity, what it checks, the fix and its config."""
     lines = [
         "| Rule | Default level | Severity | Checks | What and why | Fix (stack config) | Policy config |",
         "|---|---|---|---|---|---|---|",
     ]
     for rule in POLICIES:
-        level = (rule.enforcement_level or PACK_ENFORCEMENT_LEVEL).value
-        severity = rule.severity.value if rule.severity else ""
+        level, severity = rule.enforcement_level.value, rule.severity.value  # every rule here declares both
         if isinstance(rule, StackRule):
             scope = ", ".join(short_type(t) for t in rule.applies_to) + " (stack)"
         else:
             scope = short_type(rule.applies_to)
-        cells = [f"`{rule.name}`", level, severity, scope, rule.description, rule.remediation_steps or ""]
+        cells = [f"`{rule.name}`", level, severity, scope, rule.description, rule.remediation_steps]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + f" | {_config_cell(rule)} |")
     return "\n".join(lines) + "\n"

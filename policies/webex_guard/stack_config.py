@@ -40,11 +40,11 @@ def key(path: str) -> str:
     return f"{PROJECT}:{path}"
 
 
-def fix_set(path: str, value: str, *, secret: bool = False, meaning: str = "") -> str:
+def fix_set(path: str, value: str, *, meaning: str = "") -> str:
     """'Fix: set `webex-scim:<path>` to <value>: `pulumi config set ...`' — the sentence every message ends with.
     `meaning` explains a placeholder value, outside the command (so the command stays one to copy)."""
     explained = f" ({meaning})" if meaning else ""
-    return f"Fix: set `{key(path)}` to {value}{explained}: `{set_command(path, value, secret=secret)}`."
+    return f"Fix: set `{key(path)}` to {value}{explained}: `{set_command(path, value)}`."
 
 
 def fix_edit(path: str, what: str) -> str:
