@@ -24,6 +24,37 @@ TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 GALLERY_TAGS = ["WindowsAzureActiveDirectoryIntegratedApp", "WindowsAzureActiveDirectoryGalleryApplicationNonPrimaryV1"]
 
 
+def service_principal(sp_id: str, app_id: str, name: str, roles: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    """A service principal as Graph returns it (every property the provider reads), `fields` over the defaults of an
+    app of this tenant: the Webex gallery instance and the bootstrap's identities differ only there."""
+    return {
+        "id": sp_id,
+        "appId": app_id,
+        "appDisplayName": name,
+        "displayName": name,
+        "appOwnerOrganizationId": TENANT_ID,
+        "accountEnabled": True,
+        "appRoleAssignmentRequired": False,
+        "appRoles": roles,
+        "alternativeNames": [],
+        "description": None,
+        "homepage": None,
+        "loginUrl": None,
+        "logoutUrl": None,
+        "notes": None,
+        "notificationEmailAddresses": [],
+        "oauth2PermissionScopes": [],
+        "preferredSingleSignOnMode": None,
+        "replyUrls": [],
+        "samlSingleSignOnSettings": None,
+        "servicePrincipalNames": [app_id],
+        "servicePrincipalType": "Application",
+        "signInAudience": "AzureADMyOrg",
+        "tags": [],
+        **fields,
+    }
+
+
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
     return status, {"error": {"code": code, "message": message, "innerError": {"request-id": "req-0001"}}}
 
@@ -189,32 +220,16 @@ class Directory:
             "applicationTemplateId": tid,
             "appRoles": copy.deepcopy(roles),
         }
-        self.service_principals[sp_id] = {
-            "id": sp_id,
-            "appId": app_id,
-            "appDisplayName": display_name,
-            "displayName": display_name,
-            "applicationTemplateId": tid,
-            "appOwnerOrganizationId": TENANT_ID,
-            "accountEnabled": True,
-            "appRoleAssignmentRequired": False,
-            "appRoles": roles,
-            "alternativeNames": [],
-            "description": None,
-            "homepage": "https://www.webex.com/",
-            "loginUrl": None,
-            "logoutUrl": None,
-            "notes": None,
-            "notificationEmailAddresses": [],
-            "oauth2PermissionScopes": [],
-            "preferredSingleSignOnMode": None,
-            "replyUrls": [],
-            "samlSingleSignOnSettings": None,
-            "servicePrincipalNames": [app_id],
-            "servicePrincipalType": "Application",
-            "signInAudience": "AzureADMultipleOrgs",
-            "tags": list(GALLERY_TAGS),
-        }
+        self.service_principals[sp_id] = service_principal(
+            sp_id,
+            app_id,
+            display_name,
+            roles,
+            applicationTemplateId=tid,
+            homepage="https://www.webex.com/",
+            signInAudience="AzureADMultipleOrgs",
+            tags=list(GALLERY_TAGS),
+        )
         if self.replication_lag and replicating:  # seeded objects have long replicated
             self._unseen[sp_id] = self.replication_lag
         # Whoever instantiates becomes the owner of both (what lets Application.ReadWrite.OwnedBy manage them).

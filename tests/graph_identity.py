@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph_directory import TENANT_ID, Directory
+from graph_directory import Directory, service_principal
 
 MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # the tenant that owns Microsoft's first-party apps
 # The application permissions Microsoft Graph's service principal offers here: the bootstrap's table, as app roles.
 GRAPH_PERMISSIONS = Path(__file__).resolve().parents[1] / "bootstrap" / "policies" / "graph_permissions.json"
 _ACTION = re.compile(r"^microsoft\.directory/[A-Za-z.]+/[A-Za-z./]+$")
@@ -70,41 +71,11 @@ class IdentityDirectory:
             for name, row in table.items()
         ]
         sp_id = str(uuid.uuid4())
-        self.directory.service_principals[sp_id] = self._service_principal(
-            sp_id, MICROSOFT_GRAPH_APP_ID, "Microsoft Graph", roles, owner_tenant="f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+        self.directory.service_principals[sp_id] = service_principal(
+            sp_id, MICROSOFT_GRAPH_APP_ID, "Microsoft Graph", roles, appOwnerOrganizationId=MICROSOFT_TENANT_ID
         )
         self.directory.owners[sp_id] = []
         return sp_id
-
-    @staticmethod
-    def _service_principal(
-        sp_id: str, app_id: str, name: str, roles: list[dict[str, Any]], owner_tenant: str = TENANT_ID
-    ) -> dict[str, Any]:
-        return {
-            "id": sp_id,
-            "appId": app_id,
-            "appDisplayName": name,
-            "displayName": name,
-            "appOwnerOrganizationId": owner_tenant,
-            "accountEnabled": True,
-            "appRoleAssignmentRequired": False,
-            "appRoles": roles,
-            "alternativeNames": [],
-            "description": None,
-            "homepage": None,
-            "loginUrl": None,
-            "logoutUrl": None,
-            "notes": None,
-            "notificationEmailAddresses": [],
-            "oauth2PermissionScopes": [],
-            "preferredSingleSignOnMode": None,
-            "replyUrls": [],
-            "samlSingleSignOnSettings": None,
-            "servicePrincipalNames": [app_id],
-            "servicePrincipalType": "Application",
-            "signInAudience": "AzureADMyOrg",
-            "tags": [],
-        }
 
     # -- reading back, for tests ---------------------------------------------------------------------------------
 
@@ -166,7 +137,7 @@ class IdentityDirectory:
         if self.service_principal_of(app["appId"]) is not None:
             return _error(409, "Request_MultipleObjectsWithSameKeyValue", "The service principal already exists.")
         sp_id = str(uuid.uuid4())
-        sp = self._service_principal(sp_id, app["appId"], app["displayName"], copy.deepcopy(app["appRoles"]))
+        sp = service_principal(sp_id, app["appId"], app["displayName"], copy.deepcopy(app["appRoles"]))
         sp.update({k: v for k, v in body.items() if k in ("accountEnabled", "appRoleAssignmentRequired", "tags")})
         self.directory.service_principals[sp_id] = sp
         self.directory.owners[sp_id] = _bound(body)
